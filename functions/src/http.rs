@@ -1,0 +1,311 @@
+//! The HTTP edge shared by every endpoint: request id, size limit, body decoding, the caller's
+//! address, and the one place where `shared::Error` becomes a status code, headers and the
+//! contract's envelope. One structured log line per request.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::{Error, FieldErrors, Result};
+
+/// Bodies above this are refused before they are parsed.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What a handler answers on success.
+pub struct Reply {
+    status: StatusCode,
+    body: ReplyBody,
+    /// The response carries a token or secret: never cache it anywhere.
+    no_store: bool,
+    cache_control: Option<&'static str>,
+}
+
+enum ReplyBody {
+    Envelope { message: String, data: Value },
+    /// Standard documents (JWKS, discovery) keep their own shape, without the envelope.
+    Document(Value),
+}
+
+impl Reply {
+    pub fn ok(message: impl Into<String>, data: impl Serialize) -> Result<Reply> {
+        Self::envelope(StatusCode::OK, message, data)
+    }
+
+    pub fn created(message: impl Into<String>, data: impl Serialize) -> Result<Reply> {
+        Self::envelope(StatusCode::CREATED, message, data)
+    }
+
+    fn envelope(status: StatusCode, message: impl Into<String>, data: impl Serialize) -> Result<Reply> {
+        let data = serde_json::to_value(data).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Reply {
+            status,
+            body: ReplyBody::Envelope { message: message.into(), data },
+            no_store: false,
+            cache_control: None,
+        })
+    }
+
+    pub fn document(doc: impl Serialize) -> Result<Reply> {
+        let doc = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Reply { status: StatusCode::OK, body: ReplyBody::Document(doc), no_store: false, cache_control: None })
+    }
+
+    /// Marks a response that carries tokens: `Cache-Control: no-store`, `Pragma: no-cache`.
+    pub fn no_store(mut self) -> Self {
+        self.no_store = true;
+        self
+    }
+
+    /// A public, cacheable document (JWKS, discovery).
+    pub fn cache(mut self, directive: &'static str) -> Self {
+        self.cache_control = Some(directive);
+        self
+    }
+}
+
+/// Runs one request through a handler and turns the outcome into the contract's response.
+pub async fn serve<H, Fut>(app: Arc<App>, req: Request, handler: H) -> Response<Body>
+where
+    H: FnOnce(Arc<App>, Request, ClientInfo) -> Fut,
+    Fut: Future<Output = Result<Reply>>,
+{
+    let started = Instant::now();
+    let client = client_info(&req);
+    let method = req.method().to_string();
+    let path = req.raw_http_path().to_owned();
+    let path = if path.is_empty() { req.uri().path().to_owned() } else { path };
+    let request_id = client.request_id.clone();
+
+    let outcome = if req.body().len() > MAX_BODY_BYTES {
+        Err(Error::PayloadTooLarge)
+    } else {
+        handler(app, req, client).await
+    };
+    let response = match outcome {
+        Ok(reply) => success(reply, &request_id),
+        Err(err) => failure(&err, &request_id),
+    };
+    let status = response.status().as_u16();
+    tracing::info!(
+        request_id = request_id.as_str(),
+        method = method.as_str(),
+        route = path.as_str(),
+        status,
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+/// The request id (API Gateway's where there is one), the caller's address and user agent.
+pub fn client_info(req: &Request) -> ClientInfo {
+    let ctx = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    };
+    let request_id = ctx
+        .and_then(|c| c.request_id.clone())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    // The address API Gateway saw. X-Forwarded-For and friends are written by the client and are
+    // never used for anything.
+    let ip = ctx.and_then(|c| c.http.source_ip.clone());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect::<String>());
+    ClientInfo { ip, user_agent, request_id }
+}
+
+fn success(reply: Reply, request_id: &str) -> Response<Body> {
+    let body = match reply.body {
+        ReplyBody::Envelope { message, data } => json!({"success": true, "message": message, "data": data}),
+        ReplyBody::Document(doc) => doc,
+    };
+    let mut response = json_response(reply.status, &body, request_id);
+    let headers = response.headers_mut();
+    if reply.no_store {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    } else if let Some(directive) = reply.cache_control {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(directive));
+    }
+    response
+}
+
+/// The one mapping from `Error` to status, headers and body.
+pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
+    let status = match err {
+        Error::MalformedRequest(_) | Error::Validation(_) | Error::InvalidToken => StatusCode::BAD_REQUEST,
+        Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
+        Error::Forbidden | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
+        Error::NotFound => StatusCode::NOT_FOUND,
+        Error::EmailTaken => StatusCode::CONFLICT,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    match err {
+        // Logged once, here, with the cause; the client sees only the code.
+        Error::Dependency { dependency, source } => {
+            tracing::error!(request_id, dependency, error = %source, "dependency failed")
+        }
+        Error::Internal(detail) => tracing::error!(request_id, error = detail.as_str(), "internal error"),
+        _ => {}
+    }
+    let mut error = json!({"code": err.code()});
+    if let Error::Validation(fields) = err {
+        error["fields"] = json!(fields);
+    }
+    let body = json!({
+        "success": false,
+        "message": err.public_message(),
+        "error": error,
+        "request_id": request_id,
+    });
+    let mut response = json_response(status, &body, request_id);
+    let headers = response.headers_mut();
+    match err {
+        Error::Unauthorized => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+        }
+        Error::InvalidCredentials | Error::EmailNotVerified => {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"auth\""));
+        }
+        Error::RateLimited { retry_after_seconds } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        Error::Dependency { .. } => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        _ => {}
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn json_response(status: StatusCode, body: &Value, request_id: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    );
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert("x-request-id", id);
+    }
+    response
+}
+
+// ----- request bodies -------------------------------------------------------------------------------
+
+/// A JSON object body, field by field. Unknown fields are ignored and never reach the store: each
+/// handler picks the fields it knows.
+pub struct Fields {
+    map: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl Fields {
+    /// Parses the body as a JSON object; anything else is `malformed_request`.
+    pub fn json(req: &Request) -> Result<Fields> {
+        let bytes: &[u8] = req.body().as_ref();
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::MalformedRequest("The request body must be a JSON object".into()));
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Fields { map, errors: FieldErrors::new() }),
+            Ok(_) => Err(Error::MalformedRequest("The request body must be a JSON object".into())),
+            Err(_) => Err(Error::MalformedRequest("The request body is not valid JSON".into())),
+        }
+    }
+
+    /// Fields from an `application/x-www-form-urlencoded` body (the OAuth2 password form).
+    pub fn form(req: &Request) -> Result<Fields> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(req.body().as_ref())
+            .map_err(|_| Error::MalformedRequest("The form body cannot be decoded".into()))?;
+        let map = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        Ok(Fields { map, errors: FieldErrors::new() })
+    }
+
+    fn fail(&mut self, field: &str, rule: &str) {
+        self.errors.entry(field.to_owned()).or_default().push(rule.to_owned());
+    }
+
+    /// A string field that must be present (and not blank).
+    pub fn required(&mut self, field: &str) -> Option<String> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => {
+                self.fail(field, "required");
+                None
+            }
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                self.fail(field, "required");
+                None
+            }
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.fail(field, "must_be_string");
+                None
+            }
+        }
+    }
+
+    /// A string field that may be absent or null.
+    pub fn optional(&mut self, field: &str) -> Option<String> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.fail(field, "must_be_string");
+                None
+            }
+        }
+    }
+
+    /// Records a rule that a value failed after it was read.
+    pub fn reject(&mut self, field: &str, rules: impl IntoIterator<Item = impl Into<String>>) {
+        let entry = self.errors.entry(field.to_owned()).or_default();
+        entry.extend(rules.into_iter().map(Into::into));
+    }
+
+    /// Hands over the collected errors, if any.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() { Ok(()) } else { Err(Error::Validation(self.errors)) }
+    }
+
+    pub fn errors_mut(&mut self) -> &mut FieldErrors {
+        &mut self.errors
+    }
+}
+
+/// Whether the request declares a form body.
+pub fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The `Authorization` header, if it is readable text.
+pub fn authorization(req: &Request) -> Option<&str> {
+    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,18 @@
+//! The Lambda functions: one binary per endpoint under `src/bin/` (a few lines each), the handlers
+//! as modules named after their routes, the authorizer, and the HTTP edge they share.
+
+pub mod http;
+pub mod identity;
+pub mod routes;
+pub mod runtime;
+
+pub mod authorizer;
+pub mod health;
+pub mod jwks;
+pub mod login;
+pub mod openid_configuration;
+pub mod register;
+pub mod resend_verification;
+pub mod users_me;
+pub mod verify_email;
+pub mod verify_token;

@@ -1,0 +1,37 @@
+//! `POST /api/v1/auth/login`: JSON `{email, password}`, or the OAuth2 password form
+//! (`application/x-www-form-urlencoded`, `username` and `password`).
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::accounts::{self, UserView};
+use shared::audit::ClientInfo;
+use shared::domain::Email;
+use shared::error::{Error, Result};
+
+use crate::http::{self, Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let (mut f, email_field) =
+        if http::is_form(&req) { (Fields::form(&req)?, "username") } else { (Fields::json(&req)?, "email") };
+    let email = f.required(email_field);
+    let password = f.required("password");
+    let email = email.and_then(|e| Email::parse(&e).map_err(|rule| f.reject(email_field, [rule])).ok());
+    f.finish()?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(Error::Internal("fields passed validation but are missing".into()));
+    };
+
+    let logged_in = accounts::login(&app, &email, &password, &client).await?;
+    Ok(Reply::ok("Logged in.", json!({
+        "access_token": logged_in.pair.access_token,
+        "refresh_token": logged_in.pair.refresh_token,
+        "token_type": "Bearer",
+        "expires_in": logged_in.pair.access_expires_in,
+        "session_id": logged_in.session_id,
+        "user": UserView::from(&logged_in.user),
+    }))?
+    .no_store())
+}

@@ -1,0 +1,31 @@
+//! `GET /.well-known/openid-configuration`: the discovery document, naming only what exists.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+use shared::tokens::DEFAULT_SCOPES;
+
+use crate::http::Reply;
+
+pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
+    let ring = app.keys.ring().await?;
+    let issuer = app.config.jwt_issuer.as_str();
+    Ok(Reply::document(json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "token_endpoint": format!("{issuer}/api/v1/auth/login"),
+        "userinfo_endpoint": format!("{issuer}/api/v1/users/me"),
+        "grant_types_supported": ["password"],
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ring.algorithms(),
+        "token_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": DEFAULT_SCOPES.split(' ').collect::<Vec<_>>(),
+        "claims_supported": ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "token_use", "email_verified"],
+    }))?
+    .cache("public, max-age=300"))
+}

@@ -1,0 +1,46 @@
+//! `POST /api/v1/auth/register`
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use shared::App;
+use shared::accounts::{self, RegisterInput};
+use shared::audit::ClientInfo;
+use shared::domain::{Email, NewPassword, Profile};
+use shared::error::{Error, Result};
+
+use crate::http::{Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let mut f = Fields::json(&req)?;
+    let email = f.required("email");
+    let password = f.required("password");
+    let (name, username) = (f.optional("name"), f.optional("username"));
+    let (first_name, last_name) = (f.optional("first_name"), f.optional("last_name"));
+    let company_name = f.optional("company_name");
+
+    let email = email.and_then(|e| Email::parse(&e).map_err(|rule| f.reject("email", [rule])).ok());
+    let profile = Profile::parse(
+        name.as_deref(),
+        username.as_deref(),
+        first_name.as_deref(),
+        last_name.as_deref(),
+        company_name.as_deref(),
+        f.errors_mut(),
+    );
+    let password = password.and_then(|p| {
+        // The estimator is told what an attacker would try first: the address and the names.
+        let mut context: Vec<&str> = profile.guessable_words();
+        if let Some(e) = &email {
+            context.push(e.as_str());
+        }
+        NewPassword::parse(&p, app.config.password_policy, &context).map_err(|rules| f.reject("password", rules)).ok()
+    });
+    f.finish()?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(Error::Internal("fields passed validation but are missing".into()));
+    };
+
+    let registered = accounts::register(&app, RegisterInput { email, password, profile }, &client).await?;
+    Reply::created("Account created. Check your inbox to verify your email address.", registered)
+}

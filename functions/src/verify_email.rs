@@ -1,0 +1,24 @@
+//! `POST /api/v1/auth/verify-email`
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::accounts;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+
+use crate::http::{Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let mut f = Fields::json(&req)?;
+    let token = f.required("token");
+    f.finish()?;
+    let user = accounts::verify_email(&app, token.as_deref().unwrap_or_default(), &client).await?;
+    Reply::ok("Email address verified. You can now log in.", json!({
+        "user_id": user.user_id,
+        "email": user.email,
+        "email_verified": true,
+    }))
+}

@@ -1,0 +1,336 @@
+//! The account flows of wave 1: register, verify email, resend verification, login, and the
+//! verification of a bearer token that every protected route (and the authorizer) relies on.
+//!
+//! Inputs are domain types already parsed at the edge; outputs are domain values. Nothing here
+//! knows about HTTP or Lambda.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::audit::{self, ClientInfo, EventType};
+use crate::crypto;
+use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
+use crate::error::{Error, Result};
+use crate::mailer::Mail;
+use crate::model::{SessionRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::store::Written;
+use crate::tokens::{self, Identity, IssuedPair, PairRequest, TokenUse};
+
+/// The public view of a user, as `GET /api/v1/users/me` and login show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub username: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub email_verified: bool,
+    pub providers: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> Self {
+        UserView {
+            id: u.user_id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+            username: u.username.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            company_name: u.company_name.clone(),
+            email_verified: u.email_verified,
+            providers: u.providers.clone(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+// ----- register ----------------------------------------------------------------------------------
+
+pub struct RegisterInput {
+    pub email: Email,
+    pub password: NewPassword,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    pub user_id: String,
+    pub email: String,
+    pub email_verified: bool,
+}
+
+pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> Result<Registered> {
+    let config = &app.config;
+    let tenant = config.default_tenant.as_str();
+    let now = Utc::now();
+    let password_hash = crypto::hash_password(input.password.expose()).await?;
+    let user_id = crypto::new_id();
+    let mut user = UserRecord {
+        user_id: user_id.clone(),
+        tenant_id: tenant.to_owned(),
+        email: input.email.as_str().to_owned(),
+        email_normalized: input.email.normalized().to_owned(),
+        password_hash: Some(password_hash),
+        name: None,
+        username: None,
+        first_name: None,
+        last_name: None,
+        company_name: None,
+        email_verified: false,
+        status: UserStatus::Active,
+        providers: vec!["password".to_owned()],
+        verify_token_hash: None,
+        created_at: now,
+        updated_at: now,
+    };
+    user.set_profile(input.profile);
+    let (token, token_hash) = crypto::new_token();
+    user.verify_token_hash = Some(token_hash.clone());
+    let token_record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
+    let event = audit::record(config, tenant, &user_id, EventType::Register, client, Default::default(), now);
+
+    match app.store.create_user(&user, &token_hash, &token_record, &event).await {
+        Ok(()) => {}
+        Err(Error::EmailTaken) if config.prevent_user_existence_errors => {
+            // Answer exactly as for a new account, and tell the owner of the address instead.
+            let notice = Mail::email_taken_notice()?;
+            if let Err(e) = app.mailer.send(&input.email, notice).await {
+                tracing::warn!(error = %e, "existing-account notice could not be sent");
+            }
+            return Ok(Registered {
+                user_id: crypto::new_id(),
+                email: input.email.as_str().to_owned(),
+                email_verified: false,
+            });
+        }
+        Err(e) => return Err(e),
+    }
+
+    let mail = Mail::verify_email(&config.frontend_url, &token, user.name.as_deref(), config.verify_token_ttl.as_secs())?;
+    send_or_record_failure(app, &user, &input.email, mail, "verify_email", client).await;
+    Ok(Registered { user_id, email: user.email, email_verified: false })
+}
+
+/// A mail that cannot be sent never loses the account: the failure is logged and audited, and the
+/// user can ask for the mail again.
+async fn send_or_record_failure(
+    app: &App,
+    user: &UserRecord,
+    to: &Email,
+    mail: Mail,
+    purpose: &str,
+    client: &ClientInfo,
+) {
+    if let Err(e) = app.mailer.send(to, mail).await {
+        tracing::error!(error = %e, source = ?std::error::Error::source(&e).map(|s| s.to_string()), purpose, "mail could not be sent");
+        let details = audit::details([("purpose", json!(purpose))]);
+        let event = audit::record(&app.config, &user.tenant_id, &user.user_id, EventType::MailFailed, client, details, Utc::now());
+        if let Err(e) = app.store.put_audit(&event).await {
+            tracing::error!(error = %e, "audit event for a failed mail could not be stored");
+        }
+    }
+}
+
+fn single_use(kind: TokenKind, user: &UserRecord, now: DateTime<Utc>, ttl_seconds: u64) -> TokenRecord {
+    let expires_at = now.timestamp() + ttl_seconds as i64;
+    TokenRecord {
+        kind,
+        tenant_id: user.tenant_id.clone(),
+        user_id: user.user_id.clone(),
+        created_at: now,
+        expires_at,
+        ttl: expires_at,
+    }
+}
+
+/// A single-use token as a client sent it. Anything that cannot be one of ours is refused before
+/// the store is asked.
+pub fn parse_single_use_token(raw: &str) -> Result<&str> {
+    let t = raw.trim();
+    let plausible = !t.is_empty()
+        && t.len() <= 128
+        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plausible { Ok(t) } else { Err(Error::InvalidToken) }
+}
+
+// ----- verify email ------------------------------------------------------------------------------
+
+pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result<UserRecord> {
+    let tenant = app.config.default_tenant.as_str();
+    let token = parse_single_use_token(token)?;
+    let hash = crypto::token_hash(token);
+    let now = Utc::now();
+    let record = app.store.token(tenant, &hash).await?.ok_or(Error::InvalidToken)?;
+    if record.kind != TokenKind::VerifyEmail || record.is_expired(now) {
+        return Err(Error::InvalidToken);
+    }
+    let event = audit::record(&app.config, tenant, &record.user_id, EventType::EmailVerified, client, Default::default(), now);
+    match app.store.consume_verification(tenant, &hash, &record.user_id, now, &event).await? {
+        Written::Done => {}
+        Written::ConditionFailed => return Err(Error::InvalidToken),
+    }
+    app.store.user(tenant, &record.user_id).await?.ok_or(Error::InvalidToken)
+}
+
+// ----- resend verification -------------------------------------------------------------------------
+
+/// Sends a fresh verification link to an unverified account. The caller answers the same way
+/// whatever happens here for an unknown or verified address, so the outcome is not returned.
+pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+    let config = &app.config;
+    let tenant = config.default_tenant.as_str();
+    let Some(user) = app.store.user_by_email(tenant, email.normalized()).await? else {
+        audit::log_only(EventType::VerificationResent, tenant, client, &audit::details([("outcome", json!("unknown_email"))]));
+        return Ok(());
+    };
+    if user.email_verified || user.status != UserStatus::Active {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let (token, hash) = crypto::new_token();
+    let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
+    if app.store.replace_verification_token(&user, &hash, &record, now).await? == Written::ConditionFailed {
+        // Verified in the meantime: nothing to send.
+        return Ok(());
+    }
+    let event = audit::record(config, tenant, &user.user_id, EventType::VerificationResent, client, Default::default(), now);
+    app.store.put_audit(&event).await?;
+    let mail = Mail::verify_email(&config.frontend_url, &token, user.name.as_deref(), config.verify_token_ttl.as_secs())?;
+    send_or_record_failure(app, &user, &Email::from_stored(user.email.clone()), mail, "verify_email", client).await;
+    Ok(())
+}
+
+// ----- login ---------------------------------------------------------------------------------------
+
+pub struct LoggedIn {
+    pub pair: IssuedPair,
+    pub user: UserRecord,
+    pub session_id: String,
+}
+
+pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo) -> Result<LoggedIn> {
+    let config = &app.config;
+    let tenant = config.default_tenant.as_str();
+    if password.chars().count() > PASSWORD_MAX_CHARS {
+        // No password we accept is this long: refuse before any hashing work.
+        return Err(Error::InvalidCredentials);
+    }
+    let user = app.store.user_by_email(tenant, email.normalized()).await?;
+    let ok = crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
+    let now = Utc::now();
+    let user = match user {
+        Some(u) if ok => u,
+        other => {
+            let details = audit::details([("reason", json!("invalid_credentials"))]);
+            match other {
+                Some(u) => {
+                    let event = audit::record(config, tenant, &u.user_id, EventType::LoginFailed, client, details, now);
+                    app.store.put_audit(&event).await?;
+                }
+                None => audit::log_only(EventType::LoginFailed, tenant, client, &details),
+            }
+            return Err(Error::InvalidCredentials);
+        }
+    };
+    // Only after a correct password may the answer say more about the account.
+    if user.status == UserStatus::PendingDeletion {
+        return Err(Error::AccountPendingDeletion);
+    }
+    if !user.email_verified {
+        let details = audit::details([("reason", json!("email_not_verified"))]);
+        let event = audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
+        app.store.put_audit(&event).await?;
+        return Err(Error::EmailNotVerified);
+    }
+    let ring = app.keys.ring().await?;
+    let session_id = crypto::new_id();
+    let pair = tokens::issue_pair(&ring, config, &PairRequest {
+        tenant_id: tenant,
+        user_id: &user.user_id,
+        session_id: &session_id,
+        email_verified: user.email_verified,
+        generation: 1,
+        now,
+    })?;
+    let session = SessionRecord {
+        session_id: session_id.clone(),
+        tenant_id: tenant.to_owned(),
+        user_id: user.user_id.clone(),
+        refresh_hash: pair.refresh_hash.clone(),
+        generation: 1,
+        created_at: now,
+        last_used_at: now,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        expires_at: pair.refresh_expires_at.timestamp(),
+        ttl: pair.refresh_expires_at.timestamp(),
+    };
+    let details = audit::details([("session_id", json!(session_id))]);
+    let event = audit::record(config, tenant, &user.user_id, EventType::LoginSucceeded, client, details, now);
+    app.store.put_session(&session, &event).await?;
+    Ok(LoggedIn { pair, user, session_id })
+}
+
+// ----- bearer verification -------------------------------------------------------------------------
+
+/// The one verification of a bearer token, used by the authorizer and by any protected function
+/// that runs without an authorizer in front of it. Checks the JWT (signature, key, algorithm,
+/// `iss`, `aud`, `exp`, `nbf`, `token_use: access`) and that its session is still live, so that a
+/// revoked session's access tokens stop working at once.
+///
+/// A failing dependency is an error (503), never a pass: the check fails closed.
+pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Identity> {
+    let token = bearer(authorization).ok_or(Error::Unauthorized)?;
+    let ring = app.keys.ring().await?;
+    let claims = tokens::verify(&ring, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
+    let session = app.store.session(&claims.tid, &claims.sub, &claims.sid).await?;
+    if !session.is_some_and(|s| s.is_live(Utc::now())) {
+        return Err(Error::Unauthorized);
+    }
+    Ok(Identity {
+        user_id: claims.sub,
+        tenant_id: claims.tid,
+        session_id: claims.sid,
+        scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+        auth_kind: "jwt".to_owned(),
+        expires_at: claims.exp,
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let value = header?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 8192).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(Some("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(Some("Basic abc")), None);
+        assert_eq!(bearer(Some("Bearer")), None);
+        assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(None), None);
+    }
+
+    #[test]
+    fn single_use_tokens_must_look_like_ours() {
+        assert!(parse_single_use_token("abcDEF012-_").is_ok());
+        assert!(parse_single_use_token("").is_err());
+        assert!(parse_single_use_token("a b").is_err());
+        assert!(parse_single_use_token(&"a".repeat(200)).is_err());
+        assert!(parse_single_use_token("abc\r\n").is_ok(), "surrounding whitespace is trimmed");
+    }
+}

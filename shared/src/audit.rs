@@ -1,0 +1,134 @@
+//! Security events: one DynamoDB item per event (per user, newest first, kept for
+//! `AUDIT_RETENTION_DAYS`) and one structured JSON log line. Neither ever holds a password, a token
+//! or a link: `details` carries only identifiers and reasons.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::config::Config;
+use crate::crypto;
+use crate::model::AuditRecord;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Register,
+    EmailVerified,
+    VerificationResent,
+    LoginSucceeded,
+    LoginFailed,
+    TokenRefreshed,
+    RefreshReuseDetected,
+    Logout,
+    SessionRevoked,
+    PasswordResetRequested,
+    PasswordResetCompleted,
+    PasswordChanged,
+    MagicLinkRequested,
+    MagicLinkUsed,
+    DeletionRequested,
+    DeletionConfirmed,
+    DeletionCancelled,
+    AccountPurged,
+    RateLimited,
+    /// A mail could not be sent; the account is intact and the user can ask again.
+    MailFailed,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Register => "register",
+            EventType::EmailVerified => "email_verified",
+            EventType::VerificationResent => "verification_resent",
+            EventType::LoginSucceeded => "login_succeeded",
+            EventType::LoginFailed => "login_failed",
+            EventType::TokenRefreshed => "token_refreshed",
+            EventType::RefreshReuseDetected => "refresh_reuse_detected",
+            EventType::Logout => "logout",
+            EventType::SessionRevoked => "session_revoked",
+            EventType::PasswordResetRequested => "password_reset_requested",
+            EventType::PasswordResetCompleted => "password_reset_completed",
+            EventType::PasswordChanged => "password_changed",
+            EventType::MagicLinkRequested => "magic_link_requested",
+            EventType::MagicLinkUsed => "magic_link_used",
+            EventType::DeletionRequested => "deletion_requested",
+            EventType::DeletionConfirmed => "deletion_confirmed",
+            EventType::DeletionCancelled => "deletion_cancelled",
+            EventType::AccountPurged => "account_purged",
+            EventType::RateLimited => "rate_limited",
+            EventType::MailFailed => "mail_failed",
+        }
+    }
+}
+
+/// What the edge knows about the caller, for audit events and sessions.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    /// API Gateway's `requestContext.http.sourceIp`; never a request header.
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: String,
+}
+
+/// Builds the event and writes its log line. The caller stores the record, usually in the same
+/// transaction as the change it records.
+pub fn record(
+    config: &Config,
+    tenant_id: &str,
+    user_id: &str,
+    event: EventType,
+    client: &ClientInfo,
+    details: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> AuditRecord {
+    let retention = i64::from(config.audit_retention_days) * 86_400;
+    let record = AuditRecord {
+        id: crypto::new_id(),
+        kind: event.as_str().to_owned(),
+        at: now,
+        tenant_id: tenant_id.to_owned(),
+        user_id: user_id.to_owned(),
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        details,
+        ttl: now.timestamp() + retention,
+    };
+    log(&record, &client.request_id);
+    record
+}
+
+/// The log line alone, for events about no known account (a failed login for an unknown email).
+pub fn log_only(event: EventType, tenant_id: &str, client: &ClientInfo, details: &Map<String, Value>) {
+    let details = Value::Object(details.clone()).to_string();
+    tracing::info!(
+        target: "audit",
+        event = event.as_str(),
+        tenant_id,
+        ip = client.ip.as_deref().unwrap_or(""),
+        user_agent = client.user_agent.as_deref().unwrap_or(""),
+        request_id = client.request_id.as_str(),
+        details = details.as_str(),
+        "security event"
+    );
+}
+
+fn log(r: &AuditRecord, request_id: &str) {
+    let details = Value::Object(r.details.clone()).to_string();
+    tracing::info!(
+        target: "audit",
+        event = r.kind.as_str(),
+        event_id = r.id.as_str(),
+        tenant_id = r.tenant_id.as_str(),
+        user_id = r.user_id.as_str(),
+        ip = r.ip.as_deref().unwrap_or(""),
+        user_agent = r.user_agent.as_deref().unwrap_or(""),
+        request_id,
+        details = details.as_str(),
+        "security event"
+    );
+}
+
+/// `details` from pairs of plain identifiers and reasons.
+pub fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}

@@ -1,0 +1,262 @@
+//! Every setting of the service, read from the environment once per cold start.
+//!
+//! Parsing is strict: a value that is present but malformed stops the cold start with a message that
+//! names the variable, because a typo in `ACCESS_TOKEN_TTL_SECONDS` silently falling back to a default
+//! would be a security bug that nobody notices.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::keys::KeyAlgorithm;
+
+/// Which password rules apply (see `API.md`, "Password policy").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordPolicyKind {
+    /// 8 to 128 code points, lower case, upper case and a digit, not guessable.
+    Default,
+    /// NIST SP 800-63B: at least 15 code points, no composition rules, not guessable.
+    Nist,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub signing_key_secret_id: String,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    /// Algorithm of newly generated signing keys; tokens are always verified with the algorithm
+    /// recorded next to their key, never with the one a token header asks for.
+    pub jwt_algorithm: KeyAlgorithm,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub verify_token_ttl: Duration,
+    pub reset_token_ttl: Duration,
+    pub magic_link_ttl: Duration,
+    pub deletion_grace: Duration,
+    pub max_sessions_per_user: u32,
+    pub password_policy: PasswordPolicyKind,
+    pub prevent_user_existence_errors: bool,
+    pub rate_limits: bool,
+    pub refresh_token_cookie: bool,
+    pub cors_allowed_origins: Vec<String>,
+    pub mail_from: String,
+    pub frontend_url: String,
+    pub audit_retention_days: u32,
+    /// The tenant (app) that single-tenant use runs in; every key carries it.
+    pub default_tenant: String,
+    /// Seconds an AWS call may take before it counts as a failed dependency.
+    pub aws_timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
+}
+
+/// Every variable the service reads, with its default, in the order the README documents them.
+/// The README table and this list are checked against each other by a test.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("TABLE_NAME", "auth"),
+    ("SIGNING_KEY_SECRET_ID", "auth/signing-keys"),
+    ("JWT_ISSUER", "http://127.0.0.1:9000"),
+    ("JWT_AUDIENCE", "auth-api"),
+    ("JWT_ALGORITHM", "RS256"),
+    ("ACCESS_TOKEN_TTL_SECONDS", "3600"),
+    ("REFRESH_TOKEN_TTL_SECONDS", "2592000"),
+    ("VERIFY_TOKEN_TTL_SECONDS", "86400"),
+    ("RESET_TOKEN_TTL_SECONDS", "86400"),
+    ("MAGIC_LINK_TTL_SECONDS", "600"),
+    ("DELETION_GRACE_SECONDS", "2592000"),
+    ("MAX_SESSIONS_PER_USER", "5"),
+    ("PASSWORD_POLICY", "default"),
+    ("PREVENT_USER_EXISTENCE_ERRORS", "false"),
+    ("RATE_LIMITS", "on"),
+    ("REFRESH_TOKEN_COOKIE", "false"),
+    ("CORS_ALLOWED_ORIGINS", ""),
+    ("MAIL_FROM", "no-reply@auth.local"),
+    ("FRONTEND_URL", "http://localhost:3000"),
+    ("AUDIT_RETENTION_DAYS", "90"),
+    ("DEFAULT_TENANT_ID", "default"),
+    ("AWS_TIMEOUT_SECONDS", "5"),
+];
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads from a map: tests give each app its own settings without touching the process
+    /// environment, which the parallel test threads share.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let r = Reader { lookup: &lookup };
+        let config = Config {
+            table_name: r.string("TABLE_NAME")?,
+            signing_key_secret_id: r.string("SIGNING_KEY_SECRET_ID")?,
+            jwt_issuer: r.string("JWT_ISSUER")?.trim_end_matches('/').to_owned(),
+            jwt_audience: r.string("JWT_AUDIENCE")?,
+            jwt_algorithm: r.parse("JWT_ALGORITHM", |v| {
+                KeyAlgorithm::parse(v).ok_or_else(|| "expected RS256 or EdDSA".to_owned())
+            })?,
+            access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
+            refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
+            verify_token_ttl: r.seconds("VERIFY_TOKEN_TTL_SECONDS")?,
+            reset_token_ttl: r.seconds("RESET_TOKEN_TTL_SECONDS")?,
+            magic_link_ttl: r.seconds("MAGIC_LINK_TTL_SECONDS")?,
+            deletion_grace: r.seconds("DELETION_GRACE_SECONDS")?,
+            max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
+            password_policy: r.parse("PASSWORD_POLICY", |v| match v.to_ascii_lowercase().as_str() {
+                "default" => Ok(PasswordPolicyKind::Default),
+                "nist" => Ok(PasswordPolicyKind::Nist),
+                _ => Err("expected default or nist".to_owned()),
+            })?,
+            prevent_user_existence_errors: r.flag("PREVENT_USER_EXISTENCE_ERRORS")?,
+            rate_limits: r.flag("RATE_LIMITS")?,
+            refresh_token_cookie: r.flag("REFRESH_TOKEN_COOKIE")?,
+            cors_allowed_origins: r
+                .string("CORS_ALLOWED_ORIGINS")?
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            mail_from: r.string("MAIL_FROM")?,
+            frontend_url: r.string("FRONTEND_URL")?.trim_end_matches('/').to_owned(),
+            audit_retention_days: r.number("AUDIT_RETENTION_DAYS", 1)?,
+            default_tenant: r.parse("DEFAULT_TENANT_ID", |v| {
+                // The tenant is part of every key (`T#<tenant>#...`): keep it to characters that
+                // can never be confused with the key separator.
+                if !v.is_empty()
+                    && v.len() <= 64
+                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    Ok(v.to_owned())
+                } else {
+                    Err("expected 1 to 64 letters, digits, '-' or '_'".to_owned())
+                }
+            })?,
+            aws_timeout: r.seconds("AWS_TIMEOUT_SECONDS")?,
+        };
+        if config.cors_allowed_origins.iter().any(|o| o == "*") {
+            // Credentials (the refresh cookie) must never be offered to any origin at all.
+            return Err(ConfigError {
+                name: "CORS_ALLOWED_ORIGINS",
+                problem: "'*' is not allowed; list the origins".to_owned(),
+            });
+        }
+        Ok(config)
+    }
+
+    /// The defaults, as a deployment without any variable set would see them.
+    pub fn defaults() -> Self {
+        Self::from_lookup(|_| None).expect("the built-in defaults are valid")
+    }
+}
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &'static str) -> String {
+        match (self.lookup)(name) {
+            Some(v) if !v.trim().is_empty() => v.trim().to_owned(),
+            _ => default_of(name).to_owned(),
+        }
+    }
+
+    fn string(&self, name: &'static str) -> Result<String, ConfigError> {
+        Ok(self.raw(name))
+    }
+
+    fn parse<T>(
+        &self,
+        name: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        let raw = self.raw(name);
+        f(&raw).map_err(|problem| ConfigError { name, problem: format!("{problem} (got {raw:?})") })
+    }
+
+    fn number(&self, name: &'static str, min: u32) -> Result<u32, ConfigError> {
+        self.parse(name, |v| match v.parse::<u32>() {
+            Ok(n) if n >= min => Ok(n),
+            _ => Err(format!("expected a whole number of at least {min}")),
+        })
+    }
+
+    fn seconds(&self, name: &'static str) -> Result<Duration, ConfigError> {
+        self.number(name, 1).map(|n| Duration::from_secs(u64::from(n)))
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        self.parse(name, |v| match v.to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" | "yes" => Ok(true),
+            "false" | "off" | "0" | "no" => Ok(false),
+            _ => Err("expected true/false or on/off".to_owned()),
+        })
+    }
+}
+
+fn default_of(name: &str) -> &'static str {
+    VARIABLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn defaults_are_those_documented() {
+        let c = Config::defaults();
+        assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(c.magic_link_ttl, Duration::from_secs(600));
+        assert_eq!(c.max_sessions_per_user, 5);
+        assert_eq!(c.password_policy, PasswordPolicyKind::Default);
+        assert!(c.rate_limits);
+        assert!(!c.prevent_user_existence_errors);
+        assert_eq!(c.default_tenant, "default");
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable() {
+        let err = with(&[("ACCESS_TOKEN_TTL_SECONDS", "soon")]).unwrap_err();
+        assert_eq!(err.name, "ACCESS_TOKEN_TTL_SECONDS");
+        assert!(with(&[("RATE_LIMITS", "maybe")]).is_err());
+        assert!(with(&[("JWT_ALGORITHM", "HS256")]).is_err());
+        assert!(with(&[("DEFAULT_TENANT_ID", "a#b")]).is_err());
+        assert!(with(&[("MAX_SESSIONS_PER_USER", "0")]).is_err());
+    }
+
+    #[test]
+    fn wildcard_cors_is_refused() {
+        assert!(with(&[("CORS_ALLOWED_ORIGINS", "https://a.example, *")]).is_err());
+        let c = with(&[("CORS_ALLOWED_ORIGINS", "https://a.example/, https://b.example")]).unwrap();
+        assert_eq!(c.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let c = with(&[("RATE_LIMITS", "off"), ("JWT_ALGORITHM", "EdDSA"), ("PASSWORD_POLICY", "nist")])
+            .unwrap();
+        assert!(!c.rate_limits);
+        assert_eq!(c.jwt_algorithm, KeyAlgorithm::EdDsa);
+        assert_eq!(c.password_policy, PasswordPolicyKind::Nist);
+    }
+}

@@ -1,0 +1,107 @@
+//! The one error type of the service. Every failure a client can see is one of these variants; the
+//! HTTP layer (`functions::http`) maps each to its status, code and envelope in one place.
+//!
+//! Variants never carry secrets or dependency error text: `Dependency` keeps the cause for the log
+//! line written at the edge, and its `Display` names only the dependency.
+
+use std::collections::BTreeMap;
+
+/// Field name → the rules it broke, in the order they were checked.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The body is not JSON, not a JSON object, or not decodable at all.
+    #[error("{0}")]
+    MalformedRequest(String),
+    #[error("the request has invalid fields")]
+    Validation(FieldErrors),
+    /// A single-use token that is unknown, used, superseded or expired.
+    #[error("the token is invalid or has expired")]
+    InvalidToken,
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("the email or password is incorrect")]
+    InvalidCredentials,
+    #[error("the email address has not been verified")]
+    EmailNotVerified,
+    /// Missing, malformed, expired, forged or revoked bearer token.
+    #[error("authentication is required")]
+    Unauthorized,
+    #[error("this action is not allowed")]
+    Forbidden,
+    #[error("the account is scheduled for deletion")]
+    AccountPendingDeletion,
+    #[error("the resource was not found")]
+    NotFound,
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("too many requests")]
+    RateLimited { retry_after_seconds: u64 },
+    /// DynamoDB, SES or Secrets Manager failed, throttled or timed out.
+    #[error("{dependency} is unavailable")]
+    Dependency {
+        dependency: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A bug: an invariant of our own code did not hold.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn dependency(
+        dependency: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Dependency { dependency, source: source.into() }
+    }
+
+    /// One invalid field with one broken rule.
+    pub fn field(field: &str, rule: &str) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![rule.to_owned()]);
+        Error::Validation(fields)
+    }
+
+    /// The contract's `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::MalformedRequest(_) => "malformed_request",
+            Error::Validation(_) => "validation_failed",
+            Error::InvalidToken => "invalid_token",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::EmailNotVerified => "email_not_verified",
+            Error::Unauthorized => "unauthorized",
+            Error::Forbidden => "forbidden",
+            Error::AccountPendingDeletion => "account_pending_deletion",
+            Error::NotFound => "not_found",
+            Error::EmailTaken => "email_taken",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Dependency { .. } => "service_unavailable",
+            Error::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The sentence a client may show. Internal and dependency details stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Dependency { .. } => {
+                "The service is temporarily unavailable; please retry shortly.".to_owned()
+            }
+            Error::Internal(_) => "An unexpected error occurred.".to_owned(),
+            other => {
+                let mut s = other.to_string();
+                if let Some(first) = s.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                s.push('.');
+                s
+            }
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,330 @@
+//! Signing keys: the key ring kept in Secrets Manager, JWT signing and verification, and the JWKS.
+//!
+//! The secret is a JSON document:
+//!
+//! ```json
+//! {"current_kid": "k-20261123-1a2b3c4d",
+//!  "keys": [{"kid": "k-20261123-1a2b3c4d", "alg": "RS256", "created_at": "2026-11-23T16:00:00Z",
+//!            "private_key_pem": "-----BEGIN PRIVATE KEY-----\n..."}]}
+//! ```
+//!
+//! The current key signs; every key in the list verifies and is published in the JWKS, so that a
+//! token signed before a rotation keeps working until it expires. Each key carries its algorithm,
+//! and a token is verified with that algorithm only: the `alg` of a token's header is never trusted
+//! to choose one (no `none`, no HS256 with a public key).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_secretsmanager::Client;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm as JwkAlgorithm, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+
+/// The algorithms a signing key may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyAlgorithm {
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl KeyAlgorithm {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "RS256" => Some(KeyAlgorithm::Rs256),
+            "EdDSA" => Some(KeyAlgorithm::EdDsa),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rs256 => "RS256",
+            KeyAlgorithm::EdDsa => "EdDSA",
+        }
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            KeyAlgorithm::Rs256 => Algorithm::RS256,
+            KeyAlgorithm::EdDsa => Algorithm::EdDSA,
+        }
+    }
+}
+
+/// The secret's JSON document.
+#[derive(Serialize, Deserialize)]
+pub struct KeySetDocument {
+    pub current_kid: String,
+    pub keys: Vec<StoredKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: KeyAlgorithm,
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "expose", deserialize_with = "secret")]
+    pub private_key_pem: SecretString,
+}
+
+fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> std::result::Result<S::Ok, S::Error> {
+    ser.serialize_str(s.expose_secret())
+}
+
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<SecretString, D::Error> {
+    String::deserialize(d).map(SecretString::from)
+}
+
+impl StoredKey {
+    /// A fresh key pair of the given algorithm (RSA 2048 or Ed25519), from aws-lc's generator.
+    pub fn generate(alg: KeyAlgorithm, now: DateTime<Utc>) -> Result<StoredKey> {
+        use aws_lc_rs::encoding::AsDer;
+        let der: Vec<u8> = match alg {
+            KeyAlgorithm::Rs256 => {
+                let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                    .map_err(|_| Error::Internal("RSA key generation failed".into()))?;
+                pair.as_der().map_err(|_| Error::Internal("RSA key export failed".into()))?.as_ref().to_vec()
+            }
+            KeyAlgorithm::EdDsa => {
+                // PKCS#8 v1, the form `openssl genpkey -algorithm ED25519` writes.
+                let pair = aws_lc_rs::signature::Ed25519KeyPair::generate()
+                    .map_err(|_| Error::Internal("Ed25519 key generation failed".into()))?;
+                pair.to_pkcs8v1().map_err(|_| Error::Internal("Ed25519 key export failed".into()))?.as_ref().to_vec()
+            }
+        };
+        let mut suffix = [0u8; 4];
+        getrandom::fill(&mut suffix).map_err(|e| Error::Internal(e.to_string()))?;
+        let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(StoredKey {
+            kid: format!("k-{}-{suffix}", now.format("%Y%m%d")),
+            alg,
+            created_at: now,
+            private_key_pem: SecretString::from(pem("PRIVATE KEY", &der)),
+        })
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+struct VerifyingKey {
+    alg: Algorithm,
+    key: DecodingKey,
+}
+
+/// The loaded keys: the one that signs, the ones that verify, and the public JWKS.
+pub struct KeyRing {
+    signing_kid: String,
+    signing_alg: Algorithm,
+    signing_key: EncodingKey,
+    verifying: HashMap<String, VerifyingKey>,
+    jwks: JwkSet,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRingError {
+    #[error("the key set is not valid JSON of the expected shape")]
+    Shape,
+    #[error("key {0} cannot be read")]
+    BadKey(String),
+    #[error("the current key {0} is not in the key list")]
+    NoCurrent(String),
+}
+
+impl KeyRing {
+    pub fn from_json(json: &str) -> std::result::Result<Self, KeyRingError> {
+        let doc: KeySetDocument = serde_json::from_str(json).map_err(|_| KeyRingError::Shape)?;
+        Self::from_document(&doc)
+    }
+
+    pub fn from_document(doc: &KeySetDocument) -> std::result::Result<Self, KeyRingError> {
+        let mut verifying = HashMap::new();
+        let mut public = Vec::new();
+        let mut signing = None;
+        for k in &doc.keys {
+            let pem = k.private_key_pem.expose_secret().as_bytes();
+            let encoding = match k.alg {
+                KeyAlgorithm::Rs256 => EncodingKey::from_rsa_pem(pem),
+                KeyAlgorithm::EdDsa => EncodingKey::from_ed_pem(pem),
+            }
+            .map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
+            let mut jwk = Jwk::from_encoding_key(&encoding, k.alg.jwt())
+                .map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
+            jwk.common.key_id = Some(k.kid.clone());
+            jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+            jwk.common.key_algorithm = Some(match k.alg {
+                KeyAlgorithm::Rs256 => JwkAlgorithm::RS256,
+                KeyAlgorithm::EdDsa => JwkAlgorithm::EdDSA,
+            });
+            let decoding =
+                DecodingKey::from_jwk(&jwk).map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
+            verifying.insert(k.kid.clone(), VerifyingKey { alg: k.alg.jwt(), key: decoding });
+            public.push(jwk);
+            if k.kid == doc.current_kid {
+                signing = Some((k.alg.jwt(), encoding));
+            }
+        }
+        let (signing_alg, signing_key) =
+            signing.ok_or_else(|| KeyRingError::NoCurrent(doc.current_kid.clone()))?;
+        Ok(KeyRing {
+            signing_kid: doc.current_kid.clone(),
+            signing_alg,
+            signing_key,
+            verifying,
+            jwks: JwkSet { keys: public },
+        })
+    }
+
+    pub fn jwks(&self) -> &JwkSet {
+        &self.jwks
+    }
+
+    /// The algorithms of the keys that verify, for the discovery document.
+    pub fn algorithms(&self) -> Vec<&'static str> {
+        let mut algs: Vec<&'static str> = self
+            .verifying
+            .values()
+            .map(|v| if v.alg == Algorithm::EdDSA { "EdDSA" } else { "RS256" })
+            .collect();
+        algs.sort_unstable();
+        algs.dedup();
+        algs
+    }
+
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+        let mut header = Header::new(self.signing_alg);
+        header.kid = Some(self.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.signing_key)
+            .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
+    }
+
+    /// Verifies signature, `iss`, `aud`, `exp`, `nbf` (30 s leeway) and the presence of `iat` and
+    /// `sub`. The key is chosen by `kid` alone and its own algorithm is the only one accepted; a
+    /// missing or unknown `kid` is an invalid token. Headers that point at other keys (`jku`,
+    /// `jwk`, `x5u`, `x5c`) are never looked at.
+    pub fn verify<T: DeserializeOwned>(&self, token: &str, issuer: &str, audience: &str) -> Option<T> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let key = self.verifying.get(header.kid.as_deref()?)?;
+        let mut validation = Validation::new(key.alg);
+        validation.algorithms = vec![key.alg];
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        jsonwebtoken::decode::<T>(token, &key.key, &validation).ok().map(|d| d.claims)
+    }
+}
+
+/// The key ring, fetched from Secrets Manager once per container and kept for its lifetime.
+pub struct Keys {
+    client: Client,
+    secret_id: String,
+    ring: OnceCell<Arc<KeyRing>>,
+}
+
+impl Keys {
+    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
+        Keys { client, secret_id: secret_id.into(), ring: OnceCell::new() }
+    }
+
+    /// The ring, loading it on first use. A failed load is not cached: the next request retries.
+    pub async fn ring(&self) -> Result<Arc<KeyRing>> {
+        self.ring
+            .get_or_try_init(|| async {
+                let out = self
+                    .client
+                    .get_secret_value()
+                    .secret_id(&self.secret_id)
+                    .send()
+                    .await
+                    .map_err(|e| Error::dependency("Secrets Manager", e))?;
+                let json = out.secret_string().ok_or_else(|| {
+                    Error::Internal("the signing-key secret has no string value".into())
+                })?;
+                // A malformed key set is an operator error: logged in full at the edge, shown to
+                // clients as an internal error.
+                KeyRing::from_json(json).map(Arc::new).map_err(|e| Error::Internal(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ring(alg: KeyAlgorithm) -> (KeyRing, String) {
+        let key = StoredKey::generate(alg, Utc::now()).unwrap();
+        let kid = key.kid.clone();
+        let doc = KeySetDocument { current_kid: kid.clone(), keys: vec![key] };
+        (KeyRing::from_document(&doc).unwrap(), kid)
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct C {
+        iss: String,
+        aud: String,
+        sub: String,
+        iat: i64,
+        nbf: i64,
+        exp: i64,
+    }
+
+    fn claims(exp_in: i64) -> C {
+        let now = Utc::now().timestamp();
+        C { iss: "i".into(), aud: "a".into(), sub: "s".into(), iat: now, nbf: now, exp: now + exp_in }
+    }
+
+    #[test]
+    fn both_algorithms_sign_and_verify_and_publish_a_jwk() {
+        for alg in [KeyAlgorithm::Rs256, KeyAlgorithm::EdDsa] {
+            let (ring, kid) = ring(alg);
+            let t = ring.sign(&claims(60)).unwrap();
+            assert!(ring.verify::<C>(&t, "i", "a").is_some());
+            assert!(ring.verify::<C>(&t, "other", "a").is_none());
+            assert!(ring.verify::<C>(&t, "i", "other").is_none());
+            let jwks = serde_json::to_value(ring.jwks()).unwrap();
+            assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
+            assert_eq!(jwks["keys"][0]["alg"], alg.as_str());
+            assert!(jwks["keys"][0].get("d").is_none(), "no private part in the JWKS");
+        }
+    }
+
+    #[test]
+    fn expired_beyond_leeway_is_refused() {
+        let (ring, _) = ring(KeyAlgorithm::Rs256);
+        let t = ring.sign(&claims(-31)).unwrap();
+        assert!(ring.verify::<C>(&t, "i", "a").is_none());
+        let t = ring.sign(&claims(-5)).unwrap();
+        assert!(ring.verify::<C>(&t, "i", "a").is_some(), "within the 30 s leeway");
+    }
+
+    #[test]
+    fn a_key_from_another_ring_does_not_verify() {
+        let (a, _) = ring(KeyAlgorithm::Rs256);
+        let (b, _) = ring(KeyAlgorithm::Rs256);
+        let t = a.sign(&claims(60)).unwrap();
+        assert!(b.verify::<C>(&t, "i", "a").is_none());
+    }
+}

@@ -1,0 +1,18 @@
+//! The common crate of every function: configuration, the error type, domain rules, crypto, the
+//! DynamoDB store, the SES mailer, signing keys and audit. It knows nothing of HTTP or Lambda.
+
+pub mod accounts;
+pub mod app;
+pub mod audit;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod error;
+pub mod keys;
+pub mod mailer;
+pub mod model;
+pub mod store;
+pub mod tokens;
+
+pub use app::App;
+pub use error::{Error, Result};

@@ -1,0 +1,144 @@
+//! The records the service keeps, as they are stored (one DynamoDB table, see `store`).
+//!
+//! Times a person reads are RFC 3339 strings; times the store compares (`expires_at`, `ttl`) are
+//! epoch seconds, because DynamoDB conditions and TTL compare numbers.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Profile;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    /// Deletion confirmed; erased after the grace period unless cancelled.
+    PendingDeletion,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub tenant_id: String,
+    /// As the user typed it.
+    pub email: String,
+    pub email_normalized: String,
+    /// Argon2id PHC string; absent for accounts made by magic link or social login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    pub email_verified: bool,
+    pub status: UserStatus,
+    /// How the user can sign in (`password`, later `magic_link`, `google` ...).
+    #[serde(default)]
+    pub providers: Vec<String>,
+    /// Hash of the newest email-verification token: only that one may verify (a resend kills the
+    /// older link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_token_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl UserRecord {
+    pub fn profile(&self) -> Profile {
+        Profile {
+            name: self.name.clone(),
+            username: self.username.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            company_name: self.company_name.clone(),
+        }
+    }
+
+    pub fn set_profile(&mut self, p: Profile) {
+        self.name = p.name;
+        self.username = p.username;
+        self.first_name = p.first_name;
+        self.last_name = p.last_name;
+        self.company_name = p.company_name;
+    }
+}
+
+/// What a single-use token is for. A token of one kind is never accepted as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    VerifyEmail,
+    PasswordReset,
+    MagicLink,
+    DeletionConfirm,
+    DeletionCancel,
+}
+
+/// A single-use token, stored under the SHA-256 of its value (never the value itself).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub kind: TokenKind,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub created_at: DateTime<Utc>,
+    /// Epoch seconds; checked by the code on every use (DynamoDB TTL deletes lazily).
+    pub expires_at: i64,
+    pub ttl: i64,
+}
+
+impl TokenRecord {
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp() >= self.expires_at
+    }
+}
+
+/// A login session: the family of refresh tokens that descend from one login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    /// SHA-256 of the current refresh token; only it may rotate the session.
+    pub refresh_hash: String,
+    /// Rotation generation of the current refresh token (1 after login).
+    pub generation: u64,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Epoch seconds at which the current refresh token expires.
+    pub expires_at: i64,
+    pub ttl: i64,
+}
+
+impl SessionRecord {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now.timestamp() < self.expires_at
+    }
+}
+
+/// One security event, as stored and as `GET /api/v1/users/me/audit` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub tenant_id: String,
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(default)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+    pub ttl: i64,
+}

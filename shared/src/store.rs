@@ -1,0 +1,392 @@
+//! The DynamoDB store: one table, string keys `pk`/`sk`, one GSI (`gsi1pk`/`gsi1sk`), `ttl` in epoch
+//! seconds. Every key starts with the tenant (`T#<tenant>#`), so wave 2's apps add no migration.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | user | `T#<t>#USER#<user_id>` | `PROFILE` |
+//! | email lock (uniqueness) | `T#<t>#EMAIL#<normalised email>` | `EMAIL` |
+//! | single-use token | `T#<t>#TOKEN#<sha256 hex>` | `TOKEN` |
+//! | session | `T#<t>#USER#<user_id>` | `SESSION#<session_id>` |
+//! | audit event | `T#<t>#AUDIT#<user_id>` | `EVENT#<uuid v7>` (time-ordered) |
+//!
+//! Reads that decide security (sessions, tokens, users) are strongly consistent. Writes that must
+//! not half-happen are one conditional write or one transaction. The store knows nothing of HTTP:
+//! it answers in domain outcomes and `Error::Dependency` for DynamoDB failing.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
+
+const DYNAMODB: &str = "DynamoDB";
+
+/// Key builders. Kept in one place so that no two features invent different spellings.
+pub mod keys {
+    pub const PROFILE: &str = "PROFILE";
+    pub const EMAIL: &str = "EMAIL";
+    pub const TOKEN: &str = "TOKEN";
+
+    pub fn user(tenant: &str, user_id: &str) -> String {
+        format!("T#{tenant}#USER#{user_id}")
+    }
+    pub fn email(tenant: &str, normalized_email: &str) -> String {
+        format!("T#{tenant}#EMAIL#{normalized_email}")
+    }
+    pub fn token(tenant: &str, token_hash: &str) -> String {
+        format!("T#{tenant}#TOKEN#{token_hash}")
+    }
+    pub fn session(session_id: &str) -> String {
+        format!("SESSION#{session_id}")
+    }
+    pub fn audit(tenant: &str, user_id: &str) -> String {
+        format!("T#{tenant}#AUDIT#{user_id}")
+    }
+    pub fn audit_event(event_id: &str) -> String {
+        format!("EVENT#{event_id}")
+    }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+/// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    Done,
+    ConditionFailed,
+}
+
+impl Store {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Store { client, table: table.into() }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    // ----- users -----------------------------------------------------------------------------
+
+    /// Writes the user, its email lock, its verification token and the `register` audit event in
+    /// one transaction: either the account exists completely or not at all. A taken email (the
+    /// lock exists) gives `Error::EmailTaken`.
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        token_hash: &str,
+        token: &TokenRecord,
+        audit: &AuditRecord,
+    ) -> Result<()> {
+        let t = &user.tenant_id;
+        let lock = keyed(
+            keys::email(t, &user.email_normalized),
+            keys::EMAIL,
+            &EmailLock { user_id: user.user_id.clone() },
+        )?;
+        let items = vec![
+            put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
+            put(
+                &self.table,
+                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ];
+        match self.transact(items).await? {
+            Written::Done => Ok(()),
+            Written::ConditionFailed => Err(Error::EmailTaken),
+        }
+    }
+
+    pub async fn user(&self, tenant: &str, user_id: &str) -> Result<Option<UserRecord>> {
+        self.get(keys::user(tenant, user_id), keys::PROFILE).await
+    }
+
+    /// Finds a user by normalised email: the lock item names the user, then the user item is read.
+    /// Both reads are strongly consistent, so a password changed a moment ago is the one checked.
+    pub async fn user_by_email(
+        &self,
+        tenant: &str,
+        normalized_email: &str,
+    ) -> Result<Option<UserRecord>> {
+        let Some(lock) =
+            self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
+        else {
+            return Ok(None);
+        };
+        self.user(tenant, &lock.user_id).await
+    }
+
+    // ----- single-use tokens -------------------------------------------------------------------
+
+    pub async fn token(&self, tenant: &str, token_hash: &str) -> Result<Option<TokenRecord>> {
+        self.get(keys::token(tenant, token_hash), keys::TOKEN).await
+    }
+
+    /// Consumes a verification token and marks the user verified, atomically. The token item is
+    /// deleted on condition that it still exists and has not expired, and the user is updated on
+    /// condition that this token is still the newest one issued: of any number of concurrent
+    /// uses, exactly one gets `Written::Done`.
+    pub async fn consume_verification(
+        &self,
+        tenant: &str,
+        token_hash: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+        audit: &AuditRecord,
+    ) -> Result<Written> {
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::token(tenant, token_hash)))
+            .key("sk", s(keys::TOKEN))
+            .condition_expression("attribute_exists(pk) AND expires_at > :now")
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .build()
+            .map_err(internal)?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression(
+                "SET email_verified = :true, updated_at = :at REMOVE verify_token_hash",
+            )
+            .condition_expression("attribute_exists(pk) AND verify_token_hash = :hash")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .expression_attribute_values(":hash", s(token_hash))
+            .build()
+            .map_err(internal)?;
+        self.transact(vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder().update(update).build(),
+            put(&self.table, audit_item(audit)?, None)?,
+        ])
+        .await
+    }
+
+    /// Issues a new verification token for an unverified user and retires the previous one, in one
+    /// transaction: after a resend, only the newest link verifies.
+    pub async fn replace_verification_token(
+        &self,
+        user: &UserRecord,
+        token_hash: &str,
+        token: &TokenRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let t = &user.tenant_id;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(t, &user.user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression("SET verify_token_hash = :hash, updated_at = :at")
+            .condition_expression("attribute_exists(pk) AND email_verified = :false")
+            .expression_attribute_values(":hash", s(token_hash))
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .build()
+            .map_err(internal)?;
+        let mut items = vec![
+            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
+            TransactWriteItem::builder().update(update).build(),
+        ];
+        if let Some(old) = user.verify_token_hash.as_deref().filter(|old| *old != token_hash) {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(keys::token(t, old)))
+                .key("sk", s(keys::TOKEN))
+                .build()
+                .map_err(internal)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        self.transact(items).await
+    }
+
+    // ----- sessions ----------------------------------------------------------------------------
+
+    /// Stores a new session and its audit event in one request (neither needs a condition: the
+    /// session id is fresh).
+    pub async fn put_session(&self, session: &SessionRecord, audit: &AuditRecord) -> Result<()> {
+        let session_item =
+            keyed(keys::user(&session.tenant_id, &session.user_id), &keys::session(&session.session_id), session)?;
+        let requests = [session_item, audit_item(audit)?]
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(internal)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut pending = HashMap::from([(self.table.clone(), requests)]);
+        // BatchWriteItem may hand back unprocessed items under load; retry them a few times
+        // before calling the store unavailable.
+        for attempt in 0..4 {
+            let out = self
+                .client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            pending = out.unprocessed_items.unwrap_or_default();
+            pending.retain(|_, v| !v.is_empty());
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+        }
+        Err(Error::dependency(DYNAMODB, "unprocessed items after retries"))
+    }
+
+    /// The session as stored, or `None` when it was revoked (deleted). Strongly consistent: a
+    /// revocation must bite on the very next request.
+    pub async fn session(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>> {
+        self.get(keys::user(tenant, user_id), &keys::session(session_id)).await
+    }
+
+    // ----- audit -------------------------------------------------------------------------------
+
+    pub async fn put_audit(&self, audit: &AuditRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(audit_item(audit)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    // ----- plumbing ----------------------------------------------------------------------------
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item {
+            None => Ok(None),
+            Some(item) => serde_dynamo::from_item(item)
+                .map(Some)
+                .map_err(|e| Error::Internal(format!("stored item does not decode: {e}"))),
+        }
+    }
+
+    /// Runs a transaction. A failed condition is an outcome, not an error. A conflict with a
+    /// concurrent transaction is retried a few times, so that the loser of a race sees the
+    /// winner's write (and so a failed condition) rather than a spurious 503.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Written> {
+        let mut attempt = 0u32;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match result {
+                Ok(_) => return Ok(Written::Done),
+                Err(err) => err,
+            };
+            let codes = cancellation_codes(&err);
+            if codes.iter().any(|c| c == "ConditionalCheckFailed") {
+                return Ok(Written::ConditionFailed);
+            }
+            if codes.iter().any(|c| c == "TransactionConflict") && attempt < 5 {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
+                continue;
+            }
+            return Err(unavailable(err));
+        }
+    }
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct EmailLock {
+    user_id: String,
+}
+
+fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<String> {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
+            .cancellation_reasons()
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The record's attributes plus its keys.
+fn keyed<T: Serialize>(pk: String, sk: &str, record: &T) -> Result<Item> {
+    let mut item: Item = serde_dynamo::to_item(record)
+        .map_err(|e| Error::Internal(format!("record does not encode: {e}")))?;
+    item.insert("pk".to_owned(), s(pk));
+    item.insert("sk".to_owned(), s(sk));
+    Ok(item)
+}
+
+fn audit_item(audit: &AuditRecord) -> Result<Item> {
+    keyed(keys::audit(&audit.tenant_id, &audit.user_id), &keys::audit_event(&audit.id), audit)
+}
+
+fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .set_condition_expression(condition.map(str::to_owned))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("request construction: {e}"))
+}
+
+/// Any SDK failure (throttling, timeout, network, 5xx) makes the store unavailable for this
+/// request. The SDK's error, kept as the source, goes to the log line only.
+fn unavailable<E, R>(e: SdkError<E, R>) -> Error
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    Error::dependency(DYNAMODB, e)
+}

@@ -1,0 +1,410 @@
+//! The black-box test harness: a moto on a free port, and a `TestApp` per test with its own table
+//! and signing-key secret in that moto, driving the functions' handlers through the route table the
+//! way API Gateway would (an HTTP API payload 2.0 event in, the function's response out).
+//!
+//! Tests are isolated by construction (own table, own secret, own email addresses), so they run in
+//! parallel against one moto.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use authctl::{bootstrap, local_sdk_config, moto::Moto};
+use base64::Engine;
+use functions::routes;
+use lambda_http::http::HeaderMap;
+use serde_json::{Value, json};
+use shared::App;
+use shared::config::Config;
+use shared::keys::KeyAlgorithm;
+
+/// A password that passes the default policy.
+pub const PASSWORD: &str = "Vermilion-Kettle-42-Drift";
+
+/// The moto every test of this process uses: `AUTH_TEST_MOTO_ENDPOINT` when the runner started one
+/// (`make test` does, through `authctl with-moto`), otherwise one started here on a free port.
+pub fn moto_endpoint() -> String {
+    static STARTED: OnceLock<String> = OnceLock::new();
+    if let Ok(endpoint) = std::env::var("AUTH_TEST_MOTO_ENDPOINT") {
+        return endpoint;
+    }
+    STARTED
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            // A thread that lives as long as the process owns moto: the server is bound to its
+            // parent thread's life (PR_SET_PDEATHSIG), not to whichever test started it.
+            std::thread::spawn(move || match Moto::start(None) {
+                Ok(moto) => {
+                    let _ = tx.send(Ok(moto.endpoint()));
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("{e:#}")));
+                }
+            });
+            rx.recv().expect("moto thread answers").expect("moto starts")
+        })
+        .clone()
+}
+
+/// A unique, valid email address for one test.
+pub fn unique_email(tag: &str) -> String {
+    format!("{tag}.{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub config: Config,
+    pub moto: String,
+    pub vars: HashMap<String, String>,
+    http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(&[]).await
+    }
+
+    /// A fresh app with its own table and key secret; `overrides` are configuration variables.
+    pub async fn spawn_with(overrides: &[(&str, &str)]) -> TestApp {
+        let moto = moto_endpoint();
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut vars: HashMap<String, String> = [
+            ("TABLE_NAME", format!("auth-test-{id}")),
+            ("SIGNING_KEY_SECRET_ID", format!("auth-test/{id}")),
+            ("JWT_ISSUER", "https://auth.test".to_owned()),
+            ("JWT_AUDIENCE", "auth-test-api".to_owned()),
+            ("MAIL_FROM", "no-reply@auth.test".to_owned()),
+            ("FRONTEND_URL", "https://app.test".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_map(&vars).expect("test configuration is valid");
+        let sdk = local_sdk_config(&moto).await;
+        bootstrap::local(&sdk, &config.table_name, &config.signing_key_secret_id, &config.mail_from, config.jwt_algorithm)
+            .await
+            .expect("bootstrap of moto");
+        let app = Arc::new(App::new(config.clone(), &sdk));
+        TestApp { app, config, moto, vars, http: reqwest::Client::new() }
+    }
+
+    /// The same deployment (table, keys) seen by a function with other settings, as another
+    /// Lambda function of the stack with its own environment would.
+    pub async fn with_config(&self, overrides: &[(&str, &str)]) -> Arc<App> {
+        let mut vars = self.vars.clone();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config = Config::from_map(&vars).expect("test configuration is valid");
+        Arc::new(App::new(config, &local_sdk_config(&self.moto).await))
+    }
+
+    pub fn key_algorithm(&self) -> KeyAlgorithm {
+        self.config.jwt_algorithm
+    }
+
+    pub fn call(&self, method: &str, path: &str) -> Call {
+        Call {
+            app: self.app.clone(),
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: String::new(),
+            headers: vec![("user-agent".to_owned(), "auth-tests/1.0".to_owned())],
+            body: None,
+            base64: false,
+            source_ip: "203.0.113.10".to_owned(),
+            authorizer: None,
+        }
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Call {
+        self.call("POST", path).json(body)
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call("GET", path)
+    }
+
+    // ----- mail, read back from moto as a user reads their inbox --------------------------------
+
+    /// Every mail sent to `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<SentMail> {
+        let data: Value = self
+            .http
+            .get(format!("{}/moto-api/data.json", self.moto))
+            .send()
+            .await
+            .expect("moto data")
+            .json()
+            .await
+            .expect("moto data is JSON");
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"].as_array().into_iter().flatten().any(|a| a.as_str() == Some(to))
+            })
+            .map(|m| SentMail {
+                from: m["source"].as_str().unwrap_or_default().to_owned(),
+                subject: m["subject"].as_str().unwrap_or_default().to_owned(),
+                body: m["body"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The token of the newest link to `page` mailed to `to`.
+    pub async fn token_from_mail(&self, to: &str, page: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let mail = mails.iter().rev().find(|m| m.link_token(page).is_some()).unwrap_or_else(|| {
+            panic!("no mail with a {page} link was sent to {to}: {mails:?}")
+        });
+        mail.link_token(page).expect("checked above")
+    }
+
+    // ----- flows ---------------------------------------------------------------------------------
+
+    pub async fn register(&self, email: &str, password: &str) -> TestResponse {
+        self.post("/api/v1/auth/register", json!({"email": email, "password": password})).send().await
+    }
+
+    /// Registers and verifies `email`, returning the user id.
+    pub async fn verified_user(&self, email: &str) -> String {
+        let r = self.register(email, PASSWORD).await;
+        assert_eq!(r.status, 201, "register: {}", r.body);
+        let token = self.token_from_mail(email, "verify-email").await;
+        let v = self.post("/api/v1/auth/verify-email", json!({"token": token})).send().await;
+        assert_eq!(v.status, 200, "verify: {}", v.body);
+        r.body["data"]["user_id"].as_str().expect("user id").to_owned()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post("/api/v1/auth/login", json!({"email": email, "password": password})).send().await
+    }
+
+    /// A verified user's fresh token pair: (access, refresh).
+    pub async fn logged_in(&self, email: &str) -> (String, String) {
+        self.verified_user(email).await;
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status, 200, "login: {}", r.body);
+        (
+            r.body["data"]["access_token"].as_str().expect("access").to_owned(),
+            r.body["data"]["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
+    }
+
+    /// Runs the authorizer on an `Authorization` header value, as API Gateway would.
+    pub async fn authorize(&self, authorization: Option<&str>) -> Result<functions::authorizer::AuthorizerResponse, shared::Error> {
+        let mut headers = serde_json::Map::new();
+        if let Some(a) = authorization {
+            headers.insert("authorization".into(), json!(a));
+        }
+        let event: functions::authorizer::AuthorizerRequest = serde_json::from_value(json!({
+            "version": "2.0",
+            "type": "REQUEST",
+            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/api/v1/users/me",
+            "identitySource": authorization.map(|a| vec![a]).unwrap_or_default(),
+            "routeKey": "GET /api/v1/users/me",
+            "rawPath": "/api/v1/users/me",
+            "headers": headers,
+            "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": "/api/v1/users/me", "sourceIp": "203.0.113.10"}},
+        }))
+        .expect("authorizer event");
+        functions::authorizer::handle(&self.app, event).await
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub from: String,
+    pub subject: String,
+    /// The HTML part (moto keeps the HTML part of a mail that has both).
+    pub body: String,
+}
+
+impl SentMail {
+    /// The token of a `<FRONTEND_URL>/<page>?token=<t>` link in the mail.
+    pub fn link_token(&self, page: &str) -> Option<String> {
+        let marker = format!("/{page}?token=");
+        let start = self.body.find(&marker)? + marker.len();
+        let token: String = self.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (!token.is_empty()).then_some(token)
+    }
+}
+
+/// One request, built like API Gateway's HTTP API payload 2.0 event.
+pub struct Call {
+    app: Arc<App>,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    base64: bool,
+    source_ip: String,
+    authorizer: Option<Value>,
+}
+
+impl Call {
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body.to_string());
+        self.header("content-type", "application/json")
+    }
+
+    /// A body sent as is, with a content type.
+    pub fn raw(mut self, body: &str, content_type: &str) -> Self {
+        self.body = Some(body.to_owned());
+        self.header("content-type", content_type)
+    }
+
+    /// A form body, base64-encoded as API Gateway delivers non-text bodies.
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        let encoded = serde_urlencoded::to_string(pairs).expect("form");
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(encoded));
+        self.base64 = true;
+        self.header("content-type", "application/x-www-form-urlencoded")
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    pub fn query(mut self, q: &str) -> Self {
+        self.query = q.to_owned();
+        self
+    }
+
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.to_owned();
+        self
+    }
+
+    /// The context a Lambda authorizer passed (`requestContext.authorizer.lambda`).
+    pub fn authorizer_context(mut self, context: Value) -> Self {
+        self.authorizer = Some(context);
+        self
+    }
+
+    /// The API Gateway event this call becomes.
+    pub fn event(&self) -> Value {
+        let headers: serde_json::Map<String, Value> =
+            self.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        let mut ctx = json!({
+            "accountId": "123456789012",
+            "apiId": "testapi",
+            "domainName": "api.test",
+            "requestId": uuid::Uuid::new_v4().to_string(),
+            "routeKey": format!("{} {}", self.method, self.path),
+            "stage": "$default",
+            "http": {"method": self.method, "path": self.path, "protocol": "HTTP/1.1", "sourceIp": self.source_ip, "userAgent": "auth-tests/1.0"},
+        });
+        if let Some(a) = &self.authorizer {
+            ctx["authorizer"] = json!({"lambda": a});
+        }
+        let mut event = json!({
+            "version": "2.0",
+            "routeKey": format!("{} {}", self.method, self.path),
+            "rawPath": self.path,
+            "rawQueryString": self.query,
+            "headers": headers,
+            "requestContext": ctx,
+            "isBase64Encoded": self.base64,
+        });
+        if let Some(b) = &self.body {
+            event["body"] = json!(b);
+        }
+        event
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let route = routes::find(&self.method, &self.path)
+            .unwrap_or_else(|| panic!("no route {} {} in the route table", self.method, self.path));
+        let req = lambda_http::request::from_str(&self.event().to_string()).expect("a valid API Gateway event");
+        let resp = routes::dispatch(self.app.clone(), route.function, req).await.expect("the route's function exists");
+        TestResponse::from_response(resp)
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn from_response(resp: lambda_http::Response<lambda_http::Body>) -> TestResponse {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = String::from_utf8_lossy(resp.body().as_ref()).into_owned();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        TestResponse { status, headers, text, body }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `error.code` of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts the error envelope of the contract and returns its code.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "status of {}", self.text);
+        assert_eq!(self.body["success"], json!(false), "{}", self.text);
+        assert_eq!(self.code(), code, "{}", self.text);
+        assert!(self.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", self.text);
+        assert!(self.body["request_id"].as_str().is_some_and(|m| !m.is_empty()), "{}", self.text);
+        assert_eq!(self.header("x-request-id"), self.body["request_id"].as_str());
+    }
+}
+
+impl TestApp {
+    /// The key ring as stored in this app's secret: what an attacker who stole the signing key
+    /// would hold, used to forge tokens that only the claims checks can refuse.
+    pub async fn stored_key_ring(&self) -> shared::keys::KeyRing {
+        let sdk = local_sdk_config(&self.moto).await;
+        let out = aws_sdk_secretsmanager::Client::new(&sdk)
+            .get_secret_value()
+            .secret_id(&self.config.signing_key_secret_id)
+            .send()
+            .await
+            .expect("secret");
+        shared::keys::KeyRing::from_json(out.secret_string().expect("string")).expect("key ring")
+    }
+
+    /// A DynamoDB client on this app's moto, for the few checks that look at what was stored.
+    pub async fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&local_sdk_config(&self.moto).await)
+    }
+}
+
+/// Base64url without padding, as JWTs use.
+pub fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Decodes a JWT's payload without checking anything.
+pub fn jwt_payload(token: &str) -> Value {
+    let part = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url payload");
+    serde_json::from_slice(&bytes).expect("JSON payload")
+}

@@ -1,0 +1,60 @@
+//! The Lambda authorizer, and a protected function behind it reading the context it passes.
+
+use auth_tests::{TestApp, jwt_payload, unique_email};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_valid_token_is_authorized_with_the_identity_in_the_context() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("authz")).await;
+    let claims = jwt_payload(&access);
+    let decision = app.authorize(Some(&format!("Bearer {access}"))).await.unwrap();
+    assert!(decision.is_authorized);
+    let ctx = &decision.context;
+    assert_eq!(ctx["user_id"], claims["sub"]);
+    assert_eq!(ctx["tenant_id"], "default");
+    assert_eq!(ctx["session_id"], claims["sid"]);
+    assert_eq!(ctx["scopes"], "openid profile email");
+    assert_eq!(ctx["auth_kind"], "jwt");
+    assert_eq!(ctx["expires_at"], claims["exp"]);
+    // API Gateway's simple-response shape.
+    let wire = serde_json::to_value(&decision).unwrap();
+    assert_eq!(wire["isAuthorized"], true);
+}
+
+#[tokio::test]
+async fn no_header_is_denied() {
+    let app = TestApp::spawn().await;
+    let decision = app.authorize(None).await.unwrap();
+    assert!(!decision.is_authorized);
+    assert_eq!(decision.context, json!({}));
+}
+
+#[tokio::test]
+async fn a_function_behind_the_authorizer_uses_its_context() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("ctx");
+    let (access, _) = app.logged_in(&email).await;
+    let decision = app.authorize(Some(&format!("Bearer {access}"))).await.unwrap();
+    // API Gateway forwards the request with the context and without re-checking the header.
+    let r = app.get("/api/v1/users/me").authorizer_context(decision.context.clone()).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["email"], email.as_str());
+}
+
+#[tokio::test]
+async fn the_authorizer_fails_closed_when_its_store_is_unreachable() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("closed")).await;
+    // The same deployment, but DynamoDB points at a table that does not exist.
+    let broken = app.with_config(&[("TABLE_NAME", "no-such-table"), ("AWS_TIMEOUT_SECONDS", "2")]).await;
+    let event = serde_json::from_value(json!({
+        "version": "2.0", "type": "REQUEST", "routeArn": "arn:aws:execute-api:us-east-1:1:a/$default/GET/x",
+        "identitySource": [format!("Bearer {access}")],
+        "headers": {"authorization": format!("Bearer {access}")},
+        "requestContext": {"requestId": "r", "http": {"method": "GET", "sourceIp": "203.0.113.10"}},
+    }))
+    .unwrap();
+    let outcome = functions::authorizer::handle(&broken, event).await;
+    assert!(matches!(outcome, Err(shared::Error::Dependency { .. })), "never a pass: {outcome:?}");
+}

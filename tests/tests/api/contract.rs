@@ -1,0 +1,115 @@
+//! The contract that ties the pieces together: template ↔ router ↔ route table ↔ binaries, the
+//! README's configuration table, and the headers every response carries.
+
+use std::collections::BTreeSet;
+
+use auth_tests::{TestApp, unique_email};
+use authctl::{repo_root, template};
+use functions::routes::{AUTHORIZER, Access, ROUTES};
+
+type RouteKey = (String, String, String, bool);
+
+fn table_routes() -> BTreeSet<RouteKey> {
+    ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned(), r.access == Access::Public))
+        .collect()
+}
+
+#[test]
+fn template_router_route_table_and_binaries_agree() {
+    let tpl = template::load().unwrap();
+    let from_template: BTreeSet<RouteKey> = template::routes(&tpl)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.binary, r.public))
+        .collect();
+    assert_eq!(from_template, table_routes(), "infra/template.yaml and functions::routes::ROUTES differ");
+
+    // The `cargo lambda watch` router in the workspace Cargo.toml.
+    let manifest: toml::Value = toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router");
+    let mut from_router = BTreeSet::new();
+    for (path, targets) in router {
+        for t in targets.as_array().expect("a list of {method, function}") {
+            from_router.insert((t["method"].as_str().unwrap().to_owned(), path.clone(), t["function"].as_str().unwrap().to_owned()));
+        }
+    }
+    let expected: BTreeSet<_> = table_routes().into_iter().map(|(m, p, f, _)| (m, p, f)).collect();
+    assert_eq!(from_router, expected, "the Cargo.toml router and the template differ");
+
+    // Every function of the template is a binary, and every binary is a function of the template.
+    let bins: BTreeSet<String> = std::fs::read_dir(repo_root().join("functions/src/bin"))
+        .unwrap()
+        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let functions: BTreeSet<String> = template::binaries(&tpl).into_iter().collect();
+    assert_eq!(bins, functions, "functions/src/bin and the template's functions differ");
+    assert!(functions.contains(AUTHORIZER));
+}
+
+#[tokio::test]
+async fn every_route_of_the_table_has_a_handler() {
+    let app = TestApp::spawn().await;
+    for r in ROUTES {
+        let resp = app.call(r.method, r.path).send().await;
+        assert!(resp.status < 500, "{} {} → {}: {}", r.method, r.path, resp.status, resp.text);
+    }
+}
+
+#[test]
+fn the_readme_documents_every_configuration_variable_with_its_default() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for (name, default) in shared::config::VARIABLES {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}`")))
+            .unwrap_or_else(|| panic!("README has no row for {name}"));
+        let shown = if default.is_empty() { "(empty)".to_owned() } else { format!("`{default}`") };
+        assert!(row.contains(&shown), "README row for {name} does not show the default {shown}: {row}");
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_request_id() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("headers");
+    let responses = vec![
+        app.get("/api/v1/health").send().await,
+        app.register(&email, "short").await,
+        app.get("/api/v1/users/me").send().await,
+        app.get("/.well-known/jwks.json").send().await,
+        app.login(&email, "whatever-Password-1").await,
+    ];
+    for r in responses {
+        assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"), "{}", r.text);
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert!(r.header("strict-transport-security").is_some_and(|v| v.contains("max-age=")));
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert!(r.header("x-request-id").is_some_and(|v| !v.is_empty()));
+    }
+}
+
+#[test]
+fn the_template_passes_its_own_sanity_rules() {
+    let tpl = template::load().unwrap();
+    let res = tpl["Resources"].as_mapping().unwrap();
+    let table = &tpl["Resources"]["Table"]["Properties"];
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"].as_str(), Some("ttl"));
+    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true));
+    assert_eq!(table["GlobalSecondaryIndexes"][0]["IndexName"].as_str(), Some("gsi1"));
+    let api = &tpl["Resources"]["HttpApi"]["Properties"]["Auth"];
+    assert_eq!(api["DefaultAuthorizer"].as_str(), Some("LambdaAuthorizer"));
+    let authorizer = &api["Authorizers"]["LambdaAuthorizer"];
+    assert_eq!(authorizer["AuthorizerPayloadFormatVersion"].as_str(), Some("2.0"));
+    assert_eq!(authorizer["EnableSimpleResponses"].as_bool(), Some(true));
+    assert_eq!(authorizer["EnableFunctionDefaultPermissions"].as_bool(), Some(true));
+    for (name, r) in res {
+        if r["Type"].as_str() == Some("AWS::Serverless::Function") {
+            assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name:?}");
+            // Least privilege: no managed wildcard policies.
+            let policies = serde_yaml::to_string(&r["Properties"]["Policies"]).unwrap();
+            assert!(!policies.contains("dynamodb:*") && !policies.contains("CrudPolicy"), "{name:?}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+use auth_tests::{TestApp, unique_email};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation};
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/v1/health").send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["success"], true);
+    assert_eq!(r.body["data"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn jwks_verifies_an_access_token_from_login() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("jwks")).await;
+
+    let r = app.get("/.well-known/jwks.json").send().await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.get("success").is_none(), "the JWKS keeps its standard shape");
+    assert!(r.header("cache-control").is_some_and(|c| c.contains("max-age")));
+    let jwks: JwkSet = serde_json::from_value(r.body.clone()).expect("a JWK set");
+    for key in &r.body["keys"].as_array().unwrap()[..] {
+        assert!(key.get("d").is_none() && key.get("p").is_none(), "no private parameters published");
+    }
+
+    // A relying party: pick the key by kid, verify with the published key only.
+    let header = jsonwebtoken::decode_header(&access).unwrap();
+    let jwk = jwks.find(header.kid.as_deref().unwrap()).expect("the token's kid is published");
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[&app.config.jwt_audience]);
+    validation.set_issuer(&[&app.config.jwt_issuer]);
+    let claims = jsonwebtoken::decode::<Value>(&access, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+        .expect("the access token verifies against the JWKS")
+        .claims;
+    assert_eq!(claims["token_use"], "access");
+    for claim in ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "email_verified"] {
+        assert!(claims.get(claim).is_some(), "claim {claim} present");
+    }
+    assert_eq!(claims["tid"], app.config.default_tenant.as_str());
+}
+
+#[tokio::test]
+async fn discovery_document_points_at_the_jwks() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/.well-known/openid-configuration").send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["issuer"], "https://auth.test");
+    assert_eq!(r.body["jwks_uri"], "https://auth.test/.well-known/jwks.json");
+    assert_eq!(r.body["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+}
+
+#[tokio::test]
+async fn eddsa_keys_sign_and_publish() {
+    let app = TestApp::spawn_with(&[("JWT_ALGORITHM", "EdDSA")]).await;
+    let (access, _) = app.logged_in(&unique_email("eddsa")).await;
+    assert_eq!(jsonwebtoken::decode_header(&access).unwrap().alg, jsonwebtoken::Algorithm::EdDSA);
+    let jwks = app.get("/.well-known/jwks.json").send().await;
+    assert_eq!(jwks.body["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks.body["keys"][0]["crv"], "Ed25519");
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.status, 200, "{}", me.text);
+}

@@ -1,0 +1,46 @@
+//! Each sample in `events/` (for `cargo lambda invoke --data-file`) run through its handler, so the
+//! samples never rot.
+
+use std::collections::BTreeMap;
+
+use auth_tests::{TestApp, TestResponse};
+use authctl::repo_root;
+use functions::routes::{AUTHORIZER, ROUTES, dispatch};
+
+/// What each sample gets from a fresh deployment.
+fn expected(function: &str) -> u16 {
+    match function {
+        "register" => 201,
+        "verify_email" => 400,
+        "login" | "verify_token" | "users_me" => 401,
+        _ => 200,
+    }
+}
+
+#[tokio::test]
+async fn every_sample_event_runs_through_its_handler() {
+    let app = TestApp::spawn().await;
+    let dir = repo_root().join("events");
+    let mut seen = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if name == AUTHORIZER {
+            let event = serde_json::from_str(&text).expect("an authorizer event");
+            let decision = functions::authorizer::handle(&app.app, event).await.expect("a decision");
+            assert!(!decision.is_authorized, "the sample's bearer is not valid");
+        } else {
+            let route = ROUTES.iter().find(|r| r.function == name).unwrap_or_else(|| panic!("{name}.json names no function"));
+            let req = lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+            let resp = TestResponse::from_response(dispatch(app.app.clone(), route.function, req).await.unwrap());
+            assert_eq!(resp.status, expected(&name), "{name}.json: {}", resp.text);
+            assert_eq!(resp.header("x-request-id"), Some("c6af9ac6-7b61-11e6-9a41-93e8deadbeef"), "API Gateway's request id");
+        }
+        seen.insert(name, ());
+    }
+    for r in ROUTES {
+        assert!(seen.contains_key(r.function), "events/{}.json is missing", r.function);
+    }
+    assert!(seen.contains_key(AUTHORIZER), "events/authorizer.json is missing");
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of the API against moto: every request goes through the route table into the
+//! function's handler as an API Gateway event, every answer is read as a client would read it.
+
+mod authorizer;
+mod bearer;
+mod contract;
+mod discovery;
+mod events;
+mod login;
+mod register;
+mod resend;
+mod smoke;
+mod verify_email;

@@ -1,0 +1,141 @@
+use auth_tests::{PASSWORD, TestApp, unique_email};
+use serde_json::json;
+
+const REGISTER: &str = "/api/v1/auth/register";
+
+#[tokio::test]
+async fn register_creates_an_unverified_account_and_mails_a_link() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("Reg");
+    let r = app
+        .post(REGISTER, json!({"email": email, "password": PASSWORD, "name": "Ada Lovelace", "username": "ada_l"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["success"], true);
+    assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert_eq!(r.body["data"]["email"], email.as_str());
+    assert_eq!(r.body["data"]["email_verified"], false);
+    assert!(r.body["data"]["user_id"].as_str().is_some_and(|id| !id.is_empty()));
+
+    let mails = app.mails_to(&email).await;
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].from, "no-reply@auth.test");
+    assert_eq!(mails[0].subject, "Verify your email address");
+    assert!(mails[0].body.contains("https://app.test/verify-email?token="));
+    assert!(mails[0].link_token("verify-email").is_some_and(|t| t.len() >= 43), "256-bit token");
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_refused() {
+    let app = TestApp::spawn().await;
+    for body in ["{not json", "[1,2]", "\"text\"", "", "null"] {
+        let r = app.call("POST", REGISTER).raw(body, "application/json").send().await;
+        r.assert_error(400, "malformed_request");
+    }
+}
+
+#[tokio::test]
+async fn missing_and_mistyped_fields_are_named() {
+    let app = TestApp::spawn().await;
+    let r = app.post(REGISTER, json!({})).send().await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["email"], json!(["required"]));
+    assert_eq!(r.body["error"]["fields"]["password"], json!(["required"]));
+
+    let r = app.post(REGISTER, json!({"email": 42, "password": PASSWORD, "name": ["x"]})).send().await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["email"], json!(["must_be_string"]));
+    assert_eq!(r.body["error"]["fields"]["name"], json!(["must_be_string"]));
+}
+
+#[tokio::test]
+async fn weak_passwords_list_each_failed_rule() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("weak");
+    let r = app.post(REGISTER, json!({"email": email, "password": "abc"})).send().await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["password"], json!(["min_length_8", "uppercase", "digit", "not_common"]));
+
+    let r = app.post(REGISTER, json!({"email": email, "password": "Password1"})).send().await;
+    assert_eq!(r.body["error"]["fields"]["password"], json!(["not_common"]));
+
+    let long = "aB3-".repeat(40);
+    let r = app.post(REGISTER, json!({"email": email, "password": long})).send().await;
+    assert_eq!(r.body["error"]["fields"]["password"], json!(["max_length_128"]));
+    assert!(app.mails_to(&email).await.is_empty(), "no account, no mail");
+}
+
+#[tokio::test]
+async fn invalid_emails_are_refused_including_header_injection() {
+    let app = TestApp::spawn().await;
+    for email in ["not-an-email", "a@b", "victim@example.com\r\nBcc: x@evil.example", "Name <a@example.com>"] {
+        let r = app.post(REGISTER, json!({"email": email, "password": PASSWORD})).send().await;
+        r.assert_error(400, "validation_failed");
+        assert!(r.body["error"]["fields"]["email"].is_array(), "{email:?}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn a_duplicate_email_in_any_letter_case_is_a_conflict() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("dup");
+    assert_eq!(app.register(&email, PASSWORD).await.status, 201);
+    let shouted = format!("  {}  ", email.to_uppercase());
+    let r = app.register(&shouted, PASSWORD).await;
+    r.assert_error(409, "email_taken");
+    assert_eq!(app.mails_to(&email).await.len(), 1, "no second verification mail");
+}
+
+#[tokio::test]
+async fn hidden_existence_answers_like_a_new_account_and_notifies_the_owner() {
+    let app = TestApp::spawn_with(&[("PREVENT_USER_EXISTENCE_ERRORS", "true")]).await;
+    let email = unique_email("hidden");
+    let first = app.register(&email, PASSWORD).await;
+    let second = app.register(&email, PASSWORD).await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    assert_eq!(second.body["message"], first.body["message"]);
+    assert_eq!(second.body["data"]["email_verified"], false);
+    assert_ne!(second.body["data"]["user_id"], first.body["data"]["user_id"]);
+    let mails = app.mails_to(&email).await;
+    assert_eq!(mails.len(), 2);
+    assert_eq!(mails[1].subject, "Someone tried to sign up with your email");
+    assert!(mails[1].link_token("verify-email").is_none());
+}
+
+#[tokio::test]
+async fn ten_concurrent_registrations_of_one_email_make_one_account() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("race");
+    let variants: Vec<String> =
+        (0..10).map(|i| if i % 2 == 0 { email.clone() } else { email.to_uppercase() }).collect();
+    let calls = variants.iter().map(|v| app.register(v, PASSWORD));
+    let results = futures::future::join_all(calls).await;
+    let created = results.iter().filter(|r| r.status == 201).count();
+    let conflicts = results.iter().filter(|r| r.status == 409 && r.code() == "email_taken").count();
+    assert_eq!(created, 1, "{:?}", results.iter().map(|r| &r.text).collect::<Vec<_>>());
+    assert_eq!(conflicts, 9);
+    let mails = app.mails_to(&email).await.len() + app.mails_to(&email.to_uppercase()).await.len();
+    assert_eq!(mails, 1, "one verification mail, to the address of the winning request");
+}
+
+#[tokio::test]
+async fn unknown_fields_are_never_stored() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("mass");
+    let r = app
+        .post(REGISTER, json!({"email": email, "password": PASSWORD, "email_verified": true, "tenant_id": "other", "roles": ["admin"]}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.body["data"]["email_verified"], false);
+    // Still unverified: login says so (after the correct password).
+    app.login(&email, PASSWORD).await.assert_error(401, "email_not_verified");
+}
+
+#[tokio::test]
+async fn bodies_over_16_kib_are_refused_before_parsing() {
+    let app = TestApp::spawn().await;
+    let big = format!("{{\"email\":\"a@example.com\",\"password\":\"{}\"}}", "x".repeat(17 * 1024));
+    app.call("POST", REGISTER).raw(&big, "application/json").send().await.assert_error(413, "payload_too_large");
+}

@@ -1,0 +1,155 @@
+//! authctl: local AWS for development and tests, bootstrap, and signing keys.
+//!
+//! ```text
+//! authctl dev                       moto on 127.0.0.1:5000, bootstrap, cargo lambda watch on :9000
+//! authctl bootstrap                 create table, secret and mail identity where AWS_* points
+//! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
+//! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
+//! ```
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use authctl::{bootstrap, local_sdk_config, moto::Moto, repo_root, template};
+use shared::config::Config;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev().await,
+        Some("bootstrap") => bootstrap_here().await,
+        Some("keys") if args.get(1).map(String::as_str) == Some("ensure") => keys_ensure().await,
+        Some("with-moto") => return with_moto(&args[1..]).await,
+        _ => {
+            eprintln!("usage: authctl dev | bootstrap | keys ensure | with-moto -- CMD [ARGS...]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("authctl: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config() -> Result<Config> {
+    Config::from_env().context("reading the configuration from the environment")
+}
+
+async fn bootstrap_here() -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    let template = template::load()?;
+    bootstrap::ensure_table(&sdk, &config.table_name, &template).await?;
+    bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await?;
+    bootstrap::ensure_mail_identity(&sdk, &config.mail_from).await?;
+    println!("table {}, secret {} and identity {} are ready", config.table_name, config.signing_key_secret_id, config.mail_from);
+    Ok(())
+}
+
+async fn keys_ensure() -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    if bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await? {
+        println!("put a new {} signing key into {}", config.jwt_algorithm.as_str(), config.signing_key_secret_id);
+    } else {
+        println!("{} already holds signing keys; nothing changed", config.signing_key_secret_id);
+    }
+    Ok(())
+}
+
+async fn with_moto(args: &[String]) -> ExitCode {
+    let cmd: Vec<&String> = args.iter().skip_while(|a| *a == "--").collect();
+    let Some((program, rest)) = cmd.split_first() else {
+        eprintln!("usage: authctl with-moto -- CMD [ARGS...]");
+        return ExitCode::from(2);
+    };
+    let moto = match Moto::start(None) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("authctl: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("authctl: moto is serving on {}", moto.endpoint());
+    let status = tokio::process::Command::new(program)
+        .args(rest)
+        .env("AUTH_TEST_MOTO_ENDPOINT", moto.endpoint())
+        .status()
+        .await;
+    drop(moto);
+    match status {
+        Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("authctl: running {program}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `make dev`: local AWS, bootstrap, and every route of the template under `cargo lambda watch`.
+async fn dev() -> Result<()> {
+    let moto_port: u16 = std::env::var("MOTO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5000);
+    let api_port: u16 = std::env::var("API_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(9000);
+    let venv_bin = repo_root().join(".venv").join("bin");
+    if !venv_bin.join("cargo-lambda").exists() {
+        bail!("cargo-lambda is not installed in .venv; run `make dev` (it installs it) or `make venv`");
+    }
+    let config = config()?;
+    let mut moto = Moto::start(Some(moto_port))?;
+    let endpoint = moto.endpoint();
+    let sdk = local_sdk_config(&endpoint).await;
+    bootstrap::local(&sdk, &config.table_name, &config.signing_key_secret_id, &config.mail_from, config.jwt_algorithm)
+        .await
+        .context("bootstrapping moto")?;
+
+    let path = format!(
+        "{}:{}",
+        venv_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut watch = tokio::process::Command::new("cargo");
+    watch
+        .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &api_port.to_string()])
+        .current_dir(repo_root())
+        // The caller's environment passes through; only the AWS endpoint and dummy credentials
+        // are forced, so that nothing local ever reaches a real account.
+        .env("PATH", path)
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = watch.spawn().context("starting cargo lambda watch")?;
+    let api = format!("http://127.0.0.1:{api_port}");
+    println!();
+    println!("  API            {api}  (e.g. curl {api}/api/v1/health)");
+    println!("  local AWS      {endpoint}  (moto; table {}, secret {})", config.table_name, config.signing_key_secret_id);
+    println!("  sent mail      {endpoint}/moto-api/data.json  (sesv2 messages; see the README)");
+    println!("  JWKS           {api}/.well-known/jwks.json");
+    println!("  Ctrl-C stops everything started here. Functions compile on their first request.");
+    println!();
+
+    let outcome = tokio::select! {
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        status = child.wait() => match status {
+            Ok(s) => Err(anyhow::anyhow!("cargo lambda watch exited ({s})")),
+            Err(e) => Err(e.into()),
+        },
+    };
+    if let Some(pid) = child.id() {
+        // The whole group: watch and the function processes it started.
+        let _ = std::process::Command::new("kill").args(["-TERM", &format!("-{pid}")]).status();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
+        let _ = std::process::Command::new("kill").args(["-KILL", &format!("-{pid}")]).status();
+    }
+    moto.stop();
+    println!("stopped moto and cargo lambda watch");
+    outcome
+}

@@ -1,0 +1,158 @@
+//! Creates what the service needs, idempotently: the table (from `infra/template.yaml`), the
+//! signing-key secret holding a fresh key, and the mail sender identity.
+
+use anyhow::{Context, Result, anyhow};
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use chrono::Utc;
+use serde_yaml::Value;
+use shared::keys::{KeyAlgorithm, KeySetDocument, StoredKey};
+
+/// Creates the table as the template defines it (keys, GSIs, TTL attribute), unless it exists.
+pub async fn ensure_table(sdk: &SdkConfig, table_name: &str, template: &Value) -> Result<()> {
+    let def = crate::template::table(template)?;
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    let key_schema = |v: &Value| -> Result<Vec<KeySchemaElement>> {
+        v.as_sequence()
+            .ok_or_else(|| anyhow!("KeySchema is not a list"))?
+            .iter()
+            .map(|k| {
+                let key_type = match k["KeyType"].as_str() {
+                    Some("HASH") => KeyType::Hash,
+                    Some("RANGE") => KeyType::Range,
+                    other => return Err(anyhow!("unknown KeyType {other:?}")),
+                };
+                Ok(KeySchemaElement::builder()
+                    .attribute_name(k["AttributeName"].as_str().unwrap_or_default())
+                    .key_type(key_type)
+                    .build()?)
+            })
+            .collect()
+    };
+    let attributes = def["AttributeDefinitions"]
+        .as_sequence()
+        .ok_or_else(|| anyhow!("AttributeDefinitions is not a list"))?
+        .iter()
+        .map(|a| {
+            Ok(AttributeDefinition::builder()
+                .attribute_name(a["AttributeName"].as_str().unwrap_or_default())
+                .attribute_type(ScalarAttributeType::from(a["AttributeType"].as_str().unwrap_or("S")))
+                .build()?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut request = client
+        .create_table()
+        .table_name(table_name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&def["KeySchema"])?));
+    for gsi in def["GlobalSecondaryIndexes"].as_sequence().into_iter().flatten() {
+        request = request.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(gsi["IndexName"].as_str().unwrap_or_default())
+                .set_key_schema(Some(key_schema(&gsi["KeySchema"])?))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()?,
+        );
+    }
+    match request.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
+        Err(e) => return Err(anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e))).context("creating the table"),
+    }
+    if let Some(ttl) = def["TimeToLiveSpecification"]["AttributeName"].as_str() {
+        client
+            .update_time_to_live()
+            .table_name(table_name)
+            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build()?)
+            .send()
+            .await
+            .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+            .context("enabling TTL")?;
+    }
+    Ok(())
+}
+
+/// Makes sure the secret holds a usable key set: creates the secret with one fresh key when it does
+/// not exist, or puts one when it exists without keys (as CloudFormation creates it). A secret that
+/// already holds keys is left alone. Returns whether a key was created.
+pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgorithm) -> Result<bool> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let current = client.get_secret_value().secret_id(secret_id).send().await;
+    let existing = match current {
+        Ok(out) => Some(out.secret_string().unwrap_or_default().to_owned()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => None,
+        Err(e) => {
+            return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+                .context("reading the signing-key secret");
+        }
+    };
+    if let Some(json) = &existing {
+        if let Ok(doc) = serde_json::from_str::<KeySetDocument>(json) {
+            if !doc.keys.is_empty() {
+                return Ok(false);
+            }
+        } else if !json.trim().is_empty() {
+            return Err(anyhow!(
+                "secret {secret_id} holds something that is not a key set; refusing to overwrite it"
+            ));
+        }
+    }
+    let key = StoredKey::generate(alg, Utc::now()).map_err(|e| anyhow!(e.to_string()))?;
+    let doc = KeySetDocument { current_kid: key.kid.clone(), keys: vec![key] };
+    let json = serde_json::to_string(&doc)?;
+    // The ring must load before it is stored.
+    shared::keys::KeyRing::from_json(&json).map_err(|e| anyhow!(e.to_string()))?;
+    let mut exists = existing.is_some();
+    if !exists {
+        match client
+            .create_secret()
+            .name(secret_id)
+            .description("JWT signing keys of the authentication service")
+            .secret_string(&json)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(true),
+            // Created without a value elsewhere: fall through to putting the value.
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => exists = true,
+            Err(e) => {
+                return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+                    .context("creating the signing-key secret");
+            }
+        }
+    }
+    if exists {
+        client
+            .put_secret_value()
+            .secret_id(secret_id)
+            .secret_string(&json)
+            .send()
+            .await
+            .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+            .context("storing the signing key")?;
+    }
+    Ok(true)
+}
+
+/// Registers the sender address with SES (moto accepts it at once; on AWS the owner confirms it).
+pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> {
+    let client = aws_sdk_sesv2::Client::new(sdk);
+    match client.create_email_identity().email_identity(address).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(e))).context("creating the SES identity"),
+    }
+}
+
+/// Everything `make dev` and the tests need in a fresh moto.
+pub async fn local(sdk: &SdkConfig, table: &str, secret_id: &str, mail_from: &str, alg: KeyAlgorithm) -> Result<()> {
+    let template = crate::template::load()?;
+    ensure_table(sdk, table, &template).await?;
+    ensure_signing_key(sdk, secret_id, alg).await?;
+    ensure_mail_identity(sdk, mail_from).await?;
+    Ok(())
+}
