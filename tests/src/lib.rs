@@ -134,15 +134,7 @@ impl TestApp {
 
     /// Every mail sent to `to`, oldest first.
     pub async fn mails_to(&self, to: &str) -> Vec<SentMail> {
-        let data: Value = self
-            .http
-            .get(format!("{}/moto-api/data.json", self.moto))
-            .send()
-            .await
-            .expect("moto data")
-            .json()
-            .await
-            .expect("moto data is JSON");
+        let data = self.moto_data().await;
         data["ses"]["Message"]
             .as_array()
             .into_iter()
@@ -156,6 +148,22 @@ impl TestApp {
                 body: m["body"].as_str().unwrap_or_default().to_owned(),
             })
             .collect()
+    }
+
+    /// moto's model dump. It is built by iterating live dictionaries, so under concurrent writes it
+    /// sometimes answers 500 ("dictionary changed size during iteration"): ask again.
+    async fn moto_data(&self) -> Value {
+        for _ in 0..20 {
+            if let Ok(resp) = self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await {
+                if resp.status().is_success() {
+                    if let Ok(v) = resp.json::<Value>().await {
+                        return v;
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto's data.json did not answer with JSON")
     }
 
     /// The token of the newest link to `page` mailed to `to`.
