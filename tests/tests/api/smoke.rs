@@ -14,9 +14,9 @@ struct Watch(Child);
 impl Drop for Watch {
     fn drop(&mut self) {
         let pgid = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-s", "TERM", "--", &pgid]).status();
+        let _ = Command::new("kill").args(["-s", "TERM", "--", &pgid]).stderr(std::process::Stdio::null()).status();
         std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-s", "KILL", "--", &pgid]).status();
+        let _ = Command::new("kill").args(["-s", "KILL", "--", &pgid]).stderr(std::process::Stdio::null()).status();
         let _ = self.0.wait();
     }
 }

@@ -145,9 +145,9 @@ async fn dev() -> Result<()> {
     };
     if let Some(pid) = child.id() {
         // The whole group: watch and the function processes it started.
-        let _ = std::process::Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).status();
+        let _ = std::process::Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).stderr(std::process::Stdio::null()).status();
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
-        let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).status();
+        let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).stderr(std::process::Stdio::null()).status();
     }
     moto.stop();
     println!("stopped moto and cargo lambda watch");
