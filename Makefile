@@ -7,6 +7,9 @@ PY          := python3
 STAMP       := $(VENV)/.installed-$(shell sha1sum requirements-dev.txt 2>/dev/null | cut -c1-12)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 CARGO       ?= cargo
+# authctl runs from its built binary, not through `cargo run`: the cargo commands it starts
+# (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
+AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
 .PHONY: help dev test venv nextest lint build-dev unit deploy keys clean
 
@@ -30,7 +33,7 @@ nextest:
 # Every cargo command here selects the whole workspace, as `cargo lambda watch` does when it runs
 # `cargo run --bin <function>` from the root: one feature set, so nothing is compiled twice.
 dev: venv build-dev
-	$(CARGO) run --quiet --bin authctl -- dev
+	$(AUTHCTL) dev
 
 ## Every binary, exactly as `cargo lambda watch` builds them (so no request waits for a compile).
 build-dev:
@@ -45,7 +48,7 @@ TEST_TARGETS := --workspace --lib --test '*'
 test: venv nextest build-dev
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
-	$(CARGO) run --quiet --bin authctl -- with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
+	$(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
 
 ## Deploy with SAM (installed into .venv on first use). GUIDED=1 the first time.
 deploy: venv
@@ -56,8 +59,9 @@ deploy: venv
 
 ## Put a first signing key into the deployed stack's secret (idempotent).
 keys:
+	$(CARGO) build --quiet --bin authctl
 	SIGNING_KEY_SECRET_ID=$$($(VENV)/bin/python -c "import boto3,sys;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))") \
-	  $(CARGO) run --quiet --bin authctl -- keys ensure
+	  $(AUTHCTL) keys ensure
 
 clean:
 	$(CARGO) clean

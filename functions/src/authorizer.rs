@@ -1,12 +1,16 @@
 //! The Lambda authorizer of the HTTP API (payload format 2.0, simple responses).
 //!
 //! It runs `accounts::authenticate`, the same verification a protected function runs when it finds
-//! no authorizer context, and hands the identity to the function in the context: `user_id`,
+//! no authorizer context, and hands a verified identity to the function in the context: `user_id`,
 //! `tenant_id`, `session_id`, `scopes` (space-separated), `auth_kind` and `expires_at`.
 //!
-//! A bad bearer is denied (API Gateway answers 403; 401 when the header is missing, without calling
-//! us). A failing dependency is an error, which API Gateway turns into a 500: the check fails closed
-//! and never lets a request through because the session could not be read.
+//! It never rejects at the gateway. An HTTP API answers an authorizer's "no" with its own bare 403
+//! (and a failing authorizer with a bare 500), which would break the contract's 401 `unauthorized`
+//! with `WWW-Authenticate` and its 503 with `Retry-After`. So a request without a valid bearer, or
+//! one whose check could not be completed, goes on with `auth_kind: "none"` and no identity; the
+//! function then finds no identity in the context, runs the verification itself and answers in the
+//! envelope. Nothing passes unchecked: a protected function only ever serves an identity that one of
+//! the two checks verified (`identity::identify`), and a dependency failure still fails closed.
 
 use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -16,12 +20,12 @@ use shared::App;
 use shared::accounts;
 use shared::error::Error;
 
-use crate::identity::{AUTH_KIND, EXPIRES_AT, SCOPES, SESSION_ID, TENANT_ID, USER_ID};
+use crate::identity::{ANONYMOUS, AUTH_KIND, EXPIRES_AT, SCOPES, SESSION_ID, TENANT_ID, USER_ID};
 
 pub type AuthorizerRequest = ApiGatewayV2CustomAuthorizerV2Request;
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
 
-pub async fn handle(app: &App, event: AuthorizerRequest) -> Result<AuthorizerResponse, Error> {
+pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     let header = event
         .headers
         .get("authorization")
@@ -30,10 +34,11 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> Result<AuthorizerRes
         .or_else(|| event.identity_source.as_ref().and_then(|s| s.first().cloned()));
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
     let mut response = AuthorizerResponse::default();
-    response.context = json!({});
+    // Always "authorized": see the module documentation.
+    response.is_authorized = true;
+    response.context = json!({ AUTH_KIND: ANONYMOUS });
     match accounts::authenticate(app, header.as_deref()).await {
         Ok(who) => {
-            response.is_authorized = true;
             response.context = json!({
                 USER_ID: who.user_id,
                 TENANT_ID: who.tenant_id,
@@ -42,21 +47,19 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> Result<AuthorizerRes
                 AUTH_KIND: who.auth_kind,
                 EXPIRES_AT: who.expires_at,
             });
-            tracing::info!(request_id, authorized = true, "authorizer decision");
-            Ok(response)
+            tracing::info!(request_id, identified = true, "authorizer decision");
         }
         Err(Error::Unauthorized) => {
-            tracing::info!(request_id, authorized = false, "authorizer decision");
-            Ok(response)
+            tracing::info!(request_id, identified = false, "authorizer decision");
         }
-        Err(err) => {
-            match &err {
-                Error::Dependency { dependency, source } => {
-                    tracing::error!(request_id, dependency, error = %source, "authorizer failed closed")
-                }
-                other => tracing::error!(request_id, error = %other, "authorizer failed closed"),
+        Err(err) => match &err {
+            Error::Dependency { dependency, source } => {
+                tracing::error!(request_id, dependency, error = %source, "authorizer could not verify; no identity passed")
             }
-            Err(err)
-        }
+            other => {
+                tracing::error!(request_id, error = %other, "authorizer could not verify; no identity passed")
+            }
+        },
     }
+    response
 }

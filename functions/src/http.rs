@@ -28,7 +28,10 @@ pub struct Reply {
 }
 
 enum ReplyBody {
-    Envelope { message: String, data: Value },
+    Envelope {
+        message: String,
+        data: Value,
+    },
     /// Standard documents (JWKS, discovery) keep their own shape, without the envelope.
     Document(Value),
 }
@@ -54,7 +57,12 @@ impl Reply {
 
     pub fn document(doc: impl Serialize) -> Result<Reply> {
         let doc = serde_json::to_value(doc).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(Reply { status: StatusCode::OK, body: ReplyBody::Document(doc), no_store: false, cache_control: None })
+        Ok(Reply {
+            status: StatusCode::OK,
+            body: ReplyBody::Document(doc),
+            no_store: false,
+            cache_control: None,
+        })
     }
 
     /// Marks a response that carries tokens: `Cache-Control: no-store`, `Pragma: no-cache`.
@@ -176,7 +184,8 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
     let headers = response.headers_mut();
     match err {
         Error::Unauthorized => {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            headers
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
         }
         Error::InvalidCredentials | Error::EmailNotVerified => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"auth\""));

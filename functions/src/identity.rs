@@ -22,6 +22,8 @@ pub const SESSION_ID: &str = "session_id";
 pub const SCOPES: &str = "scopes";
 pub const AUTH_KIND: &str = "auth_kind";
 pub const EXPIRES_AT: &str = "expires_at";
+/// `auth_kind` of a request the authorizer could not identify; it carries no identity.
+pub const ANONYMOUS: &str = "none";
 
 pub async fn identify(app: &App, req: &Request) -> Result<Identity> {
     if let Some(identity) = from_authorizer_context(req) {
@@ -35,6 +37,7 @@ fn from_authorizer_context(req: &Request) -> Option<Identity> {
         return None;
     };
     let fields = &ctx.authorizer.as_ref()?.fields;
+    // No identity (`auth_kind: "none"`, or an incomplete context): verify the bearer here.
     let text = |key: &str| match fields.get(key) {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         _ => None,

@@ -25,13 +25,16 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     };
 
     let logged_in = accounts::login(&app, &email, &password, &client).await?;
-    Ok(Reply::ok("Logged in.", json!({
-        "access_token": logged_in.pair.access_token,
-        "refresh_token": logged_in.pair.refresh_token,
-        "token_type": "Bearer",
-        "expires_in": logged_in.pair.access_expires_in,
-        "session_id": logged_in.session_id,
-        "user": UserView::from(&logged_in.user),
-    }))?
+    Ok(Reply::ok(
+        "Logged in.",
+        json!({
+            "access_token": logged_in.pair.access_token,
+            "refresh_token": logged_in.pair.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": logged_in.pair.access_expires_in,
+            "session_id": logged_in.session_id,
+            "user": UserView::from(&logged_in.user),
+        }),
+    )?
     .no_store())
 }

@@ -1,4 +1,6 @@
-//! `GET /.well-known/openid-configuration`: the discovery document, naming only what exists.
+//! `GET /.well-known/openid-configuration`: the discovery document, naming only what exists. There
+//! is no authorization endpoint and no ID token yet (the OAuth2/OIDC provider is wave 2), so the
+//! fields about them are absent rather than claimed.
 
 use std::sync::Arc;
 
@@ -20,10 +22,9 @@ pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result
         "token_endpoint": format!("{issuer}/api/v1/auth/login"),
         "userinfo_endpoint": format!("{issuer}/api/v1/users/me"),
         "grant_types_supported": ["password"],
-        "response_types_supported": ["token"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ring.algorithms(),
         "token_endpoint_auth_methods_supported": ["none"],
+        "token_signing_alg_values_supported": ring.algorithms(),
         "scopes_supported": DEFAULT_SCOPES.split(' ').collect::<Vec<_>>(),
         "claims_supported": ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "token_use", "email_verified"],
     }))?

@@ -34,7 +34,9 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         if let Some(e) = &email {
             context.push(e.as_str());
         }
-        NewPassword::parse(&p, app.config.password_policy, &context).map_err(|rules| f.reject("password", rules)).ok()
+        NewPassword::parse(&p, app.config.password_policy, &context)
+            .map_err(|rules| f.reject("password", rules))
+            .ok()
     });
     f.finish()?;
     let (Some(email), Some(password)) = (email, password) else {

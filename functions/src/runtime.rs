@@ -18,6 +18,8 @@ use crate::http::{self, Reply};
 pub enum Warm {
     Nothing,
     SigningKeys,
+    /// The signing keys and the dummy password hash that unknown emails are checked against.
+    Login,
 }
 
 /// JSON logs, one object per line. The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's
@@ -27,8 +29,19 @@ pub fn init_tracing() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info".to_owned());
-    let mut filter = EnvFilter::try_new(level.to_ascii_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
-    for capped in ["lambda_runtime=info", "lambda_runtime_api_client=info", "lambda_http=info", "aws_smithy_runtime=info", "aws_sdk_dynamodb=info", "aws_sdk_sesv2=info", "aws_sdk_secretsmanager=info", "hyper=info", "h2=info"] {
+    let mut filter =
+        EnvFilter::try_new(level.to_ascii_lowercase()).unwrap_or_else(|_| EnvFilter::new("info"));
+    for capped in [
+        "lambda_runtime=info",
+        "lambda_runtime_api_client=info",
+        "lambda_http=info",
+        "aws_smithy_runtime=info",
+        "aws_sdk_dynamodb=info",
+        "aws_sdk_sesv2=info",
+        "aws_sdk_secretsmanager=info",
+        "hyper=info",
+        "h2=info",
+    ] {
         if let Ok(d) = capped.parse() {
             filter = filter.add_directive(d);
         }
@@ -45,7 +58,12 @@ pub fn init_tracing() {
 
 async fn build_app(warm: Warm) -> std::result::Result<Arc<App>, lambda_http::Error> {
     let app = Arc::new(App::from_env().await?);
-    if warm == Warm::SigningKeys {
+    if warm == Warm::Login {
+        // Built off the request path, so that the first unknown-email login of a container takes
+        // no longer than any other.
+        let _ = tokio::task::spawn_blocking(shared::crypto::dummy_hash).await;
+    }
+    if matches!(warm, Warm::SigningKeys | Warm::Login) {
         // A failure here is not fatal: the key load is retried on the first request, which then
         // answers 503 if Secrets Manager is still unreachable.
         if let Err(e) = app.keys.ring().await {
@@ -77,14 +95,7 @@ pub async fn run_authorizer() -> std::result::Result<(), lambda_runtime::Error> 
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<crate::authorizer::AuthorizerRequest>| {
             let app = app.clone();
-            async move {
-                crate::authorizer::handle(&app, event.payload)
-                    .await
-                    .map_err(|e| lambda_runtime::Diagnostic {
-                        error_type: e.code().to_owned(),
-                        error_message: "authorization could not be decided".to_owned(),
-                    })
-            }
+            async move { Ok::<_, std::convert::Infallible>(crate::authorizer::handle(&app, event.payload).await) }
         },
     ))
     .await

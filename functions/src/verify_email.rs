@@ -16,9 +16,12 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let token = f.required("token");
     f.finish()?;
     let user = accounts::verify_email(&app, token.as_deref().unwrap_or_default(), &client).await?;
-    Reply::ok("Email address verified. You can now log in.", json!({
-        "user_id": user.user_id,
-        "email": user.email,
-        "email_verified": true,
-    }))
+    Reply::ok(
+        "Email address verified. You can now log in.",
+        json!({
+            "user_id": user.user_id,
+            "email": user.email,
+            "email_verified": true,
+        }),
+    )
 }

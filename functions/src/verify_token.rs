@@ -17,12 +17,15 @@ use crate::identity;
 pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
     let who = identity::identify(&app, &req).await?;
     let user = identity::current_user(&app, &who).await?;
-    Ok(Reply::ok("The token is valid.", json!({
-        "user": UserView::from(&user),
-        "session_id": who.session_id,
-        "expires_at": DateTime::from_timestamp(who.expires_at, 0),
-        "scopes": who.scopes,
-        "auth_kind": who.auth_kind,
-    }))?
+    Ok(Reply::ok(
+        "The token is valid.",
+        json!({
+            "user": UserView::from(&user),
+            "session_id": who.session_id,
+            "expires_at": DateTime::from_timestamp(who.expires_at, 0),
+            "scopes": who.scopes,
+            "auth_kind": who.auth_kind,
+        }),
+    )?
     .no_store())
 }

@@ -112,7 +112,12 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
         Err(e) => return Err(e),
     }
 
-    let mail = Mail::verify_email(&config.frontend_url, &token, user.name.as_deref(), config.verify_token_ttl.as_secs())?;
+    let mail = Mail::verify_email(
+        &config.frontend_url,
+        &token,
+        user.name.as_deref(),
+        config.verify_token_ttl.as_secs(),
+    )?;
     send_or_record_failure(app, &user, &input.email, mail, "verify_email", client).await;
     Ok(Registered { user_id, email: user.email, email_verified: false })
 }
@@ -130,7 +135,15 @@ async fn send_or_record_failure(
     if let Err(e) = app.mailer.send(to, mail).await {
         tracing::error!(error = %e, source = ?std::error::Error::source(&e).map(|s| s.to_string()), purpose, "mail could not be sent");
         let details = audit::details([("purpose", json!(purpose))]);
-        let event = audit::record(&app.config, &user.tenant_id, &user.user_id, EventType::MailFailed, client, details, Utc::now());
+        let event = audit::record(
+            &app.config,
+            &user.tenant_id,
+            &user.user_id,
+            EventType::MailFailed,
+            client,
+            details,
+            Utc::now(),
+        );
         if let Err(e) = app.store.put_audit(&event).await {
             tracing::error!(error = %e, "audit event for a failed mail could not be stored");
         }
@@ -170,12 +183,24 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
     if record.kind != TokenKind::VerifyEmail || record.is_expired(now) {
         return Err(Error::InvalidToken);
     }
-    let event = audit::record(&app.config, tenant, &record.user_id, EventType::EmailVerified, client, Default::default(), now);
+    // Read before the write, so that a failure after the commit cannot turn a success into an error.
+    let mut user = app.store.user(tenant, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+    let event = audit::record(
+        &app.config,
+        tenant,
+        &record.user_id,
+        EventType::EmailVerified,
+        client,
+        Default::default(),
+        now,
+    );
     match app.store.consume_verification(tenant, &hash, &record.user_id, now, &event).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
-    app.store.user(tenant, &record.user_id).await?.ok_or(Error::InvalidToken)
+    user.email_verified = true;
+    user.verify_token_hash = None;
+    Ok(user)
 }
 
 // ----- resend verification -------------------------------------------------------------------------
@@ -186,7 +211,12 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
     let config = &app.config;
     let tenant = config.default_tenant.as_str();
     let Some(user) = app.store.user_by_email(tenant, email.normalized()).await? else {
-        audit::log_only(EventType::VerificationResent, tenant, client, &audit::details([("outcome", json!("unknown_email"))]));
+        audit::log_only(
+            EventType::VerificationResent,
+            tenant,
+            client,
+            &audit::details([("outcome", json!("unknown_email"))]),
+        );
         return Ok(());
     };
     if user.email_verified || user.status != UserStatus::Active {
@@ -199,10 +229,27 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
         // Verified in the meantime: nothing to send.
         return Ok(());
     }
-    let event = audit::record(config, tenant, &user.user_id, EventType::VerificationResent, client, Default::default(), now);
-    app.store.put_audit(&event).await?;
-    let mail = Mail::verify_email(&config.frontend_url, &token, user.name.as_deref(), config.verify_token_ttl.as_secs())?;
-    send_or_record_failure(app, &user, &Email::from_stored(user.email.clone()), mail, "verify_email", client).await;
+    let event = audit::record(
+        config,
+        tenant,
+        &user.user_id,
+        EventType::VerificationResent,
+        client,
+        Default::default(),
+        now,
+    );
+    if let Err(e) = app.store.put_audit(&event).await {
+        // The answer must not differ for a real account; the event's log line is already written.
+        tracing::error!(error = %e, "audit event could not be stored");
+    }
+    let mail = Mail::verify_email(
+        &config.frontend_url,
+        &token,
+        user.name.as_deref(),
+        config.verify_token_ttl.as_secs(),
+    )?;
+    send_or_record_failure(app, &user, &Email::from_stored(user.email.clone()), mail, "verify_email", client)
+        .await;
     Ok(())
 }
 
@@ -222,7 +269,8 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         return Err(Error::InvalidCredentials);
     }
     let user = app.store.user_by_email(tenant, email.normalized()).await?;
-    let ok = crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
+    let ok =
+        crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let now = Utc::now();
     let user = match user {
         Some(u) if ok => u,
@@ -230,7 +278,15 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
             let details = audit::details([("reason", json!("invalid_credentials"))]);
             match other {
                 Some(u) => {
-                    let event = audit::record(config, tenant, &u.user_id, EventType::LoginFailed, client, details, now);
+                    let event = audit::record(
+                        config,
+                        tenant,
+                        &u.user_id,
+                        EventType::LoginFailed,
+                        client,
+                        details,
+                        now,
+                    );
                     app.store.put_audit(&event).await?;
                 }
                 None => audit::log_only(EventType::LoginFailed, tenant, client, &details),
@@ -244,20 +300,25 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     }
     if !user.email_verified {
         let details = audit::details([("reason", json!("email_not_verified"))]);
-        let event = audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
+        let event =
+            audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
         app.store.put_audit(&event).await?;
         return Err(Error::EmailNotVerified);
     }
     let ring = app.keys.ring().await?;
     let session_id = crypto::new_id();
-    let pair = tokens::issue_pair(&ring, config, &PairRequest {
-        tenant_id: tenant,
-        user_id: &user.user_id,
-        session_id: &session_id,
-        email_verified: user.email_verified,
-        generation: 1,
-        now,
-    })?;
+    let pair = tokens::issue_pair(
+        &ring,
+        config,
+        &PairRequest {
+            tenant_id: tenant,
+            user_id: &user.user_id,
+            session_id: &session_id,
+            email_verified: user.email_verified,
+            generation: 1,
+            now,
+        },
+    )?;
     let session = SessionRecord {
         session_id: session_id.clone(),
         tenant_id: tenant.to_owned(),

@@ -204,11 +204,7 @@ impl Reader<'_> {
 }
 
 fn default_of(name: &str) -> &'static str {
-    VARIABLES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, d)| *d)
-        .unwrap_or_default()
+    VARIABLES.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -253,8 +249,8 @@ mod tests {
 
     #[test]
     fn overrides_apply() {
-        let c = with(&[("RATE_LIMITS", "off"), ("JWT_ALGORITHM", "EdDSA"), ("PASSWORD_POLICY", "nist")])
-            .unwrap();
+        let c =
+            with(&[("RATE_LIMITS", "off"), ("JWT_ALGORITHM", "EdDSA"), ("PASSWORD_POLICY", "nist")]).unwrap();
         assert!(!c.rate_limits);
         assert_eq!(c.jwt_algorithm, KeyAlgorithm::EdDsa);
         assert_eq!(c.password_policy, PasswordPolicyKind::Nist);

@@ -36,21 +36,23 @@ pub async fn hash_password(password: &str) -> Result<String> {
 /// exists; the result is then always `false`.
 pub async fn verify_password(password: &str, phc: Option<&str>) -> Result<bool> {
     let password = secrecy::SecretString::from(password.to_owned());
-    let (phc, real) = match phc {
-        Some(p) => (p.to_owned(), true),
-        None => (dummy_hash().to_owned(), false),
-    };
+    let stored = phc.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
         use secrecy::ExposeSecret;
-        let ok = argon2().verify_password(password.expose_secret().as_bytes(), phc.as_str()).is_ok();
+        let (phc, real) = match &stored {
+            Some(p) => (p.as_str(), true),
+            None => (dummy_hash(), false),
+        };
+        let ok = argon2().verify_password(password.expose_secret().as_bytes(), phc).is_ok();
         ok && real
     })
     .await
     .map_err(|e| Error::Internal(format!("verification task failed: {e}")))
 }
 
-/// A hash of a random password, made once per container with the production parameters.
-fn dummy_hash() -> &'static str {
+/// A hash of a random password, made once per container with the production parameters. The login
+/// function builds it during its cold start; elsewhere it is built on first use, on the blocking pool.
+pub fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         let (random, _) = new_token();

@@ -7,11 +7,8 @@ use crate::config::PasswordPolicyKind;
 use crate::error::{Error, FieldErrors};
 
 /// No display names (`Name <a@b>`), no IP literals, a dotted domain.
-const STRICT_EMAIL: email_address::Options = email_address::Options {
-    minimum_sub_domains: 2,
-    allow_domain_literal: false,
-    allow_display_text: false,
-};
+const STRICT_EMAIL: email_address::Options =
+    email_address::Options { minimum_sub_domains: 2, allow_domain_literal: false, allow_display_text: false };
 
 /// An email address as the user typed it (trimmed), with its normalised form for look-ups.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +84,7 @@ impl NewPassword {
     /// email, the name): the estimator treats words from it as known.
     ///
     /// Returns every rule that failed, in a stable order, so a client can show them all at once.
-    pub fn parse(
-        raw: &str,
-        policy: PasswordPolicyKind,
-        context: &[&str],
-    ) -> Result<Self, Vec<&'static str>> {
+    pub fn parse(raw: &str, policy: PasswordPolicyKind, context: &[&str]) -> Result<Self, Vec<&'static str>> {
         let chars = raw.chars().count();
         let min = match policy {
             PasswordPolicyKind::Default => 8,
@@ -187,12 +180,7 @@ impl Profile {
     }
 }
 
-fn text_field(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    errors: &mut FieldErrors,
-) -> Option<String> {
+fn text_field(field: &str, value: Option<&str>, max: usize, errors: &mut FieldErrors) -> Option<String> {
     let v = value?.trim();
     if v.is_empty() {
         return None;
@@ -287,7 +275,10 @@ mod tests {
         let ctx = ["zed.xylophonic@example.com", "Zed Xylophonic"];
         let own_words = "Xylophonic77";
         assert!(NewPassword::parse(own_words, PasswordPolicyKind::Default, &[]).is_ok());
-        assert_eq!(NewPassword::parse(own_words, PasswordPolicyKind::Default, &ctx).unwrap_err(), vec!["not_common"]);
+        assert_eq!(
+            NewPassword::parse(own_words, PasswordPolicyKind::Default, &ctx).unwrap_err(),
+            vec!["not_common"]
+        );
     }
 
     #[test]
@@ -296,9 +287,10 @@ mod tests {
         let err = NewPassword::parse("Éé1ÉéÉéÉ", PasswordPolicyKind::Default, &[]);
         assert!(!err.as_ref().err().is_some_and(|e| e.contains(&"min_length_8")));
         let long = "aA1".repeat(43);
-        assert_eq!(NewPassword::parse(&long, PasswordPolicyKind::Default, &[]).unwrap_err(), vec![
-            "max_length_128"
-        ]);
+        assert_eq!(
+            NewPassword::parse(&long, PasswordPolicyKind::Default, &[]).unwrap_err(),
+            vec!["max_length_128"]
+        );
     }
 
     #[test]

@@ -98,7 +98,10 @@ impl StoredKey {
                 // PKCS#8 v1, the form `openssl genpkey -algorithm ED25519` writes.
                 let pair = aws_lc_rs::signature::Ed25519KeyPair::generate()
                     .map_err(|_| Error::Internal("Ed25519 key generation failed".into()))?;
-                pair.to_pkcs8v1().map_err(|_| Error::Internal("Ed25519 key export failed".into()))?.as_ref().to_vec()
+                pair.to_pkcs8v1()
+                    .map_err(|_| Error::Internal("Ed25519 key export failed".into()))?
+                    .as_ref()
+                    .to_vec()
             }
         };
         let mut suffix = [0u8; 4];
@@ -174,8 +177,7 @@ impl KeyRing {
                 KeyAlgorithm::Rs256 => JwkAlgorithm::RS256,
                 KeyAlgorithm::EdDsa => JwkAlgorithm::EdDSA,
             });
-            let decoding =
-                DecodingKey::from_jwk(&jwk).map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
+            let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
             verifying.insert(k.kid.clone(), VerifyingKey { alg: k.alg.jwt(), key: decoding });
             public.push(jwk);
             if k.kid == doc.current_kid {
@@ -258,9 +260,9 @@ impl Keys {
                     .send()
                     .await
                     .map_err(|e| Error::dependency("Secrets Manager", e))?;
-                let json = out.secret_string().ok_or_else(|| {
-                    Error::Internal("the signing-key secret has no string value".into())
-                })?;
+                let json = out
+                    .secret_string()
+                    .ok_or_else(|| Error::Internal("the signing-key secret has no string value".into()))?;
                 // A malformed key set is an operator error: logged in full at the edge, shown to
                 // clients as an internal error.
                 KeyRing::from_json(json).map(Arc::new).map_err(|e| Error::Internal(e.to_string()))

@@ -52,7 +52,12 @@ struct EmailTakenText<'a> {
 }
 
 impl Mail {
-    pub fn verify_email(frontend_url: &str, token: &str, name: Option<&str>, ttl_seconds: u64) -> Result<Mail> {
+    pub fn verify_email(
+        frontend_url: &str,
+        token: &str,
+        name: Option<&str>,
+        ttl_seconds: u64,
+    ) -> Result<Mail> {
         let link = link(frontend_url, "verify-email", token);
         let valid_for = human_duration(ttl_seconds);
         Ok(Mail {

@@ -120,13 +120,8 @@ impl Store {
 
     /// Finds a user by normalised email: the lock item names the user, then the user item is read.
     /// Both reads are strongly consistent, so a password changed a moment ago is the one checked.
-    pub async fn user_by_email(
-        &self,
-        tenant: &str,
-        normalized_email: &str,
-    ) -> Result<Option<UserRecord>> {
-        let Some(lock) =
-            self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
+    pub async fn user_by_email(&self, tenant: &str, normalized_email: &str) -> Result<Option<UserRecord>> {
+        let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
         else {
             return Ok(None);
         };
@@ -163,9 +158,7 @@ impl Store {
             .table_name(&self.table)
             .key("pk", s(keys::user(tenant, user_id)))
             .key("sk", s(keys::PROFILE))
-            .update_expression(
-                "SET email_verified = :true, updated_at = :at REMOVE verify_token_hash",
-            )
+            .update_expression("SET email_verified = :true, updated_at = :at REMOVE verify_token_hash")
             .condition_expression("attribute_exists(pk) AND verify_token_hash = :hash")
             .expression_attribute_values(":true", AttributeValue::Bool(true))
             .expression_attribute_values(":at", s(now.to_rfc3339()))
@@ -190,17 +183,27 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
-        let update = Update::builder()
+        let mut update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::user(t, &user.user_id)))
             .key("sk", s(keys::PROFILE))
             .update_expression("SET verify_token_hash = :hash, updated_at = :at")
-            .condition_expression("attribute_exists(pk) AND email_verified = :false")
             .expression_attribute_values(":hash", s(token_hash))
             .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":at", s(now.to_rfc3339()))
-            .build()
-            .map_err(internal)?;
+            .expression_attribute_values(":at", s(now.to_rfc3339()));
+        // Only over the hash this request read: of two concurrent resends one wins, and the loser's
+        // token is not left behind.
+        update = match &user.verify_token_hash {
+            Some(old) => update
+                .condition_expression(
+                    "attribute_exists(pk) AND email_verified = :false AND verify_token_hash = :old",
+                )
+                .expression_attribute_values(":old", s(old)),
+            None => update.condition_expression(
+                "attribute_exists(pk) AND email_verified = :false AND attribute_not_exists(verify_token_hash)",
+            ),
+        };
+        let update = update.build().map_err(internal)?;
         let mut items = vec![
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             TransactWriteItem::builder().update(update).build(),
@@ -222,8 +225,11 @@ impl Store {
     /// Stores a new session and its audit event in one request (neither needs a condition: the
     /// session id is fresh).
     pub async fn put_session(&self, session: &SessionRecord, audit: &AuditRecord) -> Result<()> {
-        let session_item =
-            keyed(keys::user(&session.tenant_id, &session.user_id), &keys::session(&session.session_id), session)?;
+        let session_item = keyed(
+            keys::user(&session.tenant_id, &session.user_id),
+            &keys::session(&session.session_id),
+            session,
+        )?;
         let requests = [session_item, audit_item(audit)?]
             .into_iter()
             .map(|item| {
@@ -300,18 +306,16 @@ impl Store {
         }
     }
 
-    /// Runs a transaction. A failed condition is an outcome, not an error. A conflict with a
+    /// Runs a transaction. The SDK fills in a `ClientRequestToken` per call and reuses it on its own
+    /// retries, so a retried commit is idempotent rather than a failed condition.
+    /// A failed condition is an outcome, not an error. A conflict with a
     /// concurrent transaction is retried a few times, so that the loser of a race sees the
     /// winner's write (and so a failed condition) rather than a spurious 503.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Written> {
         let mut attempt = 0u32;
         loop {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result =
+                self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(Written::Done),
                 Err(err) => err,
@@ -337,19 +341,17 @@ struct EmailLock {
 
 fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<String> {
     match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => e
-            .cancellation_reasons()
-            .iter()
-            .map(|r| r.code().unwrap_or("None").to_owned())
-            .collect(),
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+            e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect()
+        }
         _ => Vec::new(),
     }
 }
 
 /// The record's attributes plus its keys.
 fn keyed<T: Serialize>(pk: String, sk: &str, record: &T) -> Result<Item> {
-    let mut item: Item = serde_dynamo::to_item(record)
-        .map_err(|e| Error::Internal(format!("record does not encode: {e}")))?;
+    let mut item: Item =
+        serde_dynamo::to_item(record).map_err(|e| Error::Internal(format!("record does not encode: {e}")))?;
     item.insert("pk".to_owned(), s(pk));
     item.insert("sk".to_owned(), s(sk));
     Ok(item)

@@ -82,8 +82,7 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
     };
     let access_token = ring.sign(&base(TokenUse::Access, now + access_ttl, None))?;
     let refresh_exp = now + refresh_ttl;
-    let refresh_token =
-        ring.sign(&base(TokenUse::Refresh, refresh_exp, Some(req.generation)))?;
+    let refresh_token = ring.sign(&base(TokenUse::Refresh, refresh_exp, Some(req.generation)))?;
     let refresh_hash = crypto::token_hash(&refresh_token);
     Ok(IssuedPair {
         access_token,

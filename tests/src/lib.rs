@@ -86,9 +86,15 @@ impl TestApp {
         }
         let config = Config::from_map(&vars).expect("test configuration is valid");
         let sdk = local_sdk_config(&moto).await;
-        bootstrap::local(&sdk, &config.table_name, &config.signing_key_secret_id, &config.mail_from, config.jwt_algorithm)
-            .await
-            .expect("bootstrap of moto");
+        bootstrap::local(
+            &sdk,
+            &config.table_name,
+            &config.signing_key_secret_id,
+            &config.mail_from,
+            config.jwt_algorithm,
+        )
+        .await
+        .expect("bootstrap of moto");
         let app = Arc::new(App::new(config.clone(), &sdk));
         TestApp { app, config, moto, vars, http: reqwest::Client::new() }
     }
@@ -140,7 +146,11 @@ impl TestApp {
             .into_iter()
             .flatten()
             .filter(|m| {
-                m["destinations"]["ToAddresses"].as_array().into_iter().flatten().any(|a| a.as_str() == Some(to))
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|a| a.as_str() == Some(to))
             })
             .map(|m| SentMail {
                 from: m["source"].as_str().unwrap_or_default().to_owned(),
@@ -169,9 +179,11 @@ impl TestApp {
     /// The token of the newest link to `page` mailed to `to`.
     pub async fn token_from_mail(&self, to: &str, page: &str) -> String {
         let mails = self.mails_to(to).await;
-        let mail = mails.iter().rev().find(|m| m.link_token(page).is_some()).unwrap_or_else(|| {
-            panic!("no mail with a {page} link was sent to {to}: {mails:?}")
-        });
+        let mail = mails
+            .iter()
+            .rev()
+            .find(|m| m.link_token(page).is_some())
+            .unwrap_or_else(|| panic!("no mail with a {page} link was sent to {to}: {mails:?}"));
         mail.link_token(page).expect("checked above")
     }
 
@@ -207,7 +219,7 @@ impl TestApp {
     }
 
     /// Runs the authorizer on an `Authorization` header value, as API Gateway would.
-    pub async fn authorize(&self, authorization: Option<&str>) -> Result<functions::authorizer::AuthorizerResponse, shared::Error> {
+    pub async fn authorize(&self, authorization: Option<&str>) -> functions::authorizer::AuthorizerResponse {
         let mut headers = serde_json::Map::new();
         if let Some(a) = authorization {
             headers.insert("authorization".into(), json!(a));
@@ -341,8 +353,11 @@ impl Call {
     pub async fn send(self) -> TestResponse {
         let route = routes::find(&self.method, &self.path)
             .unwrap_or_else(|| panic!("no route {} {} in the route table", self.method, self.path));
-        let req = lambda_http::request::from_str(&self.event().to_string()).expect("a valid API Gateway event");
-        let resp = routes::dispatch(self.app.clone(), route.function, req).await.expect("the route's function exists");
+        let req =
+            lambda_http::request::from_str(&self.event().to_string()).expect("a valid API Gateway event");
+        let resp = routes::dispatch(self.app.clone(), route.function, req)
+            .await
+            .expect("the route's function exists");
         TestResponse::from_response(resp)
     }
 }

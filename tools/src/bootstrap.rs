@@ -61,13 +61,18 @@ pub async fn ensure_table(sdk: &SdkConfig, table_name: &str, template: &Value) -
     match request.send().await {
         Ok(_) => {}
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
-        Err(e) => return Err(anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e))).context("creating the table"),
+        Err(e) => {
+            return Err(anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+                .context("creating the table");
+        }
     }
     if let Some(ttl) = def["TimeToLiveSpecification"]["AttributeName"].as_str() {
         client
             .update_time_to_live()
             .table_name(table_name)
-            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build()?)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(ttl).enabled(true).build()?,
+            )
             .send()
             .await
             .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
@@ -144,12 +149,20 @@ pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> 
     match client.create_email_identity().email_identity(address).send().await {
         Ok(_) => Ok(()),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
-        Err(e) => Err(anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(e))).context("creating the SES identity"),
+        Err(e) => {
+            Err(anyhow!(aws_sdk_sesv2::error::DisplayErrorContext(e))).context("creating the SES identity")
+        }
     }
 }
 
 /// Everything `make dev` and the tests need in a fresh moto.
-pub async fn local(sdk: &SdkConfig, table: &str, secret_id: &str, mail_from: &str, alg: KeyAlgorithm) -> Result<()> {
+pub async fn local(
+    sdk: &SdkConfig,
+    table: &str,
+    secret_id: &str,
+    mail_from: &str,
+    alg: KeyAlgorithm,
+) -> Result<()> {
     let template = crate::template::load()?;
     ensure_table(sdk, table, &template).await?;
     ensure_signing_key(sdk, secret_id, alg).await?;

@@ -2,5 +2,5 @@ use functions::runtime::{Warm, run_http};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    run_http(functions::login::handle, Warm::SigningKeys).await
+    run_http(functions::login::handle, Warm::Login).await
 }

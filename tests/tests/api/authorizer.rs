@@ -8,7 +8,7 @@ async fn a_valid_token_is_authorized_with_the_identity_in_the_context() {
     let app = TestApp::spawn().await;
     let (access, _) = app.logged_in(&unique_email("authz")).await;
     let claims = jwt_payload(&access);
-    let decision = app.authorize(Some(&format!("Bearer {access}"))).await.unwrap();
+    let decision = app.authorize(Some(&format!("Bearer {access}"))).await;
     assert!(decision.is_authorized);
     let ctx = &decision.context;
     assert_eq!(ctx["user_id"], claims["sub"]);
@@ -23,11 +23,15 @@ async fn a_valid_token_is_authorized_with_the_identity_in_the_context() {
 }
 
 #[tokio::test]
-async fn no_header_is_denied() {
+async fn no_header_passes_no_identity_and_the_function_answers_401() {
     let app = TestApp::spawn().await;
-    let decision = app.authorize(None).await.unwrap();
-    assert!(!decision.is_authorized);
-    assert_eq!(decision.context, json!({}));
+    let decision = app.authorize(None).await;
+    // Never a bare gateway 403: the function behind answers in the contract's envelope.
+    assert!(decision.is_authorized);
+    assert_eq!(decision.context, json!({"auth_kind": "none"}));
+    let r = app.get("/api/v1/users/me").authorizer_context(decision.context).send().await;
+    r.assert_error(401, "unauthorized");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
 }
 
 #[tokio::test]
@@ -35,7 +39,7 @@ async fn a_function_behind_the_authorizer_uses_its_context() {
     let app = TestApp::spawn().await;
     let email = unique_email("ctx");
     let (access, _) = app.logged_in(&email).await;
-    let decision = app.authorize(Some(&format!("Bearer {access}"))).await.unwrap();
+    let decision = app.authorize(Some(&format!("Bearer {access}"))).await;
     // API Gateway forwards the request with the context and without re-checking the header.
     let r = app.get("/api/v1/users/me").authorizer_context(decision.context.clone()).send().await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -45,7 +49,8 @@ async fn a_function_behind_the_authorizer_uses_its_context() {
 #[tokio::test]
 async fn the_authorizer_fails_closed_when_its_store_is_unreachable() {
     let app = TestApp::spawn().await;
-    let (access, _) = app.logged_in(&unique_email("closed")).await;
+    let email = unique_email("closed");
+    let (access, _) = app.logged_in(&email).await;
     // The same deployment, but DynamoDB points at a table that does not exist.
     let broken = app.with_config(&[("TABLE_NAME", "no-such-table"), ("AWS_TIMEOUT_SECONDS", "2")]).await;
     let event = serde_json::from_value(json!({
@@ -55,6 +60,16 @@ async fn the_authorizer_fails_closed_when_its_store_is_unreachable() {
         "requestContext": {"requestId": "r", "http": {"method": "GET", "sourceIp": "203.0.113.10"}},
     }))
     .unwrap();
-    let outcome = functions::authorizer::handle(&broken, event).await;
-    assert!(matches!(outcome, Err(shared::Error::Dependency { .. })), "never a pass: {outcome:?}");
+    let decision = functions::authorizer::handle(&broken, event).await;
+    assert_eq!(decision.context, json!({"auth_kind": "none"}), "no identity when the session cannot be read");
+
+    // The function behind it, on the same broken store, answers 503 with Retry-After, never 200.
+    let call = app.get("/api/v1/users/me").bearer(&access).authorizer_context(decision.context).event();
+    let req = lambda_http::request::from_str(&call.to_string()).unwrap();
+    let resp = auth_tests::TestResponse::from_response(
+        functions::routes::dispatch(broken.clone(), "users_me", req).await.unwrap(),
+    );
+    resp.assert_error(503, "service_unavailable");
+    assert!(resp.header("retry-after").is_some());
+    assert!(!resp.text.contains("no-such-table"), "no AWS error text reaches the client");
 }

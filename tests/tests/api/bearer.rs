@@ -4,7 +4,7 @@
 use auth_tests::{TestApp, b64url, jwt_payload, unique_email};
 use chrono::Utc;
 use serde_json::{Value, json};
-use shared::keys::{KeyAlgorithm, KeySetDocument, KeyRing, StoredKey};
+use shared::keys::{KeyAlgorithm, KeyRing, KeySetDocument, StoredKey};
 
 const ME: &str = "/api/v1/users/me";
 
@@ -37,7 +37,8 @@ async fn missing_or_garbage_bearer_is_unauthorized() {
     let r = app.get(ME).send().await;
     r.assert_error(401, "unauthorized");
     assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
-    for header in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not.a.jwt", "Bearer a.b.c", "Token abc"] {
+    for header in ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not.a.jwt", "Bearer a.b.c", "Token abc"]
+    {
         app.get(ME).header("authorization", header).send().await.assert_error(401, "unauthorized");
     }
 }
@@ -57,8 +58,11 @@ async fn assert_refused(app: &TestApp, token: &str, what: &str) {
     let r = app.get(ME).bearer(token).send().await;
     assert_eq!(r.status, 401, "{what}: {}", r.text);
     assert_eq!(r.code(), "unauthorized", "{what}");
-    let decision = app.authorize(Some(&format!("Bearer {token}"))).await.expect("a decision");
-    assert!(!decision.is_authorized, "the authorizer refuses {what} too");
+    // Behind API Gateway: the authorizer passes no identity, and the function behind it refuses.
+    let decision = app.authorize(Some(&format!("Bearer {token}"))).await;
+    assert_eq!(decision.context, json!({"auth_kind": "none"}), "the authorizer identifies no one for {what}");
+    let behind = app.get(ME).bearer(token).authorizer_context(decision.context).send().await;
+    assert_eq!((behind.status, behind.code()), (401, "unauthorized"), "{what} behind the authorizer");
 }
 
 #[tokio::test]
@@ -82,7 +86,9 @@ async fn forged_and_misused_tokens_are_refused() {
     assert_refused(&app, &ring.sign(&early).unwrap(), "a token not yet valid").await;
 
     // Wrong issuer, wrong audience, missing token_use.
-    for (field, value) in [("iss", json!("https://evil.example")), ("aud", json!("other-api")), ("token_use", Value::Null)] {
+    for (field, value) in
+        [("iss", json!("https://evil.example")), ("aud", json!("other-api")), ("token_use", Value::Null)]
+    {
         let mut c = claims(&app, &real, 600);
         if value.is_null() {
             c.as_object_mut().unwrap().remove(field);
@@ -101,7 +107,12 @@ async fn forged_and_misused_tokens_are_refused() {
     let jwks = app.get("/.well-known/jwks.json").send().await.text;
     let mut hs = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     hs.kid = Some(kid.clone());
-    let confused = jsonwebtoken::encode(&hs, &claims(&app, &real, 600), &jsonwebtoken::EncodingKey::from_secret(jwks.as_bytes())).unwrap();
+    let confused = jsonwebtoken::encode(
+        &hs,
+        &claims(&app, &real, 600),
+        &jsonwebtoken::EncodingKey::from_secret(jwks.as_bytes()),
+    )
+    .unwrap();
     assert_refused(&app, &confused, "HS256 with the public key").await;
 
     // A tampered payload under a genuine signature.
@@ -114,19 +125,28 @@ async fn forged_and_misused_tokens_are_refused() {
     // A key we never published, under its own kid and under ours.
     let rogue = StoredKey::generate(KeyAlgorithm::Rs256, Utc::now()).unwrap();
     let rogue_kid = rogue.kid.clone();
-    let rogue_ring = KeyRing::from_document(&KeySetDocument { current_kid: rogue_kid, keys: vec![rogue] }).unwrap();
+    let rogue_ring =
+        KeyRing::from_document(&KeySetDocument { current_kid: rogue_kid, keys: vec![rogue] }).unwrap();
     assert_refused(&app, &rogue_ring.sign(&claims(&app, &real, 600)).unwrap(), "an unknown kid").await;
     let mut rogue_doc = StoredKey::generate(KeyAlgorithm::Rs256, Utc::now()).unwrap();
     rogue_doc.kid = kid.clone();
-    let same_kid = KeyRing::from_document(&KeySetDocument { current_kid: kid.clone(), keys: vec![rogue_doc] }).unwrap();
-    assert_refused(&app, &same_kid.sign(&claims(&app, &real, 600)).unwrap(), "another key under our kid").await;
+    let same_kid =
+        KeyRing::from_document(&KeySetDocument { current_kid: kid.clone(), keys: vec![rogue_doc] }).unwrap();
+    assert_refused(&app, &same_kid.sign(&claims(&app, &real, 600)).unwrap(), "another key under our kid")
+        .await;
 
     // No kid at all.
     let signed = ring.sign(&claims(&app, &real, 600)).unwrap();
-    let mut header: Value = serde_json::from_slice(&base64_decode(signed.split('.').next().unwrap())).unwrap();
+    let mut header: Value =
+        serde_json::from_slice(&base64_decode(signed.split('.').next().unwrap())).unwrap();
     header.as_object_mut().unwrap().remove("kid");
     let rest: Vec<&str> = signed.splitn(2, '.').collect();
-    assert_refused(&app, &format!("{}.{}", b64url(header.to_string().as_bytes()), rest[1]), "a token without kid").await;
+    assert_refused(
+        &app,
+        &format!("{}.{}", b64url(header.to_string().as_bytes()), rest[1]),
+        "a token without kid",
+    )
+    .await;
 
     // The refresh token is not an access token.
     assert_refused(&app, &refresh, "a refresh token used as access token").await;
@@ -147,8 +167,17 @@ async fn a_token_whose_session_is_gone_is_refused() {
         .await
         .delete_item()
         .table_name(&app.config.table_name)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("T#default#USER#{}", c["sub"].as_str().unwrap())))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("SESSION#{}", c["sid"].as_str().unwrap())))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "T#default#USER#{}",
+                c["sub"].as_str().unwrap()
+            )),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("SESSION#{}", c["sid"].as_str().unwrap())),
+        )
         .send()
         .await
         .unwrap();

@@ -19,20 +19,22 @@ fn table_routes() -> BTreeSet<RouteKey> {
 #[test]
 fn template_router_route_table_and_binaries_agree() {
     let tpl = template::load().unwrap();
-    let from_template: BTreeSet<RouteKey> = template::routes(&tpl)
-        .unwrap()
-        .into_iter()
-        .map(|r| (r.method, r.path, r.binary, r.public))
-        .collect();
+    let from_template: BTreeSet<RouteKey> =
+        template::routes(&tpl).unwrap().into_iter().map(|r| (r.method, r.path, r.binary, r.public)).collect();
     assert_eq!(from_template, table_routes(), "infra/template.yaml and functions::routes::ROUTES differ");
 
     // The `cargo lambda watch` router in the workspace Cargo.toml.
-    let manifest: toml::Value = toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap()).unwrap();
     let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"].as_table().expect("a router");
     let mut from_router = BTreeSet::new();
     for (path, targets) in router {
         for t in targets.as_array().expect("a list of {method, function}") {
-            from_router.insert((t["method"].as_str().unwrap().to_owned(), path.clone(), t["function"].as_str().unwrap().to_owned()));
+            from_router.insert((
+                t["method"].as_str().unwrap().to_owned(),
+                path.clone(),
+                t["function"].as_str().unwrap().to_owned(),
+            ));
         }
     }
     let expected: BTreeSet<_> = table_routes().into_iter().map(|(m, p, f, _)| (m, p, f)).collect();
@@ -54,6 +56,23 @@ async fn every_route_of_the_table_has_a_handler() {
     for r in ROUTES {
         let resp = app.call(r.method, r.path).send().await;
         assert!(resp.status < 500, "{} {} → {}: {}", r.method, r.path, resp.status, resp.text);
+    }
+}
+
+/// The authorizer never rejects at the gateway, so every protected function must refuse on its own a
+/// request that carries no verified identity.
+#[tokio::test]
+async fn every_protected_route_refuses_a_request_without_identity() {
+    let app = TestApp::spawn().await;
+    for r in ROUTES.iter().filter(|r| r.access == Access::Bearer) {
+        let bare = app.call(r.method, r.path).send().await;
+        bare.assert_error(401, "unauthorized");
+        let anonymous = app
+            .call(r.method, r.path)
+            .authorizer_context(serde_json::json!({"auth_kind": "none"}))
+            .send()
+            .await;
+        anonymous.assert_error(401, "unauthorized");
     }
 }
 

@@ -41,8 +41,20 @@ async fn login_session_is_stored_with_the_refresh_hash_only() {
         .await
         .get_item()
         .table_name(&app.config.table_name)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("T#default#USER#{}", claims["sub"].as_str().unwrap())))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("SESSION#{}", claims["sid"].as_str().unwrap())))
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "T#default#USER#{}",
+                claims["sub"].as_str().unwrap()
+            )),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "SESSION#{}",
+                claims["sid"].as_str().unwrap()
+            )),
+        )
         .send()
         .await
         .unwrap()
@@ -93,7 +105,11 @@ async fn an_unverified_account_is_told_so_only_after_the_right_password() {
 #[tokio::test]
 async fn bad_login_requests_are_refused() {
     let app = TestApp::spawn().await;
-    app.call("POST", LOGIN).raw("{\"email\":", "application/json").send().await.assert_error(400, "malformed_request");
+    app.call("POST", LOGIN)
+        .raw("{\"email\":", "application/json")
+        .send()
+        .await
+        .assert_error(400, "malformed_request");
     let r = app.post(LOGIN, json!({"email": "a@example.com"})).send().await;
     r.assert_error(400, "validation_failed");
     assert_eq!(r.body["error"]["fields"]["password"], json!(["required"]));
@@ -101,5 +117,8 @@ async fn bad_login_requests_are_refused() {
     assert_eq!(r.body["error"]["fields"]["email"], json!(["must_be_string"]));
     assert_eq!(r.body["error"]["fields"]["password"], json!(["must_be_string"]));
     let long = "x".repeat(200);
-    app.post(LOGIN, json!({"email": "a@example.com", "password": long})).send().await.assert_error(401, "invalid_credentials");
+    app.post(LOGIN, json!({"email": "a@example.com", "password": long}))
+        .send()
+        .await
+        .assert_error(401, "invalid_credentials");
 }

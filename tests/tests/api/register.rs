@@ -8,7 +8,10 @@ async fn register_creates_an_unverified_account_and_mails_a_link() {
     let app = TestApp::spawn().await;
     let email = unique_email("Reg");
     let r = app
-        .post(REGISTER, json!({"email": email, "password": PASSWORD, "name": "Ada Lovelace", "username": "ada_l"}))
+        .post(
+            REGISTER,
+            json!({"email": email, "password": PASSWORD, "name": "Ada Lovelace", "username": "ada_l"}),
+        )
         .send()
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -55,7 +58,10 @@ async fn weak_passwords_list_each_failed_rule() {
     let email = unique_email("weak");
     let r = app.post(REGISTER, json!({"email": email, "password": "abc"})).send().await;
     r.assert_error(400, "validation_failed");
-    assert_eq!(r.body["error"]["fields"]["password"], json!(["min_length_8", "uppercase", "digit", "not_common"]));
+    assert_eq!(
+        r.body["error"]["fields"]["password"],
+        json!(["min_length_8", "uppercase", "digit", "not_common"])
+    );
 
     let r = app.post(REGISTER, json!({"email": email, "password": "Password1"})).send().await;
     assert_eq!(r.body["error"]["fields"]["password"], json!(["not_common"]));
@@ -69,7 +75,8 @@ async fn weak_passwords_list_each_failed_rule() {
 #[tokio::test]
 async fn invalid_emails_are_refused_including_header_injection() {
     let app = TestApp::spawn().await;
-    for email in ["not-an-email", "a@b", "victim@example.com\r\nBcc: x@evil.example", "Name <a@example.com>"] {
+    for email in ["not-an-email", "a@b", "victim@example.com\r\nBcc: x@evil.example", "Name <a@example.com>"]
+    {
         let r = app.post(REGISTER, json!({"email": email, "password": PASSWORD})).send().await;
         r.assert_error(400, "validation_failed");
         assert!(r.body["error"]["fields"]["email"].is_array(), "{email:?}: {}", r.text);
@@ -137,5 +144,9 @@ async fn unknown_fields_are_never_stored() {
 async fn bodies_over_16_kib_are_refused_before_parsing() {
     let app = TestApp::spawn().await;
     let big = format!("{{\"email\":\"a@example.com\",\"password\":\"{}\"}}", "x".repeat(17 * 1024));
-    app.call("POST", REGISTER).raw(&big, "application/json").send().await.assert_error(413, "payload_too_large");
+    app.call("POST", REGISTER)
+        .raw(&big, "application/json")
+        .send()
+        .await
+        .assert_error(413, "payload_too_large");
 }

@@ -17,7 +17,10 @@ async fn after_a_resend_only_the_newest_link_works() {
     let second = mails[1].link_token("verify-email").unwrap();
     assert_ne!(first, second);
 
-    app.post("/api/v1/auth/verify-email", json!({"token": first})).send().await.assert_error(400, "invalid_token");
+    app.post("/api/v1/auth/verify-email", json!({"token": first}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
     let ok = app.post("/api/v1/auth/verify-email", json!({"token": second})).send().await;
     assert_eq!(ok.status, 200, "{}", ok.text);
 }

@@ -14,9 +14,15 @@ struct Watch(Child);
 impl Drop for Watch {
     fn drop(&mut self) {
         let pgid = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-s", "TERM", "--", &pgid]).stderr(std::process::Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &pgid])
+            .stderr(std::process::Stdio::null())
+            .status();
         std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-s", "KILL", "--", &pgid]).stderr(std::process::Stdio::null()).status();
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &pgid])
+            .stderr(std::process::Stdio::null())
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -90,7 +96,15 @@ async fn main_flow_over_http_through_cargo_lambda_watch() {
         .unwrap();
     assert_eq!(r.status(), 200);
 
-    let me: Value = http.get(format!("{base}/api/v1/users/me")).bearer_auth(&access).send().await.unwrap().json().await.unwrap();
+    let me: Value = http
+        .get(format!("{base}/api/v1/users/me"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["data"]["email"], email.as_str());
 
     let r = http.get(format!("{base}/api/v1/auth/verify-token")).bearer_auth(&access).send().await.unwrap();
@@ -102,7 +116,8 @@ async fn main_flow_over_http_through_cargo_lambda_watch() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 
-    let jwks: Value = http.get(format!("{base}/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value =
+        http.get(format!("{base}/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let kid = jsonwebtoken::decode_header(&access).unwrap().kid.unwrap();
     assert!(jwks["keys"].as_array().unwrap().iter().any(|k| k["kid"] == kid.as_str()));
 }

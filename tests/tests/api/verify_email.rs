@@ -22,14 +22,20 @@ async fn the_mailed_token_verifies_once() {
 #[tokio::test]
 async fn garbage_and_missing_tokens_are_refused() {
     let app = TestApp::spawn().await;
-    for token in ["x", "not a token at all", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "../../etc/passwd"] {
+    for token in
+        ["x", "not a token at all", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "../../etc/passwd"]
+    {
         app.post(VERIFY, json!({"token": token})).send().await.assert_error(400, "invalid_token");
     }
     let r = app.post(VERIFY, json!({})).send().await;
     r.assert_error(400, "validation_failed");
     assert_eq!(r.body["error"]["fields"]["token"], json!(["required"]));
     app.post(VERIFY, json!({"token": 5})).send().await.assert_error(400, "validation_failed");
-    app.call("POST", VERIFY).raw("token=abc", "application/json").send().await.assert_error(400, "malformed_request");
+    app.call("POST", VERIFY)
+        .raw("token=abc", "application/json")
+        .send()
+        .await
+        .assert_error(400, "malformed_request");
 }
 
 #[tokio::test]

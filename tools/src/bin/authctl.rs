@@ -46,7 +46,10 @@ async fn bootstrap_here() -> Result<()> {
     bootstrap::ensure_table(&sdk, &config.table_name, &template).await?;
     bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await?;
     bootstrap::ensure_mail_identity(&sdk, &config.mail_from).await?;
-    println!("table {}, secret {} and identity {} are ready", config.table_name, config.signing_key_secret_id, config.mail_from);
+    println!(
+        "table {}, secret {} and identity {} are ready",
+        config.table_name, config.signing_key_secret_id, config.mail_from
+    );
     Ok(())
 }
 
@@ -54,11 +57,29 @@ async fn keys_ensure() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
     if bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await? {
-        println!("put a new {} signing key into {}", config.jwt_algorithm.as_str(), config.signing_key_secret_id);
+        println!(
+            "put a new {} signing key into {}",
+            config.jwt_algorithm.as_str(),
+            config.signing_key_secret_id
+        );
     } else {
         println!("{} already holds signing keys; nothing changed", config.signing_key_secret_id);
     }
     Ok(())
+}
+
+/// Variables that `cargo run` sets for the program it runs. A cargo started from here must not see
+/// them, or it may fingerprint builds differently and compile everything again.
+fn without_cargo_run_env(cmd: &mut tokio::process::Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(key.as_ref(), "CARGO_BIN_NAME" | "CARGO_CRATE_NAME" | "CARGO_PRIMARY_PACKAGE")
+        {
+            cmd.env_remove(key.as_ref());
+        }
+    }
 }
 
 async fn with_moto(args: &[String]) -> ExitCode {
@@ -75,11 +96,10 @@ async fn with_moto(args: &[String]) -> ExitCode {
         }
     };
     eprintln!("authctl: moto is serving on {}", moto.endpoint());
-    let status = tokio::process::Command::new(program)
-        .args(rest)
-        .env("AUTH_TEST_MOTO_ENDPOINT", moto.endpoint())
-        .status()
-        .await;
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest).env("AUTH_TEST_MOTO_ENDPOINT", moto.endpoint());
+    without_cargo_run_env(&mut cmd);
+    let status = cmd.status().await;
     drop(moto);
     match status {
         Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8),
@@ -102,15 +122,17 @@ async fn dev() -> Result<()> {
     let mut moto = Moto::start(Some(moto_port))?;
     let endpoint = moto.endpoint();
     let sdk = local_sdk_config(&endpoint).await;
-    bootstrap::local(&sdk, &config.table_name, &config.signing_key_secret_id, &config.mail_from, config.jwt_algorithm)
-        .await
-        .context("bootstrapping moto")?;
+    bootstrap::local(
+        &sdk,
+        &config.table_name,
+        &config.signing_key_secret_id,
+        &config.mail_from,
+        config.jwt_algorithm,
+    )
+    .await
+    .context("bootstrapping moto")?;
 
-    let path = format!(
-        "{}:{}",
-        venv_bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut watch = tokio::process::Command::new("cargo");
     watch
         .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &api_port.to_string()])
@@ -126,11 +148,15 @@ async fn dev() -> Result<()> {
         .env_remove("AWS_SESSION_TOKEN")
         .process_group(0)
         .kill_on_drop(true);
+    without_cargo_run_env(&mut watch);
     let mut child = watch.spawn().context("starting cargo lambda watch")?;
     let api = format!("http://127.0.0.1:{api_port}");
     println!();
     println!("  API            {api}  (e.g. curl {api}/api/v1/health)");
-    println!("  local AWS      {endpoint}  (moto; table {}, secret {})", config.table_name, config.signing_key_secret_id);
+    println!(
+        "  local AWS      {endpoint}  (moto; table {}, secret {})",
+        config.table_name, config.signing_key_secret_id
+    );
     println!("  sent mail      {endpoint}/moto-api/data.json  (sesv2 messages; see the README)");
     println!("  JWKS           {api}/.well-known/jwks.json");
     println!("  Ctrl-C stops everything started here. Functions compile on their first request.");
@@ -145,9 +171,15 @@ async fn dev() -> Result<()> {
     };
     if let Some(pid) = child.id() {
         // The whole group: watch and the function processes it started.
-        let _ = std::process::Command::new("kill").args(["-s", "TERM", "--", &format!("-{pid}")]).stderr(std::process::Stdio::null()).status();
+        let _ = std::process::Command::new("kill")
+            .args(["-s", "TERM", "--", &format!("-{pid}")])
+            .stderr(std::process::Stdio::null())
+            .status();
         let _ = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
-        let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &format!("-{pid}")]).stderr(std::process::Stdio::null()).status();
+        let _ = std::process::Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{pid}")])
+            .stderr(std::process::Stdio::null())
+            .status();
     }
     moto.stop();
     println!("stopped moto and cargo lambda watch");
