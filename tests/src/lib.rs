@@ -164,12 +164,11 @@ impl TestApp {
     /// sometimes answers 500 ("dictionary changed size during iteration"): ask again.
     async fn moto_data(&self) -> Value {
         for _ in 0..20 {
-            if let Ok(resp) = self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await {
-                if resp.status().is_success() {
-                    if let Ok(v) = resp.json::<Value>().await {
-                        return v;
-                    }
-                }
+            if let Ok(resp) = self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await
+                && resp.status().is_success()
+                && let Ok(v) = resp.json::<Value>().await
+            {
+                return v;
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }

@@ -52,10 +52,10 @@ impl Moto {
     fn wait_ready(&mut self, limit: Duration) -> Result<()> {
         let start = Instant::now();
         while start.elapsed() < limit {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait()? {
-                    bail!("moto exited during start-up ({status})");
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("moto exited during start-up ({status})");
             }
             if http_ok(self.port) {
                 return Ok(());
