@@ -11,13 +11,17 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test venv nextest lint build-dev unit deploy keys clean
+.PHONY: help dev test venv nextest lint build-dev deploy keys rotate-key clean
+
+# The deployed stack's signing-key secret, from its outputs.
+STACK_SECRET = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))"
 
 help:
 	@echo "make dev      run the whole API on http://127.0.0.1:9000 with local AWS (moto) on :5000"
 	@echo "make test     run the whole test suite (installs moto, cargo-lambda, cfn-lint, nextest)"
 	@echo "make lint     cfn-lint on the template, rustfmt check"
 	@echo "make deploy   build with SAM and deploy (first time: make deploy GUIDED=1)"
+	@echo "make rotate-key   new signing key (local moto; STACK=name for the deployed stack)"
 
 ## Python tools in .venv, installed once per requirements-dev.txt.
 venv: $(STAMP)
@@ -57,11 +61,22 @@ deploy: venv
 	$(VENV)/bin/sam deploy --config-file samconfig.toml $(if $(GUIDED),--guided,)
 	$(MAKE) keys
 
+## Rotate the signing key: the local moto of `make dev` by default, the deployed stack with
+## `make rotate-key STACK=<stack name>` (same code, only the endpoint and the secret differ).
+rotate-key:
+	$(CARGO) build --quiet --bin authctl
+ifdef STACK
+	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) $(AUTHCTL) keys rotate
+else
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:5000} AWS_REGION=$${AWS_REGION:-us-east-1} \
+	  AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
+	  $(AUTHCTL) keys rotate
+endif
+
 ## Put a first signing key into the deployed stack's secret (idempotent).
 keys:
 	$(CARGO) build --quiet --bin authctl
-	SIGNING_KEY_SECRET_ID=$$($(VENV)/bin/python -c "import boto3,sys;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))") \
-	  $(AUTHCTL) keys ensure
+	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) $(AUTHCTL) keys ensure
 
 clean:
 	$(CARGO) clean

@@ -25,6 +25,7 @@ pub struct Reply {
     /// The response carries a token or secret: never cache it anywhere.
     no_store: bool,
     cache_control: Option<&'static str>,
+    cookies: Vec<String>,
 }
 
 enum ReplyBody {
@@ -52,6 +53,7 @@ impl Reply {
             body: ReplyBody::Envelope { message: message.into(), data },
             no_store: false,
             cache_control: None,
+            cookies: Vec::new(),
         })
     }
 
@@ -62,12 +64,19 @@ impl Reply {
             body: ReplyBody::Document(doc),
             no_store: false,
             cache_control: None,
+            cookies: Vec::new(),
         })
     }
 
     /// Marks a response that carries tokens: `Cache-Control: no-store`, `Pragma: no-cache`.
     pub fn no_store(mut self) -> Self {
         self.no_store = true;
+        self
+    }
+
+    /// Adds a `Set-Cookie` header.
+    pub fn cookie(mut self, cookie: String) -> Self {
+        self.cookies.push(cookie);
         self
     }
 
@@ -145,6 +154,11 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     } else if let Some(directive) = reply.cache_control {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(directive));
+    }
+    for cookie in reply.cookies {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            headers.append(header::SET_COOKIE, v);
+        }
     }
     response
 }
@@ -278,6 +292,11 @@ impl Fields {
         }
     }
 
+    /// A field as sent, whatever its type.
+    pub fn raw(&self, field: &str) -> Option<&Value> {
+        self.map.get(field)
+    }
+
     /// A string field that may be absent or null.
     pub fn optional(&mut self, field: &str) -> Option<String> {
         match self.map.get(field) {
@@ -304,6 +323,20 @@ impl Fields {
     pub fn errors_mut(&mut self) -> &mut FieldErrors {
         &mut self.errors
     }
+}
+
+/// The JSON object body, or `None` when the request has no body at all.
+pub fn optional_json(req: &Request) -> Result<Option<Fields>> {
+    if req.body().as_ref().iter().all(u8::is_ascii_whitespace) {
+        Ok(None)
+    } else {
+        Fields::json(req).map(Some)
+    }
+}
+
+/// A path parameter (`{id}` in the route).
+pub fn path_param(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
 }
 
 /// Whether the request declares a form body.

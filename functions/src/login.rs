@@ -11,6 +11,7 @@ use shared::audit::ClientInfo;
 use shared::domain::Email;
 use shared::error::{Error, Result};
 
+use crate::cookies;
 use crate::http::{self, Fields, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
@@ -25,7 +26,10 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     };
 
     let logged_in = accounts::login(&app, &email, &password, &client).await?;
-    Ok(Reply::ok(
+    let cookie = app.config.refresh_token_cookie.then(|| {
+        cookies::refresh_cookie(&logged_in.pair.refresh_token, app.config.refresh_token_ttl.as_secs())
+    });
+    let reply = Reply::ok(
         "Logged in.",
         json!({
             "access_token": logged_in.pair.access_token,
@@ -36,5 +40,9 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
             "user": UserView::from(&logged_in.user),
         }),
     )?
-    .no_store())
+    .no_store();
+    Ok(match cookie {
+        Some(c) => reply.cookie(c),
+        None => reply,
+    })
 }

@@ -36,8 +36,14 @@ pub const ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/verify-email", "verify_email", Access::Public),
     route("POST", "/api/v1/auth/resend-verification", "resend_verification", Access::Public),
     route("POST", "/api/v1/auth/login", "login", Access::Public),
+    route("POST", "/api/v1/auth/token/refresh", "token_refresh", Access::Public),
+    route("POST", "/api/v1/auth/logout", "logout", Access::Bearer),
+    route("GET", "/api/v1/auth/sessions", "sessions_list", Access::Bearer),
+    route("DELETE", "/api/v1/auth/sessions", "sessions_revoke_all", Access::Bearer),
+    route("DELETE", "/api/v1/auth/sessions/{id}", "session_revoke", Access::Bearer),
     route("GET", "/api/v1/auth/verify-token", "verify_token", Access::Bearer),
     route("GET", "/api/v1/users/me", "users_me", Access::Bearer),
+    route("PATCH", "/api/v1/users/me", "users_me_update", Access::Bearer),
     route("GET", "/api/v1/health", "health", Access::Public),
     route("GET", "/.well-known/jwks.json", "jwks", Access::Public),
     route("GET", "/.well-known/openid-configuration", "openid_configuration", Access::Public),
@@ -46,9 +52,25 @@ pub const ROUTES: &[Route] = &[
 /// Functions that are not routes of their own.
 pub const AUTHORIZER: &str = "authorizer";
 
-/// The route a request's method and path select, if any.
-pub fn find(method: &str, path: &str) -> Option<&'static Route> {
-    ROUTES.iter().find(|r| r.method.eq_ignore_ascii_case(method) && r.path == path)
+/// The route a request's method and path select, and the path parameters (`{id}`) it binds.
+pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
+    ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)).find_map(|r| {
+        let pattern: Vec<&str> = r.path.split('/').collect();
+        let actual: Vec<&str> = path.split('/').collect();
+        if pattern.len() != actual.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (p, a) in pattern.iter().zip(&actual) {
+            match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                Some(name) if !a.is_empty() => params.push((name.to_owned(), (*a).to_owned())),
+                Some(_) => return None,
+                None if p != a => return None,
+                None => {}
+            }
+        }
+        Some((r, params))
+    })
 }
 
 /// Runs the named function's handler on a request, as its Lambda binary would. `None` for a name
@@ -60,6 +82,12 @@ pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Res
         "verify_email" => serve(app, req, verify_email::handle).await,
         "resend_verification" => serve(app, req, resend_verification::handle).await,
         "login" => serve(app, req, login::handle).await,
+        "token_refresh" => serve(app, req, token_refresh::handle).await,
+        "logout" => serve(app, req, logout::handle).await,
+        "sessions_list" => serve(app, req, sessions_list::handle).await,
+        "sessions_revoke_all" => serve(app, req, sessions_revoke_all::handle).await,
+        "session_revoke" => serve(app, req, session_revoke::handle).await,
+        "users_me_update" => serve(app, req, users_me_update::handle).await,
         "verify_token" => serve(app, req, verify_token::handle).await,
         "users_me" => serve(app, req, users_me::handle).await,
         "health" => serve(app, req, health::handle).await,

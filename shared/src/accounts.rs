@@ -14,9 +14,10 @@ use crate::crypto;
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
-use crate::model::{SessionRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::sessions;
 use crate::store::Written;
-use crate::tokens::{self, Identity, IssuedPair, PairRequest, TokenUse};
+use crate::tokens::{self, Identity, IssuedPair, TokenUse};
 
 /// The public view of a user, as `GET /api/v1/users/me` and login show it.
 #[derive(Debug, Clone, Serialize)]
@@ -268,7 +269,11 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
-    let user = app.store.user_by_email(tenant, email.normalized()).await?;
+    let found = app.store.user_with_sessions_by_email(tenant, email.normalized()).await?;
+    let (user, sessions) = match found {
+        Some((u, s)) => (Some(u), s),
+        None => (None, Vec::new()),
+    };
     let ok =
         crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let now = Utc::now();
@@ -305,36 +310,8 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         app.store.put_audit(&event).await?;
         return Err(Error::EmailNotVerified);
     }
-    let ring = app.keys.ring().await?;
-    let session_id = crypto::new_id();
-    let pair = tokens::issue_pair(
-        &ring,
-        config,
-        &PairRequest {
-            tenant_id: tenant,
-            user_id: &user.user_id,
-            session_id: &session_id,
-            email_verified: user.email_verified,
-            generation: 1,
-            now,
-        },
-    )?;
-    let session = SessionRecord {
-        session_id: session_id.clone(),
-        tenant_id: tenant.to_owned(),
-        user_id: user.user_id.clone(),
-        refresh_hash: pair.refresh_hash.clone(),
-        generation: 1,
-        created_at: now,
-        last_used_at: now,
-        ip: client.ip.clone(),
-        user_agent: client.user_agent.clone(),
-        expires_at: pair.refresh_expires_at.timestamp(),
-        ttl: pair.refresh_expires_at.timestamp(),
-    };
-    let details = audit::details([("session_id", json!(session_id))]);
-    let event = audit::record(config, tenant, &user.user_id, EventType::LoginSucceeded, client, details, now);
-    app.store.put_session(&session, &event).await?;
+    let (pair, session_id) =
+        sessions::start(app, &user, &sessions, client, now, EventType::LoginSucceeded).await?;
     Ok(LoggedIn { pair, user, session_id })
 }
 
@@ -348,7 +325,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
 /// A failing dependency is an error (503), never a pass: the check fails closed.
 pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Identity> {
     let token = bearer(authorization).ok_or(Error::Unauthorized)?;
-    let ring = app.keys.ring().await?;
+    let ring = app.keys.ring_for(tokens::kid_of(token).as_deref()).await?;
     let claims = tokens::verify(&ring, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
     let session = app.store.session(&claims.tid, &claims.sub, &claims.sid).await?;
     if !session.is_some_and(|s| s.is_live(Utc::now())) {

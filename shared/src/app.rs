@@ -29,7 +29,11 @@ impl App {
         App {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone()),
-            keys: Keys::new(aws_sdk_secretsmanager::Client::new(sdk), config.signing_key_secret_id.clone()),
+            keys: Keys::new(
+                aws_sdk_secretsmanager::Client::new(sdk),
+                config.signing_key_secret_id.clone(),
+                config.key_cache,
+            ),
             config,
         }
     }

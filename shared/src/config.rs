@@ -29,6 +29,11 @@ pub struct Config {
     pub jwt_algorithm: KeyAlgorithm,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long a just-rotated refresh token may be presented again without counting as theft.
+    pub refresh_reuse_grace: Duration,
+    /// How long a container keeps the key ring before reading it again (a rotated-in key signs
+    /// everywhere within this bound; an unknown `kid` triggers an earlier read).
+    pub key_cache: Duration,
     pub verify_token_ttl: Duration,
     pub reset_token_ttl: Duration,
     pub magic_link_ttl: Duration,
@@ -65,6 +70,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("JWT_ALGORITHM", "RS256"),
     ("ACCESS_TOKEN_TTL_SECONDS", "3600"),
     ("REFRESH_TOKEN_TTL_SECONDS", "2592000"),
+    ("REFRESH_REUSE_GRACE_SECONDS", "10"),
     ("VERIFY_TOKEN_TTL_SECONDS", "86400"),
     ("RESET_TOKEN_TTL_SECONDS", "86400"),
     ("MAGIC_LINK_TTL_SECONDS", "600"),
@@ -80,6 +86,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("AUDIT_RETENTION_DAYS", "90"),
     ("DEFAULT_TENANT_ID", "default"),
     ("AWS_TIMEOUT_SECONDS", "5"),
+    ("KEY_CACHE_SECONDS", "300"),
 ];
 
 impl Config {
@@ -106,6 +113,10 @@ impl Config {
             })?,
             access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
             refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
+            refresh_reuse_grace: r
+                .number("REFRESH_REUSE_GRACE_SECONDS", 0)
+                .map(|n| Duration::from_secs(n.into()))?,
+            key_cache: r.number("KEY_CACHE_SECONDS", 0).map(|n| Duration::from_secs(n.into()))?,
             verify_token_ttl: r.seconds("VERIFY_TOKEN_TTL_SECONDS")?,
             reset_token_ttl: r.seconds("RESET_TOKEN_TTL_SECONDS")?,
             magic_link_ttl: r.seconds("MAGIC_LINK_TTL_SECONDS")?,

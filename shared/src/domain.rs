@@ -170,6 +170,16 @@ impl Profile {
         }
     }
 
+    /// Checks one profile field's value (`name`, `username`, `first_name`, `last_name` or
+    /// `company_name`); `None` when it is blank or broke a rule (recorded in `errors`).
+    pub fn parse_field(field: &str, value: &str, errors: &mut FieldErrors) -> Option<String> {
+        match field {
+            "username" => username_field(Some(value), errors),
+            "company_name" => text_field(field, Some(value), 200, errors),
+            _ => text_field(field, Some(value), 100, errors),
+        }
+    }
+
     /// Words an attacker would try first in a password.
     pub fn guessable_words(&self) -> Vec<&str> {
         [&self.name, &self.username, &self.first_name, &self.last_name, &self.company_name]

@@ -23,7 +23,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Mutex, RwLock};
 
 use crate::error::{Error, Result};
 
@@ -72,8 +74,42 @@ pub struct StoredKey {
     pub kid: String,
     pub alg: KeyAlgorithm,
     pub created_at: DateTime<Utc>,
+    /// When the key stopped signing; it keeps verifying until the longest-lived token it can have
+    /// signed has expired, then rotation removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "expose", deserialize_with = "secret")]
     pub private_key_pem: SecretString,
+}
+
+impl KeySetDocument {
+    /// Makes `new` the signing key. The previous current key retires now and keeps verifying;
+    /// retired keys older than `keep_for` (the longest token lifetime) are removed. Returns the
+    /// kids that were removed.
+    pub fn rotate(
+        &mut self,
+        new: StoredKey,
+        now: DateTime<Utc>,
+        keep_for: std::time::Duration,
+    ) -> Vec<String> {
+        for k in &mut self.keys {
+            if k.kid == self.current_kid && k.retired_at.is_none() {
+                k.retired_at = Some(now);
+            }
+        }
+        let keep_for = chrono::Duration::from_std(keep_for).unwrap_or(chrono::Duration::days(3650));
+        let mut removed = Vec::new();
+        self.keys.retain(|k| match k.retired_at {
+            Some(at) if at + keep_for < now => {
+                removed.push(k.kid.clone());
+                false
+            }
+            _ => true,
+        });
+        self.current_kid = new.kid.clone();
+        self.keys.push(new);
+        removed
+    }
 }
 
 fn expose<S: serde::Serializer>(s: &SecretString, ser: S) -> std::result::Result<S::Ok, S::Error> {
@@ -111,6 +147,7 @@ impl StoredKey {
             kid: format!("k-{}-{suffix}", now.format("%Y%m%d")),
             alg,
             created_at: now,
+            retired_at: None,
             private_key_pem: SecretString::from(pem("PRIVATE KEY", &der)),
         })
     }
@@ -195,6 +232,11 @@ impl KeyRing {
         })
     }
 
+    /// Whether a key with this id verifies here.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.verifying.contains_key(kid)
+    }
+
     pub fn jwks(&self) -> &JwkSet {
         &self.jwks
     }
@@ -237,38 +279,102 @@ impl KeyRing {
     }
 }
 
-/// The key ring, fetched from Secrets Manager once per container and kept for its lifetime.
+/// The key ring, fetched from Secrets Manager at cold start and kept for `KEY_CACHE_SECONDS`. A
+/// token whose `kid` the cached ring does not know makes the container read the secret again (at
+/// most every few seconds), so a key rotated in elsewhere verifies at once.
 pub struct Keys {
     client: Client,
     secret_id: String,
-    ring: OnceCell<Arc<KeyRing>>,
+    max_age: Duration,
+    cached: RwLock<Option<(Arc<KeyRing>, Instant)>>,
+    /// One read of the secret at a time; the others wait for its result.
+    loading: Mutex<()>,
+    /// When an unknown `kid` last forced a read: a stream of tokens with made-up kids must not
+    /// turn into a stream of Secrets Manager calls.
+    unknown_kid_read: Mutex<Option<Instant>>,
 }
 
+/// How soon an unknown `kid` may trigger another read of the secret.
+const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(5);
+
 impl Keys {
-    pub fn new(client: Client, secret_id: impl Into<String>) -> Self {
-        Keys { client, secret_id: secret_id.into(), ring: OnceCell::new() }
+    pub fn new(client: Client, secret_id: impl Into<String>, max_age: Duration) -> Self {
+        Keys {
+            client,
+            secret_id: secret_id.into(),
+            max_age,
+            cached: RwLock::new(None),
+            loading: Mutex::new(()),
+            unknown_kid_read: Mutex::new(None),
+        }
     }
 
-    /// The ring, loading it on first use. A failed load is not cached: the next request retries.
+    /// The ring, reading the secret when none is cached or the cached one is older than the
+    /// cache age. A failed read keeps serving a ring it already has; with none, it is an error
+    /// (503) and the next request tries again.
     pub async fn ring(&self) -> Result<Arc<KeyRing>> {
-        self.ring
-            .get_or_try_init(|| async {
-                let out = self
-                    .client
-                    .get_secret_value()
-                    .secret_id(&self.secret_id)
-                    .send()
-                    .await
-                    .map_err(|e| Error::dependency("Secrets Manager", e))?;
-                let json = out
-                    .secret_string()
-                    .ok_or_else(|| Error::Internal("the signing-key secret has no string value".into()))?;
-                // A malformed key set is an operator error: logged in full at the edge, shown to
-                // clients as an internal error.
-                KeyRing::from_json(json).map(Arc::new).map_err(|e| Error::Internal(e.to_string()))
-            })
+        self.ring_newer_than(self.max_age).await
+    }
+
+    /// The ring that should know `kid`: when the cached one does not, the secret is read again,
+    /// at most once per few seconds (an unknown `kid` is otherwise just an invalid token).
+    pub async fn ring_for(&self, kid: Option<&str>) -> Result<Arc<KeyRing>> {
+        let ring = self.ring().await?;
+        if kid.is_none_or(|k| ring.knows(k)) {
+            return Ok(ring);
+        }
+        {
+            let mut last = self.unknown_kid_read.lock().await;
+            if last.is_some_and(|at| at.elapsed() < UNKNOWN_KID_RELOAD) {
+                return Ok(ring);
+            }
+            *last = Some(Instant::now());
+        }
+        self.ring_newer_than(Duration::ZERO).await
+    }
+
+    async fn ring_newer_than(&self, age: Duration) -> Result<Arc<KeyRing>> {
+        if let Some((ring, at)) = self.cached.read().await.as_ref() {
+            if at.elapsed() < age {
+                return Ok(ring.clone());
+            }
+        }
+        let _one_at_a_time = self.loading.lock().await;
+        // Another task may have loaded it while this one waited.
+        let stale = match self.cached.read().await.as_ref() {
+            Some((ring, at)) if at.elapsed() < age => return Ok(ring.clone()),
+            Some((ring, _)) => Some(ring.clone()),
+            None => None,
+        };
+        match self.load().await {
+            Ok(ring) => {
+                *self.cached.write().await = Some((ring.clone(), Instant::now()));
+                Ok(ring)
+            }
+            Err(e) => match stale {
+                Some(ring) => {
+                    tracing::warn!(error = %e, "signing keys could not be re-read; keeping the cached ones");
+                    Ok(ring)
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn load(&self) -> Result<Arc<KeyRing>> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(&self.secret_id)
+            .send()
             .await
-            .cloned()
+            .map_err(|e| Error::dependency("Secrets Manager", e))?;
+        let json = out
+            .secret_string()
+            .ok_or_else(|| Error::Internal("the signing-key secret has no string value".into()))?;
+        // A malformed key set is an operator error: logged in full at the edge, shown to clients
+        // as an internal error.
+        KeyRing::from_json(json).map(Arc::new).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 

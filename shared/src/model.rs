@@ -108,6 +108,14 @@ pub struct SessionRecord {
     pub refresh_hash: String,
     /// Rotation generation of the current refresh token (1 after login).
     pub generation: u64,
+    /// The refresh token this one replaced, and when: presenting it again within the grace window
+    /// is a client's benign retry; later, or any older token, is theft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<DateTime<Utc>>,
+    #[serde(default = "yes")]
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,6 +125,10 @@ pub struct SessionRecord {
     /// Epoch seconds at which the current refresh token expires.
     pub expires_at: i64,
     pub ttl: i64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl SessionRecord {

@@ -18,8 +18,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, PutRequest, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -35,6 +37,7 @@ pub mod keys {
     pub const PROFILE: &str = "PROFILE";
     pub const EMAIL: &str = "EMAIL";
     pub const TOKEN: &str = "TOKEN";
+    pub const SESSION_PREFIX: &str = "SESSION#";
 
     pub fn user(tenant: &str, user_id: &str) -> String {
         format!("T#{tenant}#USER#{user_id}")
@@ -46,7 +49,7 @@ pub mod keys {
         format!("T#{tenant}#TOKEN#{token_hash}")
     }
     pub fn session(session_id: &str) -> String {
-        format!("SESSION#{session_id}")
+        format!("{SESSION_PREFIX}{session_id}")
     }
     pub fn audit(tenant: &str, user_id: &str) -> String {
         format!("T#{tenant}#AUDIT#{user_id}")
@@ -62,6 +65,26 @@ type Item = HashMap<String, AttributeValue>;
 pub struct Store {
     client: Client,
     table: String,
+}
+
+/// A refresh-token rotation: the presented token (hash, generation) and its successor.
+pub struct SessionRotation<'a> {
+    pub tenant: &'a str,
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub presented_hash: &'a str,
+    pub generation: u64,
+    pub new_hash: &'a str,
+    pub expires_at: i64,
+    pub now: DateTime<Utc>,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+pub enum Rotated {
+    Done,
+    /// The condition failed; the session as it is now, if it still exists.
+    Lost(Option<SessionRecord>),
 }
 
 /// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
@@ -126,6 +149,50 @@ impl Store {
             return Ok(None);
         };
         self.user(tenant, &lock.user_id).await
+    }
+
+    /// Applies a profile change: `Some(value)` sets a field, `None` removes it; fields not listed
+    /// stay. Returns the user as stored afterwards.
+    pub async fn update_profile(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        changes: &[(&str, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
+        let mut sets = vec!["updated_at = :at".to_owned()];
+        let mut removes = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        for (i, (field, value)) in changes.iter().enumerate() {
+            // Placeholders for every name: `name` is a DynamoDB reserved word.
+            update = update.expression_attribute_names(format!("#f{i}"), *field);
+            match value {
+                Some(v) => {
+                    sets.push(format!("#f{i} = :v{i}"));
+                    update = update.expression_attribute_values(format!(":v{i}"), s(v.clone()));
+                }
+                None => removes.push(format!("#f{i}")),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        match update.update_expression(expression).send().await {
+            Ok(out) => out.attributes.map(decode).transpose(),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     // ----- single-use tokens -------------------------------------------------------------------
@@ -222,43 +289,155 @@ impl Store {
 
     // ----- sessions ----------------------------------------------------------------------------
 
-    /// Stores a new session and its audit event in one request (neither needs a condition: the
-    /// session id is fresh).
-    pub async fn put_session(&self, session: &SessionRecord, audit: &AuditRecord) -> Result<()> {
-        let session_item = keyed(
-            keys::user(&session.tenant_id, &session.user_id),
-            &keys::session(&session.session_id),
-            session,
-        )?;
-        let requests = [session_item, audit_item(audit)?]
-            .into_iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build())
-                    .map_err(internal)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let mut pending = HashMap::from([(self.table.clone(), requests)]);
-        // BatchWriteItem may hand back unprocessed items under load; retry them a few times
-        // before calling the store unavailable.
-        for attempt in 0..4 {
-            let out = self
-                .client
-                .batch_write_item()
-                .set_request_items(Some(pending))
-                .send()
-                .await
-                .map_err(unavailable)?;
-            pending = out.unprocessed_items.unwrap_or_default();
-            pending.retain(|_, v| !v.is_empty());
-            if pending.is_empty() {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+    /// Stores a new session and its audit event, and deletes the sessions it evicts, in one
+    /// request (no condition is needed: the session id is fresh, and deleting a session that is
+    /// already gone is harmless).
+    pub async fn start_session(
+        &self,
+        session: &SessionRecord,
+        evict: &[String],
+        audit: &AuditRecord,
+    ) -> Result<()> {
+        let user_pk = keys::user(&session.tenant_id, &session.user_id);
+        let mut requests = vec![
+            put_request(keyed(user_pk.clone(), &keys::session(&session.session_id), session)?)?,
+            put_request(audit_item(audit)?)?,
+        ];
+        for sid in evict {
+            requests.push(delete_request(user_pk.clone(), keys::session(sid))?);
         }
-        Err(Error::dependency(DYNAMODB, "unprocessed items after retries"))
+        self.batch_write(requests).await
+    }
+
+    /// The user and its sessions, in one strongly consistent query of the user's partition.
+    pub async fn user_with_sessions(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
+        let items = self.query_partition(keys::user(tenant, user_id), None).await?;
+        let mut user = None;
+        let mut sessions = Vec::new();
+        for item in items {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if sk == keys::PROFILE {
+                user = Some(decode::<UserRecord>(item)?);
+            } else if sk.starts_with(keys::SESSION_PREFIX) {
+                sessions.push(decode::<SessionRecord>(item)?);
+            }
+        }
+        Ok(user.map(|u| (u, sessions)))
+    }
+
+    /// `user_with_sessions` found through the email lock: what login needs, in two reads.
+    pub async fn user_with_sessions_by_email(
+        &self,
+        tenant: &str,
+        normalized_email: &str,
+    ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
+        let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
+        else {
+            return Ok(None);
+        };
+        self.user_with_sessions(tenant, &lock.user_id).await
+    }
+
+    /// Every session item of a user (live or expired but not yet removed by TTL).
+    pub async fn sessions(&self, tenant: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
+        self.query_partition(keys::user(tenant, user_id), Some(keys::SESSION_PREFIX))
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Rotates a session's refresh token in one conditional write: only the holder of the current
+    /// token (its hash and generation) wins, so concurrent refreshes leave exactly one live child.
+    /// A lost condition hands back the session as it is now (or `None` when it is gone) so that
+    /// the caller can tell a benign retry from a replayed token.
+    pub async fn rotate_session(&self, rotation: &SessionRotation<'_>) -> Result<Rotated> {
+        let r = rotation;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(r.tenant, r.user_id)))
+            .key("sk", s(keys::session(r.session_id)))
+            .update_expression(
+                "SET refresh_hash = :new, generation = :next, prev_hash = :old, rotated_at = :now, \
+                 last_used_at = :now, expires_at = :exp, #ttl = :exp, ip = :ip, user_agent = :ua",
+            )
+            .condition_expression(
+                "attribute_exists(pk) AND refresh_hash = :old AND generation = :gen AND expires_at > :epoch",
+            )
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":new", s(r.new_hash))
+            .expression_attribute_values(":old", s(r.presented_hash))
+            .expression_attribute_values(":gen", n(r.generation as i64))
+            .expression_attribute_values(":next", n(r.generation as i64 + 1))
+            .expression_attribute_values(":now", s(r.now.to_rfc3339()))
+            .expression_attribute_values(":epoch", n(r.now.timestamp()))
+            .expression_attribute_values(":exp", n(r.expires_at))
+            .expression_attribute_values(":ip", s(r.ip.unwrap_or_default()))
+            .expression_attribute_values(":ua", s(r.user_agent.unwrap_or_default()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Rotated::Done),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    let current = match c.item() {
+                        Some(item) => Some(decode::<SessionRecord>(item.clone())?),
+                        // Not every DynamoDB (moto, older versions) returns the item: read it.
+                        None => self.session(r.tenant, r.user_id, r.session_id).await?,
+                    };
+                    Ok(Rotated::Lost(current))
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    /// Deletes one session of a user; `false` when the user has no such session.
+    pub async fn revoke_session(&self, tenant: &str, user_id: &str, session_id: &str) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::session(session_id)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Deletes sessions of a user (and stores an audit event) in batches.
+    pub async fn revoke_sessions(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        session_ids: &[String],
+        audit: Option<&AuditRecord>,
+    ) -> Result<()> {
+        let mut requests = Vec::new();
+        for sid in session_ids {
+            requests.push(delete_request(keys::user(tenant, user_id), keys::session(sid))?);
+        }
+        if let Some(a) = audit {
+            requests.push(put_request(audit_item(a)?)?);
+        }
+        for chunk in requests.chunks(25) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        Ok(())
     }
 
     /// The session as stored, or `None` when it was revoked (deleted). Strongly consistent: a
@@ -287,6 +466,58 @@ impl Store {
 
     // ----- plumbing ----------------------------------------------------------------------------
 
+    /// BatchWriteItem, retrying what DynamoDB hands back unprocessed under load a few times before
+    /// calling the store unavailable.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<()> {
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let mut pending = HashMap::from([(self.table.clone(), requests)]);
+        for attempt in 0..4 {
+            let out = self
+                .client
+                .batch_write_item()
+                .set_request_items(Some(pending))
+                .send()
+                .await
+                .map_err(unavailable)?;
+            pending = out.unprocessed_items.unwrap_or_default();
+            pending.retain(|_, v| !v.is_empty());
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+        }
+        Err(Error::dependency(DYNAMODB, "unprocessed items after retries"))
+    }
+
+    /// Every item of a partition (optionally only sort keys with a prefix), strongly consistent.
+    async fn query_partition(&self, pk: String, sk_prefix: Option<&str>) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .set_exclusive_start_key(start.take());
+            q = match sk_prefix {
+                Some(prefix) => q
+                    .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                    .expression_attribute_values(":prefix", s(prefix)),
+                None => q.key_condition_expression("pk = :pk"),
+            };
+            let out = q.send().await.map_err(unavailable)?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
         let out = self
             .client
@@ -298,12 +529,7 @@ impl Store {
             .send()
             .await
             .map_err(unavailable)?;
-        match out.item {
-            None => Ok(None),
-            Some(item) => serde_dynamo::from_item(item)
-                .map(Some)
-                .map_err(|e| Error::Internal(format!("stored item does not decode: {e}"))),
-        }
+        out.item.map(decode).transpose()
     }
 
     /// Runs a transaction. The SDK fills in a `ClientRequestToken` per call and reuses it on its own
@@ -346,6 +572,20 @@ fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<Stri
         }
         _ => Vec::new(),
     }
+}
+
+fn decode<T: DeserializeOwned>(item: Item) -> Result<T> {
+    serde_dynamo::from_item(item).map_err(|e| Error::Internal(format!("stored item does not decode: {e}")))
+}
+
+fn put_request(item: Item) -> Result<WriteRequest> {
+    let put = PutRequest::builder().set_item(Some(item)).build().map_err(internal)?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+fn delete_request(pk: String, sk: String) -> Result<WriteRequest> {
+    let delete = DeleteRequest::builder().key("pk", s(pk)).key("sk", s(sk)).build().map_err(internal)?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
 }
 
 /// The record's attributes plus its keys.

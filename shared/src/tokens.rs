@@ -93,6 +93,11 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
     })
 }
 
+/// The `kid` a token's header names, if it has a readable header.
+pub fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok()?.kid
+}
+
 /// Verifies a token of the expected use; `None` for anything else (bad signature, wrong issuer or
 /// audience, expired, unknown key, or a refresh token offered as an access token and the reverse).
 pub fn verify(ring: &KeyRing, config: &Config, token: &str, expected: TokenUse) -> Option<Claims> {

@@ -346,11 +346,20 @@ impl Call {
         if let Some(b) = &self.body {
             event["body"] = json!(b);
         }
+        // API Gateway binds `{id}` and friends of the matched route.
+        if let Some((route, params)) = routes::find(&self.method, &self.path) {
+            event["routeKey"] = json!(format!("{} {}", route.method, route.path));
+            let params: serde_json::Map<String, Value> =
+                params.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            if !params.is_empty() {
+                event["pathParameters"] = Value::Object(params);
+            }
+        }
         event
     }
 
     pub async fn send(self) -> TestResponse {
-        let route = routes::find(&self.method, &self.path)
+        let (route, _) = routes::find(&self.method, &self.path)
             .unwrap_or_else(|| panic!("no route {} {} in the route table", self.method, self.path));
         let req =
             lambda_http::request::from_str(&self.event().to_string()).expect("a valid API Gateway event");
@@ -429,4 +438,47 @@ pub fn jwt_payload(token: &str) -> Value {
     let part = token.split('.').nth(1).expect("a JWT has a payload");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url payload");
     serde_json::from_slice(&bytes).expect("JSON payload")
+}
+
+impl TestApp {
+    pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
+        self.post("/api/v1/auth/token/refresh", json!({ "refresh_token": refresh_token })).send().await
+    }
+
+    /// The types of the audit events stored for a user, newest first.
+    pub async fn audit_types(&self, user_id: &str) -> Vec<String> {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let out = self
+            .dynamodb()
+            .await
+            .query()
+            .table_name(&self.config.table_name)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(format!("T#default#AUDIT#{user_id}")))
+            .scan_index_forward(false)
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("audit query");
+        out.items().iter().filter_map(|i| i.get("type").and_then(|v| v.as_s().ok()).cloned()).collect()
+    }
+
+    /// `make rotate-key` against this app's secret.
+    pub async fn rotate_key(&self, keep_for: std::time::Duration) -> String {
+        let sdk = local_sdk_config(&self.moto).await;
+        let (kid, _) = bootstrap::rotate_signing_key(
+            &sdk,
+            &self.config.signing_key_secret_id,
+            self.config.jwt_algorithm,
+            keep_for,
+        )
+        .await
+        .expect("rotation");
+        kid
+    }
+}
+
+/// The `Set-Cookie` headers of a response.
+pub fn set_cookies(r: &TestResponse) -> Vec<String> {
+    r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
 }

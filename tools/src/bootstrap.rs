@@ -143,6 +143,42 @@ pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgori
     Ok(true)
 }
 
+/// Puts a new signing key into the secret and makes it current. The previous key keeps verifying
+/// until every token it signed has expired (`keep_for`, the longest token lifetime), after which a
+/// later rotation removes it. Returns the new kid and the kids removed.
+pub async fn rotate_signing_key(
+    sdk: &SdkConfig,
+    secret_id: &str,
+    alg: KeyAlgorithm,
+    keep_for: std::time::Duration,
+) -> Result<(String, Vec<String>)> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+        .context("reading the signing-key secret")?;
+    let mut doc: KeySetDocument = serde_json::from_str(out.secret_string().unwrap_or_default())
+        .context("the secret does not hold a key set (run `authctl keys ensure` first)")?;
+    let now = Utc::now();
+    let key = StoredKey::generate(alg, now).map_err(|e| anyhow!(e.to_string()))?;
+    let kid = key.kid.clone();
+    let removed = doc.rotate(key, now, keep_for);
+    let json = serde_json::to_string(&doc)?;
+    shared::keys::KeyRing::from_json(&json).map_err(|e| anyhow!(e.to_string()))?;
+    client
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(json)
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+        .context("storing the rotated key set")?;
+    Ok((kid, removed))
+}
+
 /// Registers the sender address with SES (moto accepts it at once; on AWS the owner confirms it).
 pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> {
     let client = aws_sdk_sesv2::Client::new(sdk);

@@ -12,7 +12,15 @@ fn expected(function: &str) -> u16 {
     match function {
         "register" => 201,
         "verify_email" => 400,
-        "login" | "verify_token" | "users_me" => 401,
+        "login"
+        | "verify_token"
+        | "users_me"
+        | "token_refresh"
+        | "logout"
+        | "sessions_list"
+        | "sessions_revoke_all"
+        | "session_revoke"
+        | "users_me_update" => 401,
         _ => 200,
     }
 }

@@ -4,10 +4,15 @@
 mod authorizer;
 mod bearer;
 mod contract;
+mod cookie;
 mod discovery;
 mod events;
+mod key_rotation;
 mod login;
+mod profile;
+mod refresh;
 mod register;
 mod resend;
+mod sessions;
 mod smoke;
 mod verify_email;

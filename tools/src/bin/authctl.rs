@@ -4,6 +4,7 @@
 //! authctl dev                       moto on 127.0.0.1:5000, bootstrap, cargo lambda watch on :9000
 //! authctl bootstrap                 create table, secret and mail identity where AWS_* points
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
+//! authctl keys rotate               make a new key current; older keys verify until their tokens expire
 //! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
 //! ```
 
@@ -20,9 +21,12 @@ async fn main() -> ExitCode {
         Some("dev") => dev().await,
         Some("bootstrap") => bootstrap_here().await,
         Some("keys") if args.get(1).map(String::as_str) == Some("ensure") => keys_ensure().await,
+        Some("keys") if args.get(1).map(String::as_str) == Some("rotate") => keys_rotate().await,
         Some("with-moto") => return with_moto(&args[1..]).await,
         _ => {
-            eprintln!("usage: authctl dev | bootstrap | keys ensure | with-moto -- CMD [ARGS...]");
+            eprintln!(
+                "usage: authctl dev | bootstrap | keys ensure | keys rotate | with-moto -- CMD [ARGS...]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -50,6 +54,25 @@ async fn bootstrap_here() -> Result<()> {
         "table {}, secret {} and identity {} are ready",
         config.table_name, config.signing_key_secret_id, config.mail_from
     );
+    Ok(())
+}
+
+/// `make rotate-key`: a new current key; previous keys verify until their tokens have expired.
+async fn keys_rotate() -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    let keep_for = config.access_token_ttl.max(config.refresh_token_ttl) + std::time::Duration::from_secs(60);
+    let (kid, removed) =
+        bootstrap::rotate_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm, keep_for)
+            .await?;
+    println!(
+        "{kid} ({}) signs from now on in {}",
+        config.jwt_algorithm.as_str(),
+        config.signing_key_secret_id
+    );
+    if !removed.is_empty() {
+        println!("removed keys whose tokens have all expired: {}", removed.join(", "));
+    }
     Ok(())
 }
 

@@ -1,0 +1,47 @@
+//! The refresh-token cookie (`REFRESH_TOKEN_COOKIE=true`) and the CSRF rule for requests that
+//! authenticate with it.
+//!
+//! The cookie is `HttpOnly` (no script reads it), `Secure`, `SameSite=Strict` and scoped to
+//! `/api/v1/auth`, where only refresh and logout read it. Because a browser attaches it to any
+//! request to that path, a request that relies on it must also show that it comes from our own
+//! front end: an `Origin` listed in `CORS_ALLOWED_ORIGINS`, or (no `Origin` at all) an
+//! `X-Requested-With` header, which a cross-site form cannot send.
+
+use lambda_http::Request;
+use lambda_http::http::header;
+use shared::config::Config;
+
+pub const REFRESH: &str = "refresh_token";
+const ATTRIBUTES: &str = "Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict";
+
+pub fn refresh_cookie(token: &str, max_age_seconds: u64) -> String {
+    format!("{REFRESH}={token}; Max-Age={max_age_seconds}; {ATTRIBUTES}")
+}
+
+/// Tells the browser to forget the cookie.
+pub fn cleared() -> String {
+    format!("{REFRESH}=; Max-Age=0; {ATTRIBUTES}")
+}
+
+/// A cookie's value from the request's `Cookie` header(s).
+pub fn read<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Whether a cookie-authenticated request may proceed (see the module documentation). A foreign
+/// `Origin` is refused whatever else the request carries.
+pub fn same_site_request(req: &Request, config: &Config) -> bool {
+    let header_value = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    match header_value("origin") {
+        Some(origin) => config.cors_allowed_origins.iter().any(|o| o == origin.trim_end_matches('/')),
+        None => header_value("x-requested-with").is_some_and(|v| !v.is_empty()),
+    }
+}

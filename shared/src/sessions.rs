@@ -1,0 +1,295 @@
+//! Sessions and the refresh-token lifecycle: start (login), rotation with reuse detection,
+//! revocation, and the caller's list.
+//!
+//! A session is one login's family of refresh tokens. Its item keeps only the SHA-256 and the
+//! generation of the current refresh token, plus the one it replaced and when. Rotation is one
+//! conditional write on (hash, generation), so of any number of concurrent refreshes with one token
+//! exactly one succeeds. Presenting the token that was just replaced within the grace window is a
+//! client's retry racing itself: refused with 401, session kept. Presenting it later, or any older
+//! token, means two parties hold the family: the session is revoked and the event audited.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::app::App;
+use crate::audit::{self, ClientInfo, EventType};
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::model::{SessionRecord, UserRecord};
+use crate::store::{Rotated, SessionRotation};
+use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
+
+/// Starts a session for a user who just proved who they are, evicting the oldest live sessions
+/// beyond `MAX_SESSIONS_PER_USER` (and dropping expired ones) in the same write.
+pub async fn start(
+    app: &App,
+    user: &UserRecord,
+    existing: &[SessionRecord],
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+    event: EventType,
+) -> Result<(IssuedPair, String)> {
+    let config = &app.config;
+    let ring = app.keys.ring().await?;
+    let session_id = crypto::new_id();
+    let pair = tokens::issue_pair(
+        &ring,
+        config,
+        &PairRequest {
+            tenant_id: &user.tenant_id,
+            user_id: &user.user_id,
+            session_id: &session_id,
+            email_verified: user.email_verified,
+            generation: 1,
+            now,
+        },
+    )?;
+    let session = SessionRecord {
+        session_id: session_id.clone(),
+        tenant_id: user.tenant_id.clone(),
+        user_id: user.user_id.clone(),
+        refresh_hash: pair.refresh_hash.clone(),
+        generation: 1,
+        prev_hash: None,
+        rotated_at: None,
+        email_verified: user.email_verified,
+        created_at: now,
+        last_used_at: now,
+        ip: client.ip.clone(),
+        user_agent: client.user_agent.clone(),
+        expires_at: pair.refresh_expires_at.timestamp(),
+        ttl: pair.refresh_expires_at.timestamp(),
+    };
+    let evict = to_evict(existing, config.max_sessions_per_user as usize, now);
+    let details = audit::details([("session_id", json!(session_id)), ("evicted_sessions", json!(evict))]);
+    let record = audit::record(config, &user.tenant_id, &user.user_id, event, client, details, now);
+    app.store.start_session(&session, &evict, &record).await?;
+    Ok((pair, session_id))
+}
+
+/// The sessions to delete so that, with one new session, at most `max` are live: every expired
+/// one, and the oldest live ones beyond `max - 1`.
+fn to_evict(existing: &[SessionRecord], max: usize, now: DateTime<Utc>) -> Vec<String> {
+    let (mut live, expired): (Vec<&SessionRecord>, Vec<&SessionRecord>) =
+        existing.iter().partition(|s| s.is_live(now));
+    live.sort_by(|a, b| (a.created_at, &a.session_id).cmp(&(b.created_at, &b.session_id)));
+    let surplus = (live.len() + 1).saturating_sub(max.max(1));
+    expired.iter().chain(live.iter().take(surplus)).map(|s| s.session_id.clone()).collect()
+}
+
+pub struct Refreshed {
+    pub pair: IssuedPair,
+    pub session_id: String,
+}
+
+/// Rotates a refresh token: a new pair, the presented token dead.
+pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Result<Refreshed> {
+    let config = &app.config;
+    let ring = app.keys.ring_for(tokens::kid_of(refresh_token).as_deref()).await?;
+    let claims =
+        tokens::verify(&ring, config, refresh_token, TokenUse::Refresh).ok_or(Error::Unauthorized)?;
+    let generation = claims.generation.ok_or(Error::Unauthorized)?;
+    let presented = crypto::token_hash(refresh_token);
+    let now = Utc::now();
+    let pair = tokens::issue_pair(
+        &ring,
+        config,
+        &PairRequest {
+            tenant_id: &claims.tid,
+            user_id: &claims.sub,
+            session_id: &claims.sid,
+            email_verified: claims.email_verified,
+            generation: generation + 1,
+            now,
+        },
+    )?;
+    let rotation = SessionRotation {
+        tenant: &claims.tid,
+        user_id: &claims.sub,
+        session_id: &claims.sid,
+        presented_hash: &presented,
+        generation,
+        new_hash: &pair.refresh_hash,
+        expires_at: pair.refresh_expires_at.timestamp(),
+        now,
+        ip: client.ip.as_deref(),
+        user_agent: client.user_agent.as_deref(),
+    };
+    match app.store.rotate_session(&rotation).await? {
+        Rotated::Done => {
+            let details =
+                audit::details([("session_id", json!(claims.sid)), ("generation", json!(generation + 1))]);
+            let record = audit::record(
+                config,
+                &claims.tid,
+                &claims.sub,
+                EventType::TokenRefreshed,
+                client,
+                details,
+                now,
+            );
+            if let Err(e) = app.store.put_audit(&record).await {
+                // The rotation happened; losing its audit item must not hand the client an error
+                // for tokens it can no longer replace. The log line is written.
+                tracing::error!(error = %e, "audit event could not be stored");
+            }
+            Ok(Refreshed { pair, session_id: claims.sid })
+        }
+        // Revoked, expired or evicted.
+        Rotated::Lost(None) => Err(Error::Unauthorized),
+        Rotated::Lost(Some(current)) => {
+            if !current.is_live(now) {
+                return Err(Error::Unauthorized);
+            }
+            let just_replaced = current.generation == generation + 1
+                && current.prev_hash.as_deref() == Some(presented.as_str())
+                && current.rotated_at.is_some_and(|at| {
+                    now.signed_duration_since(at).to_std().unwrap_or_default() <= config.refresh_reuse_grace
+                });
+            if just_replaced {
+                // A retry racing its own rotation: keep the session; the client uses the pair the
+                // winning request received.
+                tracing::info!(
+                    session_id = claims.sid.as_str(),
+                    "refresh token replayed within the grace window"
+                );
+                return Err(Error::Unauthorized);
+            }
+            if current.generation > generation {
+                // An older token came back after its successor was issued: whoever holds it is not
+                // the client that rotated. End the whole family.
+                let details = audit::details([
+                    ("session_id", json!(claims.sid)),
+                    ("presented_generation", json!(generation)),
+                    ("current_generation", json!(current.generation)),
+                ]);
+                let record = audit::record(
+                    config,
+                    &claims.tid,
+                    &claims.sub,
+                    EventType::RefreshReuseDetected,
+                    client,
+                    details,
+                    now,
+                );
+                app.store
+                    .revoke_sessions(&claims.tid, &claims.sub, &[claims.sid.clone()], Some(&record))
+                    .await?;
+            }
+            Err(Error::Unauthorized)
+        }
+    }
+}
+
+/// One session as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+/// The caller's live sessions, newest first.
+pub async fn list(app: &App, tenant: &str, user_id: &str, current: &str) -> Result<Vec<SessionView>> {
+    let now = Utc::now();
+    let mut sessions: Vec<SessionRecord> =
+        app.store.sessions(tenant, user_id).await?.into_iter().filter(|s| s.is_live(now)).collect();
+    sessions.sort_by(|a, b| (b.created_at, &b.session_id).cmp(&(a.created_at, &a.session_id)));
+    Ok(sessions
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.session_id == current,
+            expires_at: DateTime::from_timestamp(s.expires_at, 0),
+            id: s.session_id,
+            created_at: s.created_at,
+            last_used_at: s.last_used_at,
+            ip: s.ip.filter(|v| !v.is_empty()),
+            user_agent: s.user_agent.filter(|v| !v.is_empty()),
+        })
+        .collect())
+}
+
+/// Revokes one session of the caller; `NotFound` when the caller has no such session.
+pub async fn revoke(
+    app: &App,
+    tenant: &str,
+    user_id: &str,
+    session_id: &str,
+    event: EventType,
+    client: &ClientInfo,
+) -> Result<()> {
+    if !app.store.revoke_session(tenant, user_id, session_id).await? {
+        return Err(Error::NotFound);
+    }
+    let details = audit::details([("session_id", json!(session_id))]);
+    let record = audit::record(&app.config, tenant, user_id, event, client, details, Utc::now());
+    if let Err(e) = app.store.put_audit(&record).await {
+        tracing::error!(error = %e, "audit event could not be stored");
+    }
+    Ok(())
+}
+
+/// Revokes every session of a user, the caller's included; returns how many there were. Sessions
+/// listed in `keep` survive (a password change keeps the caller's).
+pub async fn revoke_all(
+    app: &App,
+    tenant: &str,
+    user_id: &str,
+    keep: Option<&str>,
+    client: &ClientInfo,
+) -> Result<usize> {
+    let ids: Vec<String> = app
+        .store
+        .sessions(tenant, user_id)
+        .await?
+        .into_iter()
+        .map(|s| s.session_id)
+        .filter(|id| Some(id.as_str()) != keep)
+        .collect();
+    let details = audit::details([("sessions", json!(ids)), ("all", json!(keep.is_none()))]);
+    let record =
+        audit::record(&app.config, tenant, user_id, EventType::SessionRevoked, client, details, Utc::now());
+    app.store.revoke_sessions(tenant, user_id, &ids, Some(&record)).await?;
+    Ok(ids.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str, created_secs_ago: i64, expires_in: i64, now: DateTime<Utc>) -> SessionRecord {
+        SessionRecord {
+            session_id: id.into(),
+            tenant_id: "t".into(),
+            user_id: "u".into(),
+            refresh_hash: "h".into(),
+            generation: 1,
+            prev_hash: None,
+            rotated_at: None,
+            email_verified: true,
+            created_at: now - chrono::Duration::seconds(created_secs_ago),
+            last_used_at: now,
+            ip: None,
+            user_agent: None,
+            expires_at: now.timestamp() + expires_in,
+            ttl: now.timestamp() + expires_in,
+        }
+    }
+
+    #[test]
+    fn a_new_session_evicts_the_oldest_beyond_the_limit_and_every_expired_one() {
+        let now = Utc::now();
+        let existing: Vec<_> = (0..5).map(|i| session(&format!("s{i}"), 100 - i, 3600, now)).collect();
+        assert_eq!(to_evict(&existing, 5, now), vec!["s0"]);
+        assert!(to_evict(&existing[..4], 5, now).is_empty());
+        let mut with_expired = existing[..2].to_vec();
+        with_expired.push(session("old", 1000, -1, now));
+        assert_eq!(to_evict(&with_expired, 5, now), vec!["old"]);
+        assert_eq!(to_evict(&existing, 1, now), vec!["s0", "s1", "s2", "s3", "s4"]);
+    }
+}
