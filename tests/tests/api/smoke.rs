@@ -116,6 +116,38 @@ async fn main_flow_over_http_through_cargo_lambda_watch() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 
+    // Rotation, session listing (a path with no parameter) and revocation through the router.
+    let refresh = login["data"]["refresh_token"].as_str().unwrap();
+    let r = post("/api/v1/auth/token/refresh", json!({"refresh_token": refresh})).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let rotated: Value = r.json().await.unwrap();
+    let access2 = rotated["data"]["access_token"].as_str().unwrap().to_owned();
+    let sessions: Value = http
+        .get(format!("{base}/api/v1/auth/sessions"))
+        .bearer_auth(&access2)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sid = sessions["data"]["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r =
+        http.delete(format!("{base}/api/v1/auth/sessions/{sid}")).bearer_auth(&access2).send().await.unwrap();
+    assert_eq!(r.status(), 200, "DELETE /sessions/{{id}} routed with its parameter");
+    let r = http.post(format!("{base}/api/v1/auth/logout")).bearer_auth(&access2).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http.get(format!("{base}/api/v1/users/me")).bearer_auth(&access2).send().await.unwrap();
+    assert_eq!(r.status(), 401, "logged out");
+
     let jwks: Value =
         http.get(format!("{base}/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let kid = jsonwebtoken::decode_header(&access).unwrap().kid.unwrap();
