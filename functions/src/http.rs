@@ -297,6 +297,12 @@ impl Fields {
         self.map.get(field)
     }
 
+    /// A required email field, parsed.
+    pub fn email(&mut self, field: &str) -> Option<shared::domain::Email> {
+        let raw = self.required(field)?;
+        shared::domain::Email::parse(&raw).map_err(|rule| self.reject(field, [rule])).ok()
+    }
+
     /// A string field that may be absent or null.
     pub fn optional(&mut self, field: &str) -> Option<String> {
         match self.map.get(field) {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::accounts::{self, UserView};
+use shared::accounts::{self, LoggedIn, UserView};
 use shared::audit::ClientInfo;
 use shared::domain::Email;
 use shared::error::{Error, Result};
@@ -26,11 +26,14 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     };
 
     let logged_in = accounts::login(&app, &email, &password, &client).await?;
-    let cookie = app.config.refresh_token_cookie.then(|| {
-        cookies::refresh_cookie(&logged_in.pair.refresh_token, app.config.refresh_token_ttl.as_secs())
-    });
+    token_reply(&app, "Logged in.", &logged_in)
+}
+
+/// The answer of every sign-in (password, magic link): the pair, the session and the user, never
+/// cached, and the refresh cookie in cookie mode.
+pub fn token_reply(app: &App, message: &str, logged_in: &LoggedIn) -> Result<Reply> {
     let reply = Reply::ok(
-        "Logged in.",
+        message,
         json!({
             "access_token": logged_in.pair.access_token,
             "refresh_token": logged_in.pair.refresh_token,
@@ -41,8 +44,12 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         }),
     )?
     .no_store();
-    Ok(match cookie {
-        Some(c) => reply.cookie(c),
-        None => reply,
+    Ok(if app.config.refresh_token_cookie {
+        reply.cookie(cookies::refresh_cookie(
+            &logged_in.pair.refresh_token,
+            app.config.refresh_token_ttl.as_secs(),
+        ))
+    } else {
+        reply
     })
 }

@@ -88,6 +88,31 @@ where
     .await
 }
 
+/// Runs a scheduled function (EventBridge, or `cargo lambda invoke` by hand).
+pub async fn run_scheduled<H, Fut>(handler: H) -> std::result::Result<(), lambda_runtime::Error>
+where
+    H: Fn(Arc<App>, serde_json::Value) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = std::result::Result<serde_json::Value, shared::Error>> + Send,
+{
+    init_tracing();
+    let app = build_app(Warm::Nothing).await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move {
+                handler(app, event.payload).await.map_err(|e| {
+                    tracing::error!(error = %e, "scheduled run failed");
+                    lambda_runtime::Diagnostic {
+                        error_type: e.code().to_owned(),
+                        error_message: e.public_message(),
+                    }
+                })
+            }
+        },
+    ))
+    .await
+}
+
 /// Runs the authorizer.
 pub async fn run_authorizer() -> std::result::Result<(), lambda_runtime::Error> {
     init_tracing();

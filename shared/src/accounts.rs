@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::mailer::Mail;
 use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
 use crate::sessions;
-use crate::store::Written;
+use crate::store::{Guard, UserUpdate, Written};
 use crate::tokens::{self, Identity, IssuedPair, TokenUse};
 
 /// The public view of a user, as `GET /api/v1/users/me` and login show it.
@@ -72,24 +72,7 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     let now = Utc::now();
     let password_hash = crypto::hash_password(input.password.expose()).await?;
     let user_id = crypto::new_id();
-    let mut user = UserRecord {
-        user_id: user_id.clone(),
-        tenant_id: tenant.to_owned(),
-        email: input.email.as_str().to_owned(),
-        email_normalized: input.email.normalized().to_owned(),
-        password_hash: Some(password_hash),
-        name: None,
-        username: None,
-        first_name: None,
-        last_name: None,
-        company_name: None,
-        email_verified: false,
-        status: UserStatus::Active,
-        providers: vec!["password".to_owned()],
-        verify_token_hash: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut user = new_user(tenant, &user_id, &input.email, Some(password_hash), "password", false, now);
     user.set_profile(input.profile);
     let (token, token_hash) = crypto::new_token();
     user.verify_token_hash = Some(token_hash.clone());
@@ -123,6 +106,42 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     Ok(Registered { user_id, email: user.email, email_verified: false })
 }
 
+/// A new account's record (no profile fields yet, no tokens).
+pub(crate) fn new_user(
+    tenant: &str,
+    user_id: &str,
+    email: &Email,
+    password_hash: Option<String>,
+    provider: &str,
+    email_verified: bool,
+    now: DateTime<Utc>,
+) -> UserRecord {
+    UserRecord {
+        user_id: user_id.to_owned(),
+        tenant_id: tenant.to_owned(),
+        email: email.as_str().to_owned(),
+        email_normalized: email.normalized().to_owned(),
+        password_hash,
+        name: None,
+        username: None,
+        first_name: None,
+        last_name: None,
+        company_name: None,
+        email_verified,
+        status: UserStatus::Active,
+        providers: vec![provider.to_owned()],
+        verify_token_hash: None,
+        reset_token_hash: None,
+        magic_token_hash: None,
+        deletion_token_hash: None,
+        cancel_token_hash: None,
+        deletion_requested_at: None,
+        scheduled_for: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// A mail that cannot be sent never loses the account: the failure is logged and audited, and the
 /// user can ask for the mail again.
 async fn send_or_record_failure(
@@ -151,12 +170,18 @@ async fn send_or_record_failure(
     }
 }
 
-fn single_use(kind: TokenKind, user: &UserRecord, now: DateTime<Utc>, ttl_seconds: u64) -> TokenRecord {
+pub(crate) fn single_use(
+    kind: TokenKind,
+    user: &UserRecord,
+    now: DateTime<Utc>,
+    ttl_seconds: u64,
+) -> TokenRecord {
     let expires_at = now.timestamp() + ttl_seconds as i64;
     TokenRecord {
         kind,
         tenant_id: user.tenant_id.clone(),
         user_id: user.user_id.clone(),
+        email: None,
         created_at: now,
         expires_at,
         ttl: expires_at,
@@ -195,7 +220,9 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
         Default::default(),
         now,
     );
-    match app.store.consume_verification(tenant, &hash, &record.user_id, now, &event).await? {
+    let mut change = UserUpdate::new(Guard::Active);
+    change.set_bool("email_verified", true);
+    match app.store.consume_token(&hash, &record, change, &event, now).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
@@ -226,7 +253,8 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
     let now = Utc::now();
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
-    if app.store.replace_verification_token(&user, &hash, &record, now).await? == Written::ConditionFailed {
+    if app.store.issue_token(&user, &hash, &record, Guard::Unverified, now).await? == Written::ConditionFailed
+    {
         // Verified in the meantime: nothing to send.
         return Ok(());
     }

@@ -38,6 +38,7 @@ pub struct Config {
     pub reset_token_ttl: Duration,
     pub magic_link_ttl: Duration,
     pub deletion_grace: Duration,
+    pub deletion_token_ttl: Duration,
     pub max_sessions_per_user: u32,
     pub password_policy: PasswordPolicyKind,
     pub prevent_user_existence_errors: bool,
@@ -75,6 +76,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("RESET_TOKEN_TTL_SECONDS", "86400"),
     ("MAGIC_LINK_TTL_SECONDS", "600"),
     ("DELETION_GRACE_SECONDS", "2592000"),
+    ("DELETION_TOKEN_TTL_SECONDS", "86400"),
     ("MAX_SESSIONS_PER_USER", "5"),
     ("PASSWORD_POLICY", "default"),
     ("PREVENT_USER_EXISTENCE_ERRORS", "false"),
@@ -121,6 +123,7 @@ impl Config {
             reset_token_ttl: r.seconds("RESET_TOKEN_TTL_SECONDS")?,
             magic_link_ttl: r.seconds("MAGIC_LINK_TTL_SECONDS")?,
             deletion_grace: r.seconds("DELETION_GRACE_SECONDS")?,
+            deletion_token_ttl: r.seconds("DELETION_TOKEN_TTL_SECONDS")?,
             max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
             password_policy: r.parse("PASSWORD_POLICY", |v| match v.to_ascii_lowercase().as_str() {
                 "default" => Ok(PasswordPolicyKind::Default),

@@ -51,7 +51,105 @@ struct EmailTakenText<'a> {
     product: &'a str,
 }
 
+/// The layout of every other message: a title, paragraphs, an optional action link, closing
+/// paragraphs.
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageHtml<'a> {
+    title: &'a str,
+    paragraphs: &'a [String],
+    link: Option<&'a str>,
+    button: &'a str,
+    after: &'a [String],
+    product: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "message.txt")]
+struct MessageText<'a> {
+    paragraphs: &'a [String],
+    link: Option<&'a str>,
+    button: &'a str,
+    after: &'a [String],
+    product: &'a str,
+}
+
+fn message(title: &str, paragraphs: &[String], link: Option<(&str, &str)>, after: &[String]) -> Result<Mail> {
+    let (button, link) = match link {
+        Some((button, link)) => (button, Some(link)),
+        None => ("", None),
+    };
+    Ok(Mail {
+        subject: title.to_owned(),
+        text: render(MessageText { paragraphs, link, button, after, product: PRODUCT })?,
+        html: render(MessageHtml { title, paragraphs, link, button, after, product: PRODUCT })?,
+    })
+}
+
 impl Mail {
+    pub fn password_reset(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(frontend_url, "reset-password", token);
+        message(
+            "Reset your password",
+            &[format!(
+                "Someone, hopefully you, asked to reset the password of your account. The link works once and expires in {}.",
+                human_duration(ttl_seconds)
+            )],
+            Some(("Choose a new password", &url)),
+            &["If you did not ask for this, ignore this email: your password stays as it is.".to_owned()],
+        )
+    }
+
+    pub fn password_changed(how: &str) -> Result<Mail> {
+        message(
+            "Your password was changed",
+            &[format!(
+                "The password of your account was {how}. Every other signed-in device has been signed out."
+            )],
+            None,
+            &["If this was not you, reset your password at once and review your account.".to_owned()],
+        )
+    }
+
+    pub fn magic_link(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(frontend_url, "magic-link", token);
+        message(
+            "Your sign-in link",
+            &[format!(
+                "Use this link to sign in. It works once and expires in {}.",
+                human_duration(ttl_seconds)
+            )],
+            Some(("Sign in", &url)),
+            &["If you did not ask for it, ignore this email.".to_owned()],
+        )
+    }
+
+    pub fn deletion_confirm(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(frontend_url, "confirm-deletion", token);
+        message(
+            "Confirm the deletion of your account",
+            &[format!(
+                "You asked to delete your account. Confirm with this link (valid for {}); the account is then disabled at once and erased after a grace period, during which you can still cancel.",
+                human_duration(ttl_seconds)
+            )],
+            Some(("Delete my account", &url)),
+            &["If you did not ask for this, ignore this email and consider changing your password."
+                .to_owned()],
+        )
+    }
+
+    pub fn deletion_scheduled(frontend_url: &str, cancel_token: &str, scheduled_for: &str) -> Result<Mail> {
+        let url = link(frontend_url, "cancel-deletion", cancel_token);
+        message(
+            "Your account will be deleted",
+            &[format!(
+                "Your account is disabled and will be erased on {scheduled_for}. Until then you can keep it with this link."
+            )],
+            Some(("Keep my account", &url)),
+            &[],
+        )
+    }
+
     pub fn verify_email(
         frontend_url: &str,
         token: &str,

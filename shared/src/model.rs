@@ -45,11 +45,52 @@ pub struct UserRecord {
     /// older link).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_token_hash: Option<String>,
+    /// Newest password-reset, magic-link, deletion-confirmation and deletion-cancel tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_token_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub magic_token_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_token_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_token_hash: Option<String>,
+    /// When the user asked to delete the account (a confirmation mail is out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_requested_at: Option<DateTime<Utc>>,
+    /// When a confirmed deletion erases the account, unless cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_for: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl UserRecord {
+    /// The newest token of a kind, as the user item names it.
+    pub fn token_hash(&self, kind: TokenKind) -> Option<&str> {
+        match kind {
+            TokenKind::VerifyEmail => self.verify_token_hash.as_deref(),
+            TokenKind::PasswordReset => self.reset_token_hash.as_deref(),
+            TokenKind::MagicLink => self.magic_token_hash.as_deref(),
+            TokenKind::DeletionConfirm => self.deletion_token_hash.as_deref(),
+            TokenKind::DeletionCancel => self.cancel_token_hash.as_deref(),
+        }
+    }
+
+    /// Every single-use token the user item names (for erasure).
+    pub fn token_hashes(&self) -> Vec<&str> {
+        [
+            &self.verify_token_hash,
+            &self.reset_token_hash,
+            &self.magic_token_hash,
+            &self.deletion_token_hash,
+            &self.cancel_token_hash,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect()
+    }
+
     pub fn profile(&self) -> Profile {
         Profile {
             name: self.name.clone(),
@@ -80,12 +121,29 @@ pub enum TokenKind {
     DeletionCancel,
 }
 
+impl TokenKind {
+    /// The user attribute that names the newest token of this kind.
+    pub fn user_attribute(self) -> &'static str {
+        match self {
+            TokenKind::VerifyEmail => "verify_token_hash",
+            TokenKind::PasswordReset => "reset_token_hash",
+            TokenKind::MagicLink => "magic_token_hash",
+            TokenKind::DeletionConfirm => "deletion_token_hash",
+            TokenKind::DeletionCancel => "cancel_token_hash",
+        }
+    }
+}
+
 /// A single-use token, stored under the SHA-256 of its value (never the value itself).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub kind: TokenKind,
     pub tenant_id: String,
     pub user_id: String,
+    /// The address a magic link was sent to when no account had it yet: using the link creates
+    /// the account (with `user_id` as its id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Epoch seconds; checked by the code on every use (DynamoDB TTL deletes lazily).
     pub expires_at: i64,

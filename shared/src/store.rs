@@ -38,6 +38,14 @@ pub mod keys {
     pub const EMAIL: &str = "EMAIL";
     pub const TOKEN: &str = "TOKEN";
     pub const SESSION_PREFIX: &str = "SESSION#";
+    /// `gsi1pk` of every account whose deletion is pending, across tenants.
+    pub const DELETION_INDEX: &str = "DELETION";
+    pub const DECOY: &str = "DECOY";
+
+    /// `gsi1sk` of a pending deletion: due time first, so the purge reads the due ones in order.
+    pub fn deletion_due(at: chrono::DateTime<chrono::Utc>, tenant: &str, user_id: &str) -> String {
+        format!("{}#{tenant}#{user_id}", at.format("%Y-%m-%dT%H:%M:%SZ"))
+    }
 
     pub fn user(tenant: &str, user_id: &str) -> String {
         format!("T#{tenant}#USER#{user_id}")
@@ -65,6 +73,143 @@ type Item = HashMap<String, AttributeValue>;
 pub struct Store {
     client: Client,
     table: String,
+}
+
+/// A condition on the user item that a token operation requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Only that the user exists.
+    Exists,
+    /// The user exists and is active (not pending deletion).
+    Active,
+    /// The user exists, is active and has not verified the email yet.
+    Unverified,
+    /// The user exists and its deletion is pending.
+    PendingDeletion,
+}
+
+/// An update of a user item built up from named changes and conditions. Every attribute name goes
+/// through a placeholder (`status`, `name` and `ttl` are DynamoDB reserved words).
+pub struct UserUpdate {
+    sets: Vec<(String, AttributeValue)>,
+    removes: Vec<String>,
+    conditions: Vec<(String, Option<AttributeValue>)>,
+}
+
+impl UserUpdate {
+    pub fn new(guard: Guard) -> Self {
+        let mut u = UserUpdate { sets: Vec::new(), removes: Vec::new(), conditions: Vec::new() };
+        match guard {
+            Guard::Exists => {}
+            Guard::Active => {
+                u.require_equal("status", s("active"));
+            }
+            Guard::Unverified => {
+                u.require_equal("status", s("active"));
+                u.require_equal("email_verified", AttributeValue::Bool(false));
+            }
+            Guard::PendingDeletion => {
+                u.require_equal("status", s("pending_deletion"));
+            }
+        }
+        u
+    }
+
+    fn set(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
+        self.sets.push((attribute.to_owned(), value));
+        self
+    }
+
+    pub fn set_str(&mut self, attribute: &str, value: impl Into<String>) -> &mut Self {
+        self.set(attribute, s(value))
+    }
+
+    pub fn set_bool(&mut self, attribute: &str, value: bool) -> &mut Self {
+        self.set(attribute, AttributeValue::Bool(value))
+    }
+
+    pub fn set_num(&mut self, attribute: &str, value: i64) -> &mut Self {
+        self.set(attribute, n(value))
+    }
+
+    pub fn remove(&mut self, attribute: &str) -> &mut Self {
+        self.removes.push(attribute.to_owned());
+        self
+    }
+
+    fn require_equal(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
+        self.conditions.push((attribute.to_owned(), Some(value)));
+        self
+    }
+
+    fn require_absent(&mut self, attribute: &str) -> &mut Self {
+        self.conditions.push((attribute.to_owned(), None));
+        self
+    }
+
+    /// The update expression, condition, and their names and values.
+    fn parts(self) -> UpdateParts {
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        let name = |attribute: &str, names: &mut HashMap<String, String>| {
+            let placeholder = format!("#a{}", names.len());
+            names.insert(placeholder.clone(), attribute.to_owned());
+            placeholder
+        };
+        let mut sets = Vec::new();
+        for (i, (attribute, value)) in self.sets.into_iter().enumerate() {
+            let n = name(&attribute, &mut names);
+            sets.push(format!("{n} = :s{i}"));
+            values.insert(format!(":s{i}"), value);
+        }
+        let removes: Vec<String> = self.removes.iter().map(|a| name(a, &mut names)).collect();
+        let mut conditions = vec!["attribute_exists(pk)".to_owned()];
+        for (i, (attribute, value)) in self.conditions.into_iter().enumerate() {
+            let n = name(&attribute, &mut names);
+            match value {
+                Some(v) => {
+                    conditions.push(format!("{n} = :c{i}"));
+                    values.insert(format!(":c{i}"), v);
+                }
+                None => conditions.push(format!("attribute_not_exists({n})")),
+            }
+        }
+        let mut expression = String::new();
+        if !sets.is_empty() {
+            expression.push_str(&format!("SET {}", sets.join(", ")));
+        }
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        UpdateParts {
+            expression: expression.trim().to_owned(),
+            condition: conditions.join(" AND "),
+            names,
+            values: (!values.is_empty()).then_some(values),
+        }
+    }
+
+    fn transact_item(self, table: &str, pk: String) -> Result<TransactWriteItem> {
+        let p = self.parts();
+        let update = Update::builder()
+            .table_name(table)
+            .key("pk", s(pk))
+            .key("sk", s(keys::PROFILE))
+            .update_expression(p.expression)
+            .condition_expression(p.condition)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(p.values)
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+}
+
+struct UpdateParts {
+    expression: String,
+    condition: String,
+    names: HashMap<String, String>,
+    values: Option<HashMap<String, AttributeValue>>,
 }
 
 /// A refresh-token rotation: the presented token (hash, generation) and its successor.
@@ -201,90 +346,297 @@ impl Store {
         self.get(keys::token(tenant, token_hash), keys::TOKEN).await
     }
 
-    /// Consumes a verification token and marks the user verified, atomically. The token item is
-    /// deleted on condition that it still exists and has not expired, and the user is updated on
-    /// condition that this token is still the newest one issued: of any number of concurrent
-    /// uses, exactly one gets `Written::Done`.
-    pub async fn consume_verification(
+    /// Issues a single-use token of `kind` to a user and retires the previous one of that kind, in
+    /// one transaction: the user item names the newest token of each kind, so only it can be used
+    /// (after a resend or a second request, older links are dead). `guard` is a condition the user
+    /// must meet (still unverified, still active ...); when it fails nothing is written.
+    pub async fn issue_token(
         &self,
-        tenant: &str,
+        user: &UserRecord,
         token_hash: &str,
-        user_id: &str,
+        token: &TokenRecord,
+        guard: Guard,
         now: DateTime<Utc>,
-        audit: &AuditRecord,
     ) -> Result<Written> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .key("pk", s(keys::token(tenant, token_hash)))
-            .key("sk", s(keys::TOKEN))
-            .condition_expression("attribute_exists(pk) AND expires_at > :now")
-            .expression_attribute_values(":now", n(now.timestamp()))
-            .build()
-            .map_err(internal)?;
-        let update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(keys::user(tenant, user_id)))
-            .key("sk", s(keys::PROFILE))
-            .update_expression("SET email_verified = :true, updated_at = :at REMOVE verify_token_hash")
-            .condition_expression("attribute_exists(pk) AND verify_token_hash = :hash")
-            .expression_attribute_values(":true", AttributeValue::Bool(true))
-            .expression_attribute_values(":at", s(now.to_rfc3339()))
-            .expression_attribute_values(":hash", s(token_hash))
-            .build()
-            .map_err(internal)?;
+        let t = &user.tenant_id;
+        let attribute = token.kind.user_attribute();
+        let previous = user.token_hash(token.kind);
+        let mut update = UserUpdate::new(guard);
+        update.set(attribute, s(token_hash)).set("updated_at", s(now.to_rfc3339()));
+        // Only over the token this request saw: of two concurrent requests one wins, and the
+        // loser's token is not left behind.
+        match previous {
+            Some(old) => update.require_equal(attribute, s(old)),
+            None => update.require_absent(attribute),
+        };
+        let mut items = vec![
+            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
+            update.transact_item(&self.table, keys::user(t, &user.user_id))?,
+        ];
+        if let Some(old) = previous.filter(|old| *old != token_hash) {
+            items.push(delete_item(&self.table, keys::token(t, old), keys::TOKEN, None)?);
+        }
+        self.transact(items).await
+    }
+
+    /// Consumes a single-use token and applies `change` to its user, atomically: the token item is
+    /// deleted on condition that it still exists and has not expired, and the user is updated on
+    /// condition that this token is still the newest of its kind (and that `change`'s own guard
+    /// holds). Of any number of concurrent uses exactly one gets `Written::Done`.
+    pub async fn consume_token(
+        &self,
+        token_hash: &str,
+        token: &TokenRecord,
+        mut change: UserUpdate,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let t = &token.tenant_id;
+        let attribute = token.kind.user_attribute();
+        change
+            .require_equal(attribute, s(token_hash))
+            .remove(attribute)
+            .set("updated_at", s(now.to_rfc3339()));
         self.transact(vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            TransactWriteItem::builder().update(update).build(),
+            delete_item(
+                &self.table,
+                keys::token(t, token_hash),
+                keys::TOKEN,
+                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
+            )?,
+            change.transact_item(&self.table, keys::user(t, &token.user_id))?,
             put(&self.table, audit_item(audit)?, None)?,
         ])
         .await
     }
 
-    /// Issues a new verification token for an unverified user and retires the previous one, in one
-    /// transaction: after a resend, only the newest link verifies.
-    pub async fn replace_verification_token(
+    /// Consumes a token, applies `change` and issues a follow-up token (the deletion notice's cancel
+    /// link), in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn consume_token_issuing(
+        &self,
+        token_hash: &str,
+        token: &TokenRecord,
+        mut change: UserUpdate,
+        audit: &AuditRecord,
+        next_hash: &str,
+        next: &TokenRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let t = &token.tenant_id;
+        let attribute = token.kind.user_attribute();
+        change
+            .require_equal(attribute, s(token_hash))
+            .remove(attribute)
+            .set("updated_at", s(now.to_rfc3339()));
+        self.transact(vec![
+            delete_item(
+                &self.table,
+                keys::token(t, token_hash),
+                keys::TOKEN,
+                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
+            )?,
+            change.transact_item(&self.table, keys::user(t, &token.user_id))?,
+            put(&self.table, keyed(keys::token(t, next_hash), keys::TOKEN, next)?, None)?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ])
+        .await
+    }
+
+    /// Stores a token that names no existing user (a magic link to a new address).
+    pub async fn put_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keyed(keys::token(&token.tenant_id, token_hash), keys::TOKEN, token)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// The write an unknown address costs, so that it costs the same as a known one: an item that
+    /// is already expired and that nothing ever reads.
+    pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
+        let (_, hash) = crate::crypto::new_token();
+        let mut item = Item::new();
+        item.insert("pk".to_owned(), s(format!("T#{tenant}#{}#{hash}", keys::DECOY)));
+        item.insert("sk".to_owned(), s(keys::DECOY));
+        item.insert("expires_at".to_owned(), n(now.timestamp()));
+        item.insert("ttl".to_owned(), n(now.timestamp()));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Creates a verified account from a magic link sent to a new address: the token, the email
+    /// lock and the user in one transaction, as at registration.
+    pub async fn create_user_from_token(
         &self,
         user: &UserRecord,
         token_hash: &str,
-        token: &TokenRecord,
+        audit: &AuditRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(keys::user(t, &user.user_id)))
-            .key("sk", s(keys::PROFILE))
-            .update_expression("SET verify_token_hash = :hash, updated_at = :at")
-            .expression_attribute_values(":hash", s(token_hash))
-            .expression_attribute_values(":false", AttributeValue::Bool(false))
-            .expression_attribute_values(":at", s(now.to_rfc3339()));
-        // Only over the hash this request read: of two concurrent resends one wins, and the loser's
-        // token is not left behind.
-        update = match &user.verify_token_hash {
-            Some(old) => update
-                .condition_expression(
-                    "attribute_exists(pk) AND email_verified = :false AND verify_token_hash = :old",
-                )
-                .expression_attribute_values(":old", s(old)),
-            None => update.condition_expression(
-                "attribute_exists(pk) AND email_verified = :false AND attribute_not_exists(verify_token_hash)",
-            ),
-        };
-        let update = update.build().map_err(internal)?;
-        let mut items = vec![
-            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
-            TransactWriteItem::builder().update(update).build(),
-        ];
-        if let Some(old) = user.verify_token_hash.as_deref().filter(|old| *old != token_hash) {
-            let delete = Delete::builder()
-                .table_name(&self.table)
-                .key("pk", s(keys::token(t, old)))
-                .key("sk", s(keys::TOKEN))
-                .build()
-                .map_err(internal)?;
-            items.push(TransactWriteItem::builder().delete(delete).build());
+        self.transact(vec![
+            delete_item(
+                &self.table,
+                keys::token(t, token_hash),
+                keys::TOKEN,
+                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
+            )?,
+            put(
+                &self.table,
+                keyed(
+                    keys::email(t, &user.email_normalized),
+                    keys::EMAIL,
+                    &EmailLock { user_id: user.user_id.clone() },
+                )?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(
+                &self.table,
+                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ])
+        .await
+    }
+
+    /// Sets (`Some`) or removes (`None`) user attributes under a guard; `false` when the guard (or
+    /// the user's existence) does not hold.
+    pub async fn update_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        changes: &[(&str, Option<String>)],
+        guard: Guard,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut update = UserUpdate::new(guard);
+        update.set_str("updated_at", now.to_rfc3339());
+        for (attribute, value) in changes {
+            match value {
+                Some(v) => update.set_str(attribute, v.clone()),
+                None => update.remove(attribute),
+            };
         }
-        self.transact(items).await
+        let p = update.parts();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression(p.expression)
+            .condition_expression(p.condition)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(p.values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Accounts whose erasure is due, as (tenant, user id), from the deletion index.
+    pub async fn deletions_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        let upper = format!("{}~", now.format("%Y-%m-%dT%H:%M:%SZ"));
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk AND gsi1sk <= :due")
+                .expression_attribute_values(":pk", s(keys::DELETION_INDEX))
+                .expression_attribute_values(":due", s(upper.clone()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                if let (Some(t), Some(u)) = (
+                    item.get("tenant_id").and_then(|v| v.as_s().ok()),
+                    item.get("user_id").and_then(|v| v.as_s().ok()),
+                ) {
+                    out.push((t.clone(), u.clone()));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Erases an account: its partition (profile, sessions), email lock, every token it names and
+    /// its audit partition.
+    pub async fn erase_user(&self, user: &UserRecord) -> Result<()> {
+        let t = &user.tenant_id;
+        let mut requests = Vec::new();
+        for item in self.query_partition(keys::user(t, &user.user_id), None).await? {
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                requests.push(delete_request(keys::user(t, &user.user_id), sk.clone())?);
+            }
+        }
+        for item in self.query_partition(keys::audit(t, &user.user_id), None).await? {
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                requests.push(delete_request(keys::audit(t, &user.user_id), sk.clone())?);
+            }
+        }
+        for hash in user.token_hashes() {
+            requests.push(delete_request(keys::token(t, hash), keys::TOKEN.to_owned())?);
+        }
+        // The lock last: until it is gone, nobody can register the address while the rest is
+        // still being erased.
+        let lock = delete_request(keys::email(t, &user.email_normalized), keys::EMAIL.to_owned())?;
+        for chunk in requests.chunks(25) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        self.batch_write(vec![lock]).await
+    }
+
+    /// One page of a user's audit events, newest first, and the key to continue after it.
+    pub async fn audit_page(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        limit: i32,
+        after: Option<&str>,
+    ) -> Result<(Vec<AuditRecord>, Option<String>)> {
+        let pk = keys::audit(tenant, user_id);
+        let start =
+            after.map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let next =
+            out.last_evaluated_key.as_ref().and_then(|k| k.get("sk")).and_then(|v| v.as_s().ok()).cloned();
+        let records = out.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<_>>>()?;
+        Ok((records, next))
     }
 
     // ----- sessions ----------------------------------------------------------------------------
@@ -599,6 +951,19 @@ fn keyed<T: Serialize>(pk: String, sk: &str, record: &T) -> Result<Item> {
 
 fn audit_item(audit: &AuditRecord) -> Result<Item> {
     keyed(keys::audit(&audit.tenant_id, &audit.user_id), &keys::audit_event(&audit.id), audit)
+}
+
+fn delete_item(
+    table: &str,
+    pk: String,
+    sk: &str,
+    condition: Option<(&str, &str, AttributeValue)>,
+) -> Result<TransactWriteItem> {
+    let mut delete = Delete::builder().table_name(table).key("pk", s(pk)).key("sk", s(sk));
+    if let Some((expression, name, value)) = condition {
+        delete = delete.condition_expression(expression).expression_attribute_values(name, value);
+    }
+    Ok(TransactWriteItem::builder().delete(delete.build().map_err(internal)?).build())
 }
 
 fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem> {

@@ -1,0 +1,20 @@
+//! `POST /api/v1/account/deletion/cancel`: the notice's cancel link restores the account.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+use shared::recovery;
+
+use crate::http::{Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let mut f = Fields::json(&req)?;
+    let token = f.required("token");
+    f.finish()?;
+    recovery::cancel_deletion(&app, token.as_deref().unwrap_or_default(), &client).await?;
+    Reply::ok("The deletion is cancelled and your account is active again. Please log in.", json!({}))
+}

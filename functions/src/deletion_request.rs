@@ -1,0 +1,22 @@
+//! `POST /api/v1/account/deletion`: the caller confirms the password; a confirmation link is mailed.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+use shared::recovery;
+
+use crate::http::{Fields, Reply};
+use crate::identity;
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let who = identity::identify(&app, &req).await?;
+    let mut f = Fields::json(&req)?;
+    let password = f.required("password");
+    f.finish()?;
+    recovery::request_deletion(&app, &who, password.as_deref().unwrap_or_default(), &client).await?;
+    Reply::ok("Check your inbox to confirm the deletion of your account.", json!({}))
+}

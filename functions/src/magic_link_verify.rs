@@ -1,0 +1,21 @@
+//! `POST /api/v1/auth/magic-link/verify`: signs in with a magic link's token and returns a token
+//! pair; a link sent to a new address creates the (verified) account first.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+use shared::recovery;
+
+use crate::http::{Fields, Reply};
+use crate::login::token_reply;
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let mut f = Fields::json(&req)?;
+    let token = f.required("token");
+    f.finish()?;
+    let logged_in = recovery::verify_magic_link(&app, token.as_deref().unwrap_or_default(), &client).await?;
+    token_reply(&app, "Logged in.", &logged_in)
+}

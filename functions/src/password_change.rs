@@ -1,0 +1,27 @@
+//! `POST /api/v1/auth/password/change`: the caller proves the current password and sets a new one.
+//! Every other session ends; the caller's stays.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::{Error, Result};
+use shared::recovery;
+
+use crate::http::{Fields, Reply};
+use crate::identity;
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let who = identity::identify(&app, &req).await?;
+    let mut f = Fields::json(&req)?;
+    let current = f.required("current_password");
+    let new_password = f.required("new_password");
+    f.finish()?;
+    let (Some(current), Some(new_password)) = (current, new_password) else {
+        return Err(Error::Internal("fields passed validation but are missing".into()));
+    };
+    recovery::change_password(&app, &who, &current, &new_password, &client).await?;
+    Reply::ok("Password changed. Other devices have been signed out.", json!({}))
+}

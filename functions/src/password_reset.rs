@@ -1,0 +1,23 @@
+//! `POST /api/v1/auth/password/reset`: mails a reset link to a known, active account. The answer is
+//! the same for any address.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::Result;
+use shared::recovery;
+
+use crate::http::{Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    let mut f = Fields::json(&req)?;
+    let email = f.email("email");
+    f.finish()?;
+    if let Some(email) = email {
+        recovery::request_password_reset(&app, &email, &client).await?;
+    }
+    Reply::ok("If an account exists for this address, a password reset link has been sent.", json!({}))
+}

@@ -1,0 +1,49 @@
+//! `GET /api/v1/users/me/audit?limit=&cursor=`: the caller's own security events, newest first.
+//! The cursor is opaque (base64url); it only ever continues within the caller's own events.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::{Request, RequestExt};
+use serde_json::json;
+use shared::App;
+use shared::audit::ClientInfo;
+use shared::error::{Error, Result};
+use shared::recovery::AuditView;
+
+use crate::http::Reply;
+use crate::identity;
+
+const DEFAULT_LIMIT: i32 = 20;
+const MAX_LIMIT: i32 = 100;
+
+pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
+    let who = identity::identify(&app, &req).await?;
+    let query = req.query_string_parameters();
+    let limit = match query.first("limit") {
+        None => DEFAULT_LIMIT,
+        Some(l) => match l.parse::<i32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => return Err(Error::field("limit", "between_1_and_100")),
+        },
+    };
+    let after = match query.first("cursor") {
+        None => None,
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "invalid"))?),
+    };
+    let (records, next) = app.store.audit_page(&who.tenant_id, &who.user_id, limit, after.as_deref()).await?;
+    let events: Vec<AuditView> = records.into_iter().map(AuditView::from).collect();
+    Ok(Reply::ok(
+        "Security events.",
+        json!({ "events": events, "next_cursor": next.map(|sk| URL_SAFE_NO_PAD.encode(sk)) }),
+    )?
+    .no_store())
+}
+
+/// A cursor is the sort key of the last event of the previous page; anything else is refused.
+fn decode_cursor(cursor: &str) -> Option<String> {
+    let sk = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let id = sk.strip_prefix("EVENT#")?;
+    (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(sk)
+}

@@ -1,0 +1,400 @@
+//! What a user does with the account after signing up: password reset and change, magic links,
+//! deletion with a grace period, and the audit trail.
+//!
+//! Requests that name an email (reset, magic link) answer the same whether or not the address has
+//! an account, and do the same store work: an unknown address gets a decoy write of the same shape.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::accounts::{self, LoggedIn, single_use};
+use crate::app::App;
+use crate::audit::{self, ClientInfo, EventType};
+use crate::crypto;
+use crate::domain::{Email, NewPassword};
+use crate::error::{Error, Result};
+use crate::mailer::Mail;
+use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::sessions;
+use crate::store::{Guard, UserUpdate, Written};
+use crate::tokens::Identity;
+
+/// A token sent by a client, its record if it is a live token of `kind`.
+async fn live_token(
+    app: &App,
+    raw: &str,
+    kind: TokenKind,
+    now: DateTime<Utc>,
+) -> Result<(String, TokenRecord)> {
+    let token = accounts::parse_single_use_token(raw)?;
+    let hash = crypto::token_hash(token);
+    let record = app.store.token(&app.config.default_tenant, &hash).await?.ok_or(Error::InvalidToken)?;
+    if record.kind != kind || record.is_expired(now) {
+        return Err(Error::InvalidToken);
+    }
+    Ok((hash, record))
+}
+
+fn event(app: &App, user_id: &str, kind: EventType, client: &ClientInfo, now: DateTime<Utc>) -> AuditRecord {
+    audit::record(&app.config, &app.config.default_tenant, user_id, kind, client, Default::default(), now)
+}
+
+async fn store_event(app: &App, record: &AuditRecord) {
+    if let Err(e) = app.store.put_audit(record).await {
+        tracing::error!(error = %e, "audit event could not be stored");
+    }
+}
+
+async fn send(app: &App, to: &str, mail: Mail, purpose: &str) {
+    if let Err(e) = app.mailer.send(&Email::from_stored(to.to_owned()), mail).await {
+        tracing::error!(error = %e, purpose, "mail could not be sent");
+    }
+}
+
+// ----- password reset ------------------------------------------------------------------------------
+
+/// Mails a reset link to a known, active account. The caller answers the same in every case.
+pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+    let config = &app.config;
+    let now = Utc::now();
+    let user = app.store.user_by_email(&config.default_tenant, email.normalized()).await?;
+    let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
+        return app.store.decoy_write(&config.default_tenant, now).await;
+    };
+    let (token, hash) = crypto::new_token();
+    let record = single_use(TokenKind::PasswordReset, &user, now, config.reset_token_ttl.as_secs());
+    if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::Done {
+        store_event(app, &event(app, &user.user_id, EventType::PasswordResetRequested, client, now)).await;
+        let mail = Mail::password_reset(&config.frontend_url, &token, config.reset_token_ttl.as_secs())?;
+        send(app, &user.email, mail, "password_reset").await;
+    }
+    Ok(())
+}
+
+/// Sets a new password with a reset token. The policy is checked before the token is consumed, so
+/// a refused password leaves the link usable. Every session of the user ends; nobody is logged in.
+pub async fn confirm_password_reset(
+    app: &App,
+    raw_token: &str,
+    new_password: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let now = Utc::now();
+    let (hash, record) = live_token(app, raw_token, TokenKind::PasswordReset, now).await?;
+    let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+    let password = parse_new_password(app, &user, new_password)?;
+    let phc = crypto::hash_password(password.expose()).await?;
+    let mut change = UserUpdate::new(Guard::Active);
+    change.set_str("password_hash", phc);
+    let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
+    if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed {
+        return Err(Error::InvalidToken);
+    }
+    sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await?;
+    send(app, &user.email, Mail::password_changed("reset")?, "password_reset_notice").await;
+    Ok(())
+}
+
+fn parse_new_password(app: &App, user: &UserRecord, raw: &str) -> Result<NewPassword> {
+    let profile = user.profile();
+    let mut context = profile.guessable_words();
+    context.push(&user.email);
+    NewPassword::parse(raw, app.config.password_policy, &context).map_err(|rules| {
+        let mut fields = crate::error::FieldErrors::new();
+        fields.insert("new_password".to_owned(), rules.into_iter().map(str::to_owned).collect());
+        Error::Validation(fields)
+    })
+}
+
+// ----- password change -----------------------------------------------------------------------------
+
+/// Changes the password of the caller, who proves the current one. Every other session ends; the
+/// caller's stays.
+pub async fn change_password(
+    app: &App,
+    who: &Identity,
+    current: &str,
+    new_password: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
+    let over_long = current.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
+    if over_long || !crypto::verify_password(current, user.password_hash.as_deref()).await? {
+        let details = audit::details([("reason", json!("wrong_current_password"))]);
+        let record = audit::record(
+            &app.config,
+            &who.tenant_id,
+            &who.user_id,
+            EventType::LoginFailed,
+            client,
+            details,
+            Utc::now(),
+        );
+        store_event(app, &record).await;
+        return Err(Error::InvalidCredentials);
+    }
+    let password = parse_new_password(app, &user, new_password)?;
+    let phc = crypto::hash_password(password.expose()).await?;
+    let now = Utc::now();
+    let changed = app
+        .store
+        .update_user(&user.tenant_id, &user.user_id, &[("password_hash", Some(phc))], Guard::Active, now)
+        .await?;
+    if !changed {
+        return Err(Error::Unauthorized);
+    }
+    sessions::revoke_all(app, &who.tenant_id, &who.user_id, Some(&who.session_id), client).await?;
+    store_event(app, &event(app, &who.user_id, EventType::PasswordChanged, client, now)).await;
+    send(app, &user.email, Mail::password_changed("changed")?, "password_changed_notice").await;
+    Ok(())
+}
+
+// ----- magic links ----------------------------------------------------------------------------------
+
+/// Mails a one-time sign-in link. For an address without an account the link creates one (verified,
+/// since using the link proves the mailbox). Pending-deletion accounts get nothing.
+pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+    let config = &app.config;
+    let tenant = config.default_tenant.as_str();
+    let now = Utc::now();
+    let ttl = config.magic_link_ttl.as_secs();
+    let (token, hash) = crypto::new_token();
+    match app.store.user_by_email(tenant, email.normalized()).await? {
+        Some(user) if user.status == UserStatus::Active => {
+            let record = single_use(TokenKind::MagicLink, &user, now, ttl);
+            if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::Done {
+                store_event(app, &event(app, &user.user_id, EventType::MagicLinkRequested, client, now))
+                    .await;
+                send(app, &user.email, Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
+                    .await;
+            }
+        }
+        Some(_) => app.store.decoy_write(tenant, now).await?,
+        None => {
+            let expires_at = now.timestamp() + ttl as i64;
+            let record = TokenRecord {
+                kind: TokenKind::MagicLink,
+                tenant_id: tenant.to_owned(),
+                user_id: crypto::new_id(),
+                email: Some(email.as_str().to_owned()),
+                created_at: now,
+                expires_at,
+                ttl: expires_at,
+            };
+            app.store.put_token(&hash, &record).await?;
+            audit::log_only(
+                EventType::MagicLinkRequested,
+                tenant,
+                client,
+                &audit::details([("account", json!("new"))]),
+            );
+            send(app, email.as_str(), Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
+                .await;
+        }
+    }
+    Ok(())
+}
+
+/// Signs in with a magic link, creating the account first when the link was sent to a new address.
+pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) -> Result<LoggedIn> {
+    let now = Utc::now();
+    let (hash, record) = live_token(app, raw_token, TokenKind::MagicLink, now).await?;
+    let user = match &record.email {
+        None => {
+            let user =
+                app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+            let mut change = UserUpdate::new(Guard::Active);
+            // Following the link proves the mailbox.
+            change.set_bool("email_verified", true);
+            let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
+            if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed
+            {
+                return Err(Error::InvalidToken);
+            }
+            UserRecord { email_verified: true, magic_token_hash: None, ..user }
+        }
+        Some(address) => {
+            let email = Email::from_stored(address.clone());
+            let user =
+                accounts::new_user(&record.tenant_id, &record.user_id, &email, None, "magic_link", true, now);
+            let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
+            // Token, email lock and user in one transaction, as at registration: if the address
+            // got an account since the link was sent, this link is dead.
+            match app.store.create_user_from_token(&user, &hash, &audit, now).await? {
+                Written::Done => user,
+                Written::ConditionFailed => return Err(Error::InvalidToken),
+            }
+        }
+    };
+    let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
+    let (pair, session_id) =
+        sessions::start(app, &user, &existing, client, now, EventType::LoginSucceeded).await?;
+    Ok(LoggedIn { pair, user, session_id })
+}
+
+// ----- deletion with a grace period -----------------------------------------------------------------
+
+/// Step 1: the caller proves the password; a confirmation link is mailed.
+pub async fn request_deletion(app: &App, who: &Identity, password: &str, client: &ClientInfo) -> Result<()> {
+    let config = &app.config;
+    let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
+    let over_long = password.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
+    if over_long || !crypto::verify_password(password, user.password_hash.as_deref()).await? {
+        return Err(Error::InvalidCredentials);
+    }
+    let now = Utc::now();
+    let ttl = config.deletion_token_ttl.as_secs();
+    let (token, hash) = crypto::new_token();
+    let record = single_use(TokenKind::DeletionConfirm, &user, now, ttl);
+    if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::ConditionFailed {
+        return Err(Error::Unauthorized);
+    }
+    app.store
+        .update_user(
+            &user.tenant_id,
+            &user.user_id,
+            &[("deletion_requested_at", Some(now.to_rfc3339()))],
+            Guard::Active,
+            now,
+        )
+        .await?;
+    store_event(app, &event(app, &user.user_id, EventType::DeletionRequested, client, now)).await;
+    send(app, &user.email, Mail::deletion_confirm(&config.frontend_url, &token, ttl)?, "deletion_confirm")
+        .await;
+    Ok(())
+}
+
+/// Step 2: the link disables the account at once (every session ends, login answers 403) and
+/// schedules its erasure; a notice carries a cancel link valid until then.
+pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -> Result<DateTime<Utc>> {
+    let config = &app.config;
+    let now = Utc::now();
+    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionConfirm, now).await?;
+    let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+    let grace = chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::days(30));
+    let scheduled_for = now + grace;
+    let (cancel, cancel_hash) = crypto::new_token();
+    let mut cancel_record =
+        single_use(TokenKind::DeletionCancel, &user, now, config.deletion_grace.as_secs());
+    cancel_record.ttl = cancel_record.expires_at;
+    let mut change = UserUpdate::new(Guard::Active);
+    change
+        .set_str("status", "pending_deletion")
+        .set_str("scheduled_for", scheduled_for.to_rfc3339())
+        .set_str(TokenKind::DeletionCancel.user_attribute(), cancel_hash.clone())
+        // The purge finds accounts due for erasure through the GSI, oldest first.
+        .set_str("gsi1pk", crate::store::keys::DELETION_INDEX)
+        .set_str("gsi1sk", crate::store::keys::deletion_due(scheduled_for, &user.tenant_id, &user.user_id))
+        .remove("deletion_requested_at");
+    let audit = audit::record(
+        config,
+        &user.tenant_id,
+        &user.user_id,
+        EventType::DeletionConfirmed,
+        client,
+        audit::details([("scheduled_for", json!(scheduled_for))]),
+        now,
+    );
+    if app
+        .store
+        .consume_token_issuing(&hash, &record, change, &audit, &cancel_hash, &cancel_record, now)
+        .await?
+        == Written::ConditionFailed
+    {
+        return Err(Error::InvalidToken);
+    }
+    sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await?;
+    let when = scheduled_for.format("%Y-%m-%d %H:%M UTC").to_string();
+    send(
+        app,
+        &user.email,
+        Mail::deletion_scheduled(&config.frontend_url, &cancel, &when)?,
+        "deletion_scheduled",
+    )
+    .await;
+    Ok(scheduled_for)
+}
+
+/// The cancel link of the notice: the account is active again (the user logs in anew).
+pub async fn cancel_deletion(app: &App, raw_token: &str, client: &ClientInfo) -> Result<()> {
+    let now = Utc::now();
+    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionCancel, now).await?;
+    let mut change = UserUpdate::new(Guard::PendingDeletion);
+    change.set_str("status", "active").remove("scheduled_for").remove("gsi1pk").remove("gsi1sk");
+    let audit = event(app, &record.user_id, EventType::DeletionCancelled, client, now);
+    if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed {
+        return Err(Error::InvalidToken);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeletionStatus {
+    /// `none`, `requested` (a confirmation link is out) or `pending` (erasure scheduled).
+    pub status: &'static str,
+    pub scheduled_for: Option<DateTime<Utc>>,
+}
+
+pub fn deletion_status(user: &UserRecord) -> DeletionStatus {
+    match user.status {
+        UserStatus::PendingDeletion => {
+            DeletionStatus { status: "pending", scheduled_for: user.scheduled_for }
+        }
+        UserStatus::Active if user.deletion_requested_at.is_some() => {
+            DeletionStatus { status: "requested", scheduled_for: None }
+        }
+        UserStatus::Active => DeletionStatus { status: "none", scheduled_for: None },
+    }
+}
+
+/// The deletion status for the holder of a live cancel link (the account has no sessions then).
+pub async fn deletion_status_by_cancel_token(app: &App, raw_token: &str) -> Result<DeletionStatus> {
+    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionCancel, Utc::now()).await?;
+    let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+    if user.cancel_token_hash.as_deref() != Some(hash.as_str()) {
+        return Err(Error::InvalidToken);
+    }
+    Ok(deletion_status(&user))
+}
+
+/// Erases every account whose grace period is over: the user, its email lock, sessions, tokens and
+/// audit events, so that the address can register again. Returns how many were erased.
+pub async fn purge_due_accounts(app: &App, now: DateTime<Utc>) -> Result<usize> {
+    let mut purged = 0;
+    for (tenant, user_id) in app.store.deletions_due(now).await? {
+        let Some(user) = app.store.user(&tenant, &user_id).await? else { continue };
+        // Re-checked on the item itself: a cancellation may have raced the index.
+        if user.status != UserStatus::PendingDeletion || user.scheduled_for.is_none_or(|at| at > now) {
+            continue;
+        }
+        app.store.erase_user(&user).await?;
+        audit::log_only(
+            EventType::AccountPurged,
+            &tenant,
+            &ClientInfo { request_id: "purge".to_owned(), ..Default::default() },
+            &audit::details([("user_id", json!(user_id))]),
+        );
+        purged += 1;
+    }
+    Ok(purged)
+}
+
+// ----- audit trail -----------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+pub struct AuditView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl From<AuditRecord> for AuditView {
+    fn from(r: AuditRecord) -> Self {
+        AuditView { id: r.id, kind: r.kind, at: r.at, ip: r.ip, user_agent: r.user_agent, details: r.details }
+    }
+}
