@@ -1,6 +1,8 @@
 //! Black-box tests of the API against moto: every request goes through the route table into the
 //! function's handler as an API Gateway event, every answer is read as a client would read it.
 
+mod account_deletion;
+mod audit_trail;
 mod authorizer;
 mod bearer;
 mod contract;
@@ -9,6 +11,8 @@ mod discovery;
 mod events;
 mod key_rotation;
 mod login;
+mod magic_link;
+mod password;
 mod profile;
 mod refresh;
 mod register;
