@@ -7,6 +7,7 @@ use serde_json::json;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::http::{Fields, Reply};
@@ -17,6 +18,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let mut f = Fields::json(&req)?;
     let password = f.required("password");
     f.finish()?;
+    ratelimit::hit(&app, Route::Deletion, &client, Some(&who.user_id)).await?;
     recovery::request_deletion(&app, &who, password.as_deref().unwrap_or_default(), &client).await?;
     Reply::ok("Check your inbox to confirm the deletion of your account.", json!({}))
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::http::{Fields, Reply};
@@ -17,6 +18,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let email = f.email("email");
     f.finish()?;
     if let Some(email) = email {
+        ratelimit::hit(&app, Route::MagicLink, &client, Some(email.normalized())).await?;
         recovery::request_magic_link(&app, &email, &client).await?;
     }
     Reply::ok("Check your inbox: if the address can sign in, a sign-in link is on its way.", json!({}))

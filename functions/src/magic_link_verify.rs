@@ -7,6 +7,7 @@ use lambda_http::Request;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::http::{Fields, Reply};
@@ -16,6 +17,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;
+    ratelimit::hit(&app, Route::VerifyEmail, &client, None).await?;
     let logged_in = recovery::verify_magic_link(&app, token.as_deref().unwrap_or_default(), &client).await?;
     token_reply(&app, "Logged in.", &logged_in)
 }

@@ -12,6 +12,7 @@ use shared::accounts;
 use shared::audit::ClientInfo;
 use shared::domain::Email;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 
 use crate::http::{Fields, Reply};
 
@@ -21,6 +22,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let email = email.and_then(|e| Email::parse(&e).map_err(|rule| f.reject("email", [rule])).ok());
     f.finish()?;
     if let Some(email) = email {
+        ratelimit::hit(&app, Route::ResendVerification, &client, Some(email.normalized())).await?;
         accounts::resend_verification(&app, &email, &client).await?;
     }
     Reply::ok(

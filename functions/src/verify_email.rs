@@ -8,6 +8,7 @@ use shared::App;
 use shared::accounts;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 
 use crate::http::{Fields, Reply};
 
@@ -15,6 +16,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;
+    ratelimit::hit(&app, Route::VerifyEmail, &client, None).await?;
     let user = accounts::verify_email(&app, token.as_deref().unwrap_or_default(), &client).await?;
     Reply::ok(
         "Email address verified. You can now log in.",

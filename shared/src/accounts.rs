@@ -297,6 +297,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
+    crate::ratelimit::check_failed_logins(app, email.normalized(), client).await?;
     let found = app.store.user_with_sessions_by_email(tenant, email.normalized()).await?;
     let (user, sessions) = match found {
         Some((u, s)) => (Some(u), s),
@@ -308,6 +309,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     let user = match user {
         Some(u) if ok => u,
         other => {
+            crate::ratelimit::record_failed_login(app, email.normalized()).await?;
             let details = audit::details([("reason", json!("invalid_credentials"))]);
             match other {
                 Some(u) => {
@@ -338,6 +340,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         app.store.put_audit(&event).await?;
         return Err(Error::EmailNotVerified);
     }
+    crate::ratelimit::clear_failed_logins(app, email.normalized()).await?;
     let (pair, session_id) =
         sessions::start(app, &user, &sessions, client, now, EventType::LoginSucceeded).await?;
     Ok(LoggedIn { pair, user, session_id })

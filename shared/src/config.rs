@@ -43,6 +43,8 @@ pub struct Config {
     pub password_policy: PasswordPolicyKind,
     pub prevent_user_existence_errors: bool,
     pub rate_limits: bool,
+    /// Requests per minute of each rate-limited route (`RATE_LIMIT_<ROUTE>`).
+    pub rate_limit_per_minute: Vec<(crate::ratelimit::Route, u32)>,
     pub refresh_token_cookie: bool,
     pub cors_allowed_origins: Vec<String>,
     pub mail_from: String,
@@ -132,6 +134,22 @@ impl Config {
             })?,
             prevent_user_existence_errors: r.flag("PREVENT_USER_EXISTENCE_ERRORS")?,
             rate_limits: r.flag("RATE_LIMITS")?,
+            rate_limit_per_minute: crate::ratelimit::Route::ALL
+                .iter()
+                .map(|route| {
+                    let name = route.variable();
+                    match lookup(&name) {
+                        Some(v) if !v.trim().is_empty() => match v.trim().parse::<u32>() {
+                            Ok(n) if n >= 1 => Ok((*route, n)),
+                            _ => Err(ConfigError {
+                                name: "RATE_LIMIT_<ROUTE>",
+                                problem: format!("{name} must be a whole number of at least 1 (got {v:?})"),
+                            }),
+                        },
+                        _ => Ok((*route, route.default_per_minute())),
+                    }
+                })
+                .collect::<Result<_, _>>()?,
             refresh_token_cookie: r.flag("REFRESH_TOKEN_COOKIE")?,
             cors_allowed_origins: r
                 .string("CORS_ALLOWED_ORIGINS")?
@@ -164,6 +182,14 @@ impl Config {
             });
         }
         Ok(config)
+    }
+
+    /// The limit of a rate-limited route.
+    pub fn rate_limit(&self, route: crate::ratelimit::Route) -> u32 {
+        self.rate_limit_per_minute
+            .iter()
+            .find(|(r, _)| *r == route)
+            .map_or(route.default_per_minute(), |(_, n)| *n)
     }
 
     /// The defaults, as a deployment without any variable set would see them.

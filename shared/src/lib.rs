@@ -11,6 +11,7 @@ pub mod error;
 pub mod keys;
 pub mod mailer;
 pub mod model;
+pub mod ratelimit;
 pub mod recovery;
 pub mod sessions;
 pub mod store;

@@ -639,6 +639,68 @@ impl Store {
         Ok((records, next))
     }
 
+    // ----- rate-limit counters -------------------------------------------------------------------
+
+    /// Adds one to a window's counter and returns the new count (the item is created on first use
+    /// and expires by TTL).
+    pub async fn add_to_counter(&self, pk: &str, window: i64, expires: i64) -> Result<u64> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(format!("W#{window}")))
+            .update_expression("ADD #count :one SET #ttl = :ttl")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(expires))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("count"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX))
+    }
+
+    /// A window's count (0 when there is none).
+    pub async fn counter(&self, pk: &str, window: i64) -> Result<u64> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(format!("W#{window}")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .item
+            .as_ref()
+            .and_then(|i| i.get("count"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub async fn delete_counter(&self, pk: &str, window: i64) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(format!("W#{window}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     // ----- sessions ----------------------------------------------------------------------------
 
     /// Stores a new session and its audit event, and deletes the sessions it evicts, in one

@@ -77,6 +77,8 @@ impl TestApp {
             ("JWT_AUDIENCE", "auth-test-api".to_owned()),
             ("MAIL_FROM", "no-reply@auth.test".to_owned()),
             ("FRONTEND_URL", "https://app.test".to_owned()),
+            // Most tests send many requests from one address; the rate-limit tests turn this on.
+            ("RATE_LIMITS", "off".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

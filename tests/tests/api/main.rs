@@ -14,6 +14,7 @@ mod login;
 mod magic_link;
 mod password;
 mod profile;
+mod rate_limits;
 mod refresh;
 mod register;
 mod resend;

@@ -1,0 +1,151 @@
+//! Rate limits per client IP (API Gateway's `sourceIp`, never `X-Forwarded-For`) and per account.
+
+use auth_tests::{PASSWORD, TestApp, unique_email};
+use serde_json::json;
+
+async fn limited() -> TestApp {
+    let app = TestApp::spawn_with(&[("RATE_LIMITS", "on")]).await;
+    fresh_window().await;
+    app
+}
+
+/// Counts live in fixed 60-second windows: a test that would straddle a boundary waits for the next
+/// window instead of seeing its counts reset halfway.
+async fn fresh_window() {
+    let into = chrono::Utc::now().timestamp() % 60;
+    if into > 40 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - into) as u64)).await;
+    }
+}
+
+fn assert_limited(r: &auth_tests::TestResponse) {
+    r.assert_error(429, "rate_limited");
+    let retry: u64 = r.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+}
+
+#[tokio::test]
+async fn wrong_logins_from_one_address_are_limited_whatever_x_forwarded_for_says() {
+    let app = limited().await;
+    let email = unique_email("xff");
+    app.verified_user(&email).await;
+    for i in 0..5 {
+        let r = app
+            .post("/api/v1/auth/login", json!({"email": email, "password": "Wrong-Guess-123"}))
+            .header("x-forwarded-for", &format!("198.51.100.{i}"))
+            .send()
+            .await;
+        r.assert_error(401, "invalid_credentials");
+    }
+    let r = app
+        .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}))
+        .header("x-forwarded-for", "198.51.100.99")
+        .send()
+        .await;
+    assert_limited(&r);
+}
+
+#[tokio::test]
+async fn an_account_is_limited_across_addresses_and_an_unknown_one_alike() {
+    let app = limited().await;
+    let known = unique_email("known");
+    app.verified_user(&known).await;
+    let unknown = unique_email("unknown");
+    for email in [&known, &unknown] {
+        for i in 0..5 {
+            let r = app
+                .post("/api/v1/auth/login", json!({"email": email, "password": "Wrong-Guess-123"}))
+                .source_ip(&format!("192.0.2.{}", i + 1))
+                .send()
+                .await;
+            r.assert_error(401, "invalid_credentials");
+        }
+        let r = app
+            .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}))
+            .source_ip("192.0.2.200")
+            .send()
+            .await;
+        assert_limited(&r);
+    }
+}
+
+#[tokio::test]
+async fn a_successful_login_forgives_the_accounts_failures_but_not_the_ips_count() {
+    let app = limited().await;
+    let email = unique_email("forgive");
+    app.verified_user(&email).await;
+    for i in 0..4 {
+        app.post("/api/v1/auth/login", json!({"email": email, "password": "Wrong-Guess-123"}))
+            .source_ip(&format!("192.0.2.{}", i + 10))
+            .send()
+            .await;
+    }
+    let ok = app
+        .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}))
+        .source_ip("192.0.2.50")
+        .send()
+        .await;
+    assert_eq!(ok.status, 200);
+    // The account starts over: four more failures from new addresses are still answered.
+    for i in 0..4 {
+        let r = app
+            .post("/api/v1/auth/login", json!({"email": email, "password": "Wrong-Guess-123"}))
+            .source_ip(&format!("192.0.2.{}", i + 20))
+            .send()
+            .await;
+        r.assert_error(401, "invalid_credentials");
+    }
+    // The IP that succeeded keeps its count: five attempts were made from it in total here.
+    for _ in 0..4 {
+        app.post("/api/v1/auth/login", json!({"email": unique_email("other"), "password": "x"}))
+            .source_ip("192.0.2.50")
+            .send()
+            .await;
+    }
+    assert_limited(
+        &app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}))
+            .source_ip("192.0.2.50")
+            .send()
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn reset_resend_magic_link_and_register_are_limited_per_account() {
+    let app = limited().await;
+    let email = unique_email("flood");
+    for (path, body) in [
+        ("/api/v1/auth/password/reset", json!({"email": email})),
+        ("/api/v1/auth/resend-verification", json!({"email": email})),
+        ("/api/v1/auth/magic-link", json!({"email": email})),
+    ] {
+        for i in 0..3 {
+            let r = app.post(path, body.clone()).source_ip(&format!("203.0.113.{}", i + 1)).send().await;
+            assert_eq!(r.status, 200, "{path}: {}", r.text);
+        }
+        assert_limited(&app.post(path, body.clone()).source_ip("203.0.113.99").send().await);
+    }
+    let r = app.register(&unique_email("reg"), PASSWORD).await;
+    assert_eq!(r.status, 201);
+}
+
+#[tokio::test]
+async fn limits_can_be_changed_per_route_and_switched_off() {
+    let app = TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_VERIFY_EMAIL", "2")]).await;
+    fresh_window().await;
+    for _ in 0..2 {
+        app.post("/api/v1/auth/verify-email", json!({"token": "x"}))
+            .send()
+            .await
+            .assert_error(400, "invalid_token");
+    }
+    assert_limited(&app.post("/api/v1/auth/verify-email", json!({"token": "x"})).send().await);
+
+    let off = TestApp::spawn().await;
+    for _ in 0..12 {
+        off.post("/api/v1/auth/verify-email", json!({"token": "x"}))
+            .send()
+            .await
+            .assert_error(400, "invalid_token");
+    }
+}
