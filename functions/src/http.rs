@@ -87,6 +87,16 @@ impl Reply {
     }
 }
 
+tokio::task_local! {
+    /// The user a request turned out to come from, for its log line.
+    static CALLER: std::cell::RefCell<Option<String>>;
+}
+
+/// Notes who the caller is, for the request's log line.
+pub fn note_caller(user_id: &str) {
+    let _ = CALLER.try_with(|c| *c.borrow_mut() = Some(user_id.to_owned()));
+}
+
 /// Runs one request through a handler and turns the outcome into the contract's response.
 pub async fn serve<H, Fut>(app: Arc<App>, req: Request, handler: H) -> Response<Body>
 where
@@ -100,11 +110,16 @@ where
     let path = if path.is_empty() { req.uri().path().to_owned() } else { path };
     let request_id = client.request_id.clone();
 
-    let outcome = if req.body().len() > MAX_BODY_BYTES {
-        Err(Error::PayloadTooLarge)
-    } else {
-        handler(app, req, client).await
-    };
+    let (outcome, user_id) = CALLER
+        .scope(std::cell::RefCell::new(None), async move {
+            let outcome = if req.body().len() > MAX_BODY_BYTES {
+                Err(Error::PayloadTooLarge)
+            } else {
+                handler(app, req, client).await
+            };
+            (outcome, CALLER.with(|c| c.borrow().clone()))
+        })
+        .await;
     let response = match outcome {
         Ok(reply) => success(reply, &request_id),
         Err(err) => failure(&err, &request_id),
@@ -116,6 +131,7 @@ where
         route = path.as_str(),
         status,
         latency_ms = started.elapsed().as_millis() as u64,
+        user_id = user_id.as_deref().unwrap_or(""),
         "request"
     );
     response

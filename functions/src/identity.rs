@@ -26,10 +26,12 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub const ANONYMOUS: &str = "none";
 
 pub async fn identify(app: &App, req: &Request) -> Result<Identity> {
-    if let Some(identity) = from_authorizer_context(req) {
-        return Ok(identity);
-    }
-    accounts::authenticate(app, http::authorization(req)).await
+    let identity = match from_authorizer_context(req) {
+        Some(identity) => identity,
+        None => accounts::authenticate(app, http::authorization(req)).await?,
+    };
+    http::note_caller(&identity.user_id);
+    Ok(identity)
 }
 
 fn from_authorizer_context(req: &Request) -> Option<Identity> {

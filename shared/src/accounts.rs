@@ -245,12 +245,13 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
             client,
             &audit::details([("outcome", json!("unknown_email"))]),
         );
-        return Ok(());
+        // The same store work as for an account, so that timing does not tell them apart.
+        return app.store.decoy_write(tenant, Utc::now()).await;
     };
-    if user.email_verified || user.status != UserStatus::Active {
-        return Ok(());
-    }
     let now = Utc::now();
+    if user.email_verified || user.status != UserStatus::Active {
+        return app.store.decoy_write(tenant, now).await;
+    }
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
     if app.store.issue_token(&user, &hash, &record, Guard::Unverified, now).await? == Written::ConditionFailed

@@ -25,6 +25,26 @@ impl App {
         Ok(App::new(config, &sdk))
     }
 
+    /// An app whose clients each have their own SDK configuration: tests point one dependency at
+    /// a dead endpoint to watch the service fail closed while the others work.
+    pub fn with_sdk_configs(
+        config: Config,
+        dynamodb: &SdkConfig,
+        ses: &SdkConfig,
+        secrets: &SdkConfig,
+    ) -> App {
+        App {
+            store: Store::new(aws_sdk_dynamodb::Client::new(dynamodb), config.table_name.clone()),
+            mailer: Mailer::new(aws_sdk_sesv2::Client::new(ses), config.mail_from.clone()),
+            keys: Keys::new(
+                aws_sdk_secretsmanager::Client::new(secrets),
+                config.signing_key_secret_id.clone(),
+                config.key_cache,
+            ),
+            config,
+        }
+    }
+
     pub fn new(config: Config, sdk: &SdkConfig) -> App {
         App {
             store: Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()),

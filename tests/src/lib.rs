@@ -484,3 +484,41 @@ impl TestApp {
 pub fn set_cookies(r: &TestResponse) -> Vec<String> {
     r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
 }
+
+/// Which dependency a failure-injection test breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    DynamoDb,
+    Ses,
+    SecretsManager,
+}
+
+impl TestApp {
+    /// This app's deployment seen by a function whose `broken` dependency answers nothing: its
+    /// endpoint is a closed port on loopback.
+    pub async fn with_broken(&self, broken: Broken) -> Arc<App> {
+        let mut vars = self.vars.clone();
+        vars.insert("AWS_TIMEOUT_SECONDS".into(), "2".into());
+        let config = Config::from_map(&vars).expect("test configuration is valid");
+        let good = local_sdk_config(&self.moto).await;
+        let dead_port = authctl::moto::free_port().expect("a free port");
+        let dead = local_sdk_config(&format!("http://127.0.0.1:{dead_port}")).await;
+        let pick = |b: Broken| if b == broken { &dead } else { &good };
+        Arc::new(App::with_sdk_configs(
+            config,
+            pick(Broken::DynamoDb),
+            pick(Broken::Ses),
+            pick(Broken::SecretsManager),
+        ))
+    }
+
+    /// Runs a call against another app of the same deployment.
+    pub async fn send_to(&self, app: &Arc<App>, call: Call) -> TestResponse {
+        let (route, _) = routes::find(&call.method, &call.path).expect("a route");
+        let req =
+            lambda_http::request::from_str(&call.event().to_string()).expect("a valid API Gateway event");
+        TestResponse::from_response(
+            routes::dispatch(app.clone(), route.function, req).await.expect("a function"),
+        )
+    }
+}

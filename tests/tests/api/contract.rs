@@ -100,6 +100,19 @@ async fn every_response_carries_the_security_headers_and_request_id() {
         app.get("/.well-known/jwks.json").send().await,
         app.login(&email, "whatever-Password-1").await,
     ];
+    let limited = TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_VERIFY_EMAIL", "1")]).await;
+    let mut too_many =
+        limited.post("/api/v1/auth/verify-email", serde_json::json!({"token": "x"})).send().await;
+    // Two more, in case a 60-second window ended between the first two.
+    for _ in 0..2 {
+        if too_many.status != 429 {
+            too_many =
+                limited.post("/api/v1/auth/verify-email", serde_json::json!({"token": "x"})).send().await;
+        }
+    }
+    too_many.assert_error(429, "rate_limited");
+    let mut responses = responses;
+    responses.push(too_many);
     for r in responses {
         assert_eq!(r.header("content-type"), Some("application/json; charset=utf-8"), "{}", r.text);
         assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
