@@ -26,9 +26,12 @@ pub struct Reply {
     no_store: bool,
     cache_control: Option<&'static str>,
     cookies: Vec<String>,
+    headers: Vec<(&'static str, &'static str)>,
 }
 
 enum ReplyBody {
+    /// 204, no body (CORS preflight).
+    Empty,
     Envelope {
         message: String,
         data: Value,
@@ -54,6 +57,7 @@ impl Reply {
             no_store: false,
             cache_control: None,
             cookies: Vec::new(),
+            headers: Vec::new(),
         })
     }
 
@@ -65,12 +69,31 @@ impl Reply {
             no_store: false,
             cache_control: None,
             cookies: Vec::new(),
+            headers: Vec::new(),
         })
     }
 
     /// Marks a response that carries tokens: `Cache-Control: no-store`, `Pragma: no-cache`.
     pub fn no_store(mut self) -> Self {
         self.no_store = true;
+        self
+    }
+
+    /// A 204 without a body.
+    pub fn no_content() -> Reply {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            body: ReplyBody::Empty,
+            no_store: false,
+            cache_control: None,
+            cookies: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a fixed header.
+    pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value));
         self
     }
 
@@ -105,6 +128,7 @@ where
 {
     let started = Instant::now();
     let client = client_info(&req);
+    let cors_origin = crate::cors::allowed_origin(&req, &app.config);
     let method = req.method().to_string();
     let path = req.raw_http_path().to_owned();
     let path = if path.is_empty() { req.uri().path().to_owned() } else { path };
@@ -120,10 +144,11 @@ where
             (outcome, CALLER.with(|c| c.borrow().clone()))
         })
         .await;
-    let response = match outcome {
+    let mut response = match outcome {
         Ok(reply) => success(reply, &request_id),
         Err(err) => failure(&err, &request_id),
     };
+    crate::cors::decorate(&mut response, cors_origin.as_deref());
     let status = response.status().as_u16();
     tracing::info!(
         request_id = request_id.as_str(),
@@ -160,11 +185,25 @@ pub fn client_info(req: &Request) -> ClientInfo {
 
 fn success(reply: Reply, request_id: &str) -> Response<Body> {
     let body = match reply.body {
-        ReplyBody::Envelope { message, data } => json!({"success": true, "message": message, "data": data}),
-        ReplyBody::Document(doc) => doc,
+        ReplyBody::Envelope { message, data } => {
+            Some(json!({"success": true, "message": message, "data": data}))
+        }
+        ReplyBody::Document(doc) => Some(doc),
+        ReplyBody::Empty => None,
     };
-    let mut response = json_response(reply.status, &body, request_id);
+    let mut response = match &body {
+        Some(body) => json_response(reply.status, body, request_id),
+        None => {
+            let mut r = json_response(reply.status, &Value::Null, request_id);
+            *r.body_mut() = Body::Empty;
+            r.headers_mut().remove(header::CONTENT_TYPE);
+            r
+        }
+    };
     let headers = response.headers_mut();
+    for (name, value) in reply.headers {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
     if reply.no_store {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

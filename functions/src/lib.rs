@@ -2,12 +2,14 @@
 //! as modules named after their routes, the authorizer, and the HTTP edge they share.
 
 pub mod cookies;
+pub mod cors;
 pub mod http;
 pub mod identity;
 pub mod routes;
 pub mod runtime;
 
 pub mod authorizer;
+pub mod cors_preflight;
 pub mod deletion_cancel;
 pub mod deletion_confirm;
 pub mod deletion_request;

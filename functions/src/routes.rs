@@ -57,6 +57,9 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/health", "health", Access::Public),
     route("GET", "/.well-known/jwks.json", "jwks", Access::Public),
     route("GET", "/.well-known/openid-configuration", "openid_configuration", Access::Public),
+    // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
+    // the one the router in Cargo.toml leaves out.
+    route("OPTIONS", "/{proxy+}", "cors_preflight", Access::Public),
 ];
 
 /// Functions that are not routes of their own.
@@ -67,11 +70,21 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, St
     ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)).find_map(|r| {
         let pattern: Vec<&str> = r.path.split('/').collect();
         let actual: Vec<&str> = path.split('/').collect();
-        if pattern.len() != actual.len() {
+        let greedy = pattern.last().is_some_and(|p| p.ends_with("+}"));
+        if pattern.len() != actual.len() && !(greedy && actual.len() >= pattern.len()) {
             return None;
         }
         let mut params = Vec::new();
         for (p, a) in pattern.iter().zip(&actual) {
+            // `{name+}`: the rest of the path, one or more segments (API Gateway's greedy variable).
+            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
+                let rest = actual[pattern.len() - 1..].join("/");
+                if rest.is_empty() {
+                    return None;
+                }
+                params.push((name.to_owned(), rest));
+                return Some((r, params));
+            }
             match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
                 Some(name) if !a.is_empty() => params.push((name.to_owned(), (*a).to_owned())),
                 Some(_) => return None,
@@ -111,6 +124,7 @@ pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Res
         "deletion_status" => serve(app, req, deletion_status::handle).await,
         "users_me_audit" => serve(app, req, users_me_audit::handle).await,
         "health" => serve(app, req, health::handle).await,
+        "cors_preflight" => serve(app, req, cors_preflight::handle).await,
         "jwks" => serve(app, req, jwks::handle).await,
         "openid_configuration" => serve(app, req, openid_configuration::handle).await,
         _ => return None,

@@ -17,6 +17,8 @@ fn expected(function: &str) -> u16 {
         | "deletion_confirm"
         | "deletion_cancel" => 400,
         "password_change" | "deletion_request" | "deletion_status" | "users_me_audit" => 401,
+        // The sample's origin is not among a fresh deployment's allowed origins.
+        "cors_preflight" => 403,
         "login"
         | "verify_token"
         | "users_me"

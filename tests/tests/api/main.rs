@@ -7,6 +7,7 @@ mod authorizer;
 mod bearer;
 mod contract;
 mod cookie;
+mod cors;
 mod discovery;
 mod enumeration;
 mod events;
