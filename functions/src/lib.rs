@@ -20,6 +20,7 @@ pub mod login;
 pub mod logout;
 pub mod magic_link;
 pub mod magic_link_verify;
+pub mod openapi;
 pub mod openid_configuration;
 pub mod password_change;
 pub mod password_reset;

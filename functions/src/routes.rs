@@ -55,6 +55,7 @@ pub const ROUTES: &[Route] = &[
     route("GET", "/api/v1/account/deletion", "deletion_status", Access::Bearer),
     route("GET", "/api/v1/users/me/audit", "users_me_audit", Access::Bearer),
     route("GET", "/api/v1/health", "health", Access::Public),
+    route("GET", "/api/v1/openapi.json", "openapi", Access::Public),
     route("GET", "/.well-known/jwks.json", "jwks", Access::Public),
     route("GET", "/.well-known/openid-configuration", "openid_configuration", Access::Public),
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
@@ -124,6 +125,7 @@ pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Res
         "deletion_status" => serve(app, req, deletion_status::handle).await,
         "users_me_audit" => serve(app, req, users_me_audit::handle).await,
         "health" => serve(app, req, health::handle).await,
+        "openapi" => serve(app, req, openapi::handle).await,
         "cors_preflight" => serve(app, req, cors_preflight::handle).await,
         "jwks" => serve(app, req, jwks::handle).await,
         "openid_configuration" => serve(app, req, openid_configuration::handle).await,

@@ -79,6 +79,34 @@ async fn every_protected_route_refuses_a_request_without_identity() {
 }
 
 #[test]
+fn the_openapi_document_describes_every_route_of_the_template() {
+    let doc = functions::openapi::document().expect("docs/openapi.yaml parses");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            documented.insert((method.to_ascii_uppercase(), path.clone(), !secured));
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} documents responses"
+            );
+        }
+    }
+    let routes: BTreeSet<_> = table_routes().into_iter().map(|(m, p, _, public)| (m, p, public)).collect();
+    assert_eq!(documented, routes, "docs/openapi.yaml and the routes differ (method, path, public)");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/api/v1/openapi.json").send().await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["openapi"], "3.1.0");
+    assert!(r.body["paths"]["/api/v1/auth/login"]["post"].is_object());
+}
+
+#[test]
 fn the_readme_documents_every_configuration_variable_with_its_default() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     for (name, default) in shared::config::VARIABLES {
