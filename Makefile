@@ -11,7 +11,7 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test venv nextest lint build-dev deploy keys rotate-key clean
+.PHONY: help dev test fuzz venv nextest lint build-dev deploy keys rotate-key clean
 
 # The deployed stack's signing-key secret, from its outputs.
 STACK_SECRET = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))"
@@ -53,6 +53,11 @@ test: venv nextest build-dev
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
 	$(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
+	scripts/fuzz.sh
+
+## schemathesis against `make dev`'s API with the OpenAPI document (also part of `make test`).
+fuzz: venv build-dev
+	scripts/fuzz.sh
 
 ## Deploy with SAM (installed into .venv on first use). GUIDED=1 the first time.
 deploy: venv

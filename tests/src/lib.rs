@@ -294,6 +294,12 @@ impl Call {
         self.header("content-type", "application/x-www-form-urlencoded")
     }
 
+    /// Marks the body as base64, as API Gateway delivers bodies that are not text.
+    pub fn base64(mut self) -> Self {
+        self.base64 = true;
+        self
+    }
+
     pub fn bearer(self, token: &str) -> Self {
         self.header("authorization", &format!("Bearer {token}"))
     }

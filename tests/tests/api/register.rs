@@ -36,6 +36,9 @@ async fn malformed_bodies_are_refused() {
         let r = app.call("POST", REGISTER).raw(body, "application/json").send().await;
         r.assert_error(400, "malformed_request");
     }
+    // Bytes that are not UTF-8 at all (API Gateway hands them over base64-encoded).
+    let r = app.call("POST", REGISTER).raw("/xl5bFBkWw==", "application/json").base64().send().await;
+    r.assert_error(400, "malformed_request");
 }
 
 #[tokio::test]
