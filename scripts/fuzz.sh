@@ -23,7 +23,7 @@ token=$(.venv/bin/python scripts/fuzz_login.py "$api" "http://127.0.0.1:$MOTO_PO
 st() {
   .venv/bin/st run "$api/api/v1/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --mode positive --max-examples 10 --workers 2 --generation-deterministic "$@"
+    --mode positive --max-examples 10 --workers 2 --generation-deterministic --request-timeout 120 "$@"
 }
 # Signed in, with the operations that would end the session left out, so the others get past 401.
 st --exclude-path-regex '\{proxy|/auth/logout$' --exclude-method DELETE -H "Authorization: Bearer $token"
