@@ -743,7 +743,9 @@ impl Store {
         Ok(user.map(|u| (u, sessions)))
     }
 
-    /// `user_with_sessions` found through the email lock: what login needs, in two reads.
+    /// `user_with_sessions` found through the email lock: what login needs, in two reads. An
+    /// unknown address costs the same two reads (the second of an empty partition), so that the
+    /// time of a login does not tell whether the address has an account.
     pub async fn user_with_sessions_by_email(
         &self,
         tenant: &str,
@@ -751,6 +753,7 @@ impl Store {
     ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
         let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
         else {
+            self.query_partition(keys::user(tenant, keys::DECOY), None).await?;
             return Ok(None);
         };
         self.user_with_sessions(tenant, &lock.user_id).await
