@@ -129,6 +129,10 @@ async fn every_response_carries_the_security_headers_and_request_id() {
         app.get("/api/v1/users/me").send().await,
         app.get("/.well-known/jwks.json").send().await,
         app.login(&email, "whatever-Password-1").await,
+        app.call("DELETE", "/api/v1/auth/sessions/0000")
+            .bearer(&app.logged_in(&unique_email("h404")).await.0)
+            .send()
+            .await,
     ];
     let limited = TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_VERIFY_EMAIL", "1")]).await;
     let mut too_many =

@@ -76,6 +76,24 @@ async fn weak_passwords_list_each_failed_rule() {
 }
 
 #[tokio::test]
+async fn the_nist_preset_asks_for_length_instead_of_composition() {
+    let app = TestApp::spawn_with(&[("PASSWORD_POLICY", "nist")]).await;
+    let r = app.post(REGISTER, json!({"email": unique_email("nist"), "password": "Qz7$kW9!vR"})).send().await;
+    assert_eq!(r.body["error"]["fields"]["password"], json!(["min_length_15"]), "{}", r.text);
+    let r = app
+        .post(REGISTER, json!({"email": unique_email("nist"), "password": "violet tractor umbrella"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // 15 code points, 30 bytes: length is counted in characters.
+    let r = app
+        .post(REGISTER, json!({"email": unique_email("nist"), "password": "ÉéÖöÜüÄäÅåØøÆæÐ"}))
+        .send()
+        .await;
+    assert!(!r.text.contains("min_length_15"), "{}", r.text);
+}
+
+#[tokio::test]
 async fn invalid_emails_are_refused_including_header_injection() {
     let app = TestApp::spawn().await;
     for email in ["not-an-email", "a@b", "victim@example.com\r\nBcc: x@evil.example", "Name <a@example.com>"]
