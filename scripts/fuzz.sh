@@ -15,15 +15,35 @@ for _ in $(seq 1 300); do
   kill -0 $dev 2>/dev/null || { cat "${CARGO_TARGET_DIR:-target}/fuzz-dev.log"; exit 1; }
   sleep 1
 done
+# `cargo lambda watch` starts a function's process on its first request (a `cargo run` each, one at
+# a time on the build lock): start them all here, one by one, before the fuzzer sends its bursts.
+.venv/bin/python - "$api" <<'PY'
+import sys, urllib.request, urllib.error, yaml
+api = sys.argv[1]
+doc = yaml.safe_load(open("docs/openapi.yaml"))
+for path, item in doc["paths"].items():
+    for method in item:
+        if "{proxy" in path:
+            continue
+        req = urllib.request.Request(api + path.replace("{id}", "0"), method=method.upper(),
+                                     data=b"{}" if method in ("post", "patch") else None,
+                                     headers={"content-type": "application/json"})
+        try:
+            urllib.request.urlopen(req, timeout=600).read()
+        except urllib.error.HTTPError:
+            pass
+PY
 token=$(.venv/bin/python scripts/fuzz_login.py "$api" "http://127.0.0.1:$MOTO_PORT")
 
+# One worker, and a request that gets no answer is retried: under load, `cargo lambda watch` can
+# lose a request queued for a busy function (seen rarely; never reproduced in isolation).
 # Positive mode: `cargo lambda watch` itself answers 500 to a JSON body that is not UTF-8 (API
 # Gateway would base64 it); malformed bodies are covered by the in-process tests instead. The
 # preflight route is tested in-process (watch answers preflights itself).
 st() {
   .venv/bin/st run "$api/api/v1/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --mode positive --max-examples 10 --workers 2 --generation-deterministic --request-timeout 120 "$@"
+    --mode positive --max-examples 10 --workers 1 --generation-deterministic --request-timeout 60 --request-retries 2 "$@"
 }
 # Signed in, with the operations that would end the session left out, so the others get past 401.
 st --exclude-path-regex '\{proxy|/auth/logout$' --exclude-method DELETE -H "Authorization: Bearer $token"

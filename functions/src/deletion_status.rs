@@ -19,7 +19,10 @@ pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<
         Some(t) => recovery::deletion_status_by_cancel_token(&app, &t).await?,
         None => {
             let who = identity::identify(&app, &req).await?;
-            recovery::deletion_status(&identity::current_user(&app, &who).await?)
+            recovery::deletion_status(
+                &identity::current_user(&app, &who).await?,
+                app.config.deletion_token_ttl,
+            )
         }
     };
     Ok(Reply::ok("Deletion status.", status)?.no_store())

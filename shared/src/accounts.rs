@@ -222,7 +222,7 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
     );
     let mut change = UserUpdate::new(Guard::Active);
     change.set_bool("email_verified", true);
-    match app.store.consume_token(&hash, &record, change, &event, now).await? {
+    match app.store.consume_token(&hash, &record, change, &event, &[], now).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
@@ -254,7 +254,8 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
     }
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
-    if app.store.issue_token(&user, &hash, &record, Guard::Unverified, now).await? == Written::ConditionFailed
+    if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Unverified), now).await?
+        == Written::ConditionFailed
     {
         // Verified in the meantime: nothing to send.
         return Ok(());
@@ -298,7 +299,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
-    crate::ratelimit::check_failed_logins(app, email.normalized(), client).await?;
+    crate::ratelimit::count_login_attempt(app, email.normalized(), client).await?;
     let found = app.store.user_with_sessions_by_email(tenant, email.normalized()).await?;
     let (user, sessions) = match found {
         Some((u, s)) => (Some(u), s),
@@ -310,7 +311,6 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     let user = match user {
         Some(u) if ok => u,
         other => {
-            crate::ratelimit::record_failed_login(app, email.normalized()).await?;
             let details = audit::details([("reason", json!("invalid_credentials"))]);
             match other {
                 Some(u) => {

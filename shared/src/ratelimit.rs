@@ -122,28 +122,14 @@ async fn count(
     }
 }
 
-/// Login, before the password is checked: refused while the account's failed attempts in this
-/// window are at the limit.
-pub async fn check_failed_logins(app: &App, account: &str, client: &ClientInfo) -> Result<()> {
+/// Login, before the password is checked: one more attempt against the account, counted with an
+/// atomic `ADD` so that parallel guesses cannot all slip under the limit. A success clears the
+/// count (`clear_failed_logins`), so what remains is the failed attempts of the window.
+pub async fn count_login_attempt(app: &App, account: &str, client: &ClientInfo) -> Result<()> {
     if !app.config.rate_limits {
         return Ok(());
     }
-    let (start, retry_after) = window(Utc::now());
-    let pk = counter_pk(&app.config.default_tenant, Route::Login, "account", account);
-    if app.store.counter(&pk, start).await? >= u64::from(app.config.rate_limit(Route::Login)) {
-        return refuse(app, Route::Login, "account", client, retry_after);
-    }
-    Ok(())
-}
-
-/// Login failed: one more against the account.
-pub async fn record_failed_login(app: &App, account: &str) -> Result<()> {
-    if !app.config.rate_limits {
-        return Ok(());
-    }
-    let (start, _) = window(Utc::now());
-    let pk = counter_pk(&app.config.default_tenant, Route::Login, "account", account);
-    app.store.add_to_counter(&pk, start, start + 2 * WINDOW_SECONDS).await.map(|_| ())
+    count(app, Route::Login, "account", account, client, Utc::now()).await
 }
 
 /// Login succeeded: the account's failed attempts are forgiven (the IP's count stays).

@@ -64,7 +64,9 @@ pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInf
     };
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::PasswordReset, &user, now, config.reset_token_ttl.as_secs());
-    if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::Done {
+    if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
+        == Written::Done
+    {
         store_event(app, &event(app, &user.user_id, EventType::PasswordResetRequested, client, now)).await;
         let mail = Mail::password_reset(&config.frontend_url, &token, config.reset_token_ttl.as_secs())?;
         send(app, &user.email, mail, "password_reset").await;
@@ -88,10 +90,16 @@ pub async fn confirm_password_reset(
     let mut change = UserUpdate::new(Guard::Active);
     change.set_str("password_hash", phc);
     let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
-    if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed {
+    let live: Vec<String> =
+        app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
+    if app.store.consume_token(&hash, &record, change, &audit, &live, now).await? == Written::ConditionFailed
+    {
         return Err(Error::InvalidToken);
     }
-    sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await?;
+    // A session started between the read and the commit (with the old password) ends too.
+    if let Err(e) = sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await {
+        tracing::error!(error = %e, "sessions started during a password reset could not be revoked");
+    }
     send(app, &user.email, Mail::password_changed("reset")?, "password_reset_notice").await;
     Ok(())
 }
@@ -163,7 +171,9 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
     match app.store.user_by_email(tenant, email.normalized()).await? {
         Some(user) if user.status == UserStatus::Active => {
             let record = single_use(TokenKind::MagicLink, &user, now, ttl);
-            if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::Done {
+            if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
+                == Written::Done
+            {
                 store_event(app, &event(app, &user.user_id, EventType::MagicLinkRequested, client, now))
                     .await;
                 send(app, &user.email, Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
@@ -207,12 +217,25 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
             let mut change = UserUpdate::new(Guard::Active);
             // Following the link proves the mailbox.
             change.set_bool("email_verified", true);
+            let unverified = !user.email_verified;
+            if unverified {
+                // Whoever registered the address without ever proving it may have chosen the
+                // password: the mailbox's owner takes the account over without it (and can set one
+                // with a reset).
+                change.remove("password_hash");
+            }
             let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
-            if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed
+            if app.store.consume_token(&hash, &record, change, &audit, &[], now).await?
+                == Written::ConditionFailed
             {
                 return Err(Error::InvalidToken);
             }
-            UserRecord { email_verified: true, magic_token_hash: None, ..user }
+            UserRecord {
+                email_verified: true,
+                magic_token_hash: None,
+                password_hash: if unverified { None } else { user.password_hash },
+                ..user
+            }
         }
         Some(address) => {
             let email = Email::from_stored(address.clone());
@@ -239,26 +262,22 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
 pub async fn request_deletion(app: &App, who: &Identity, password: &str, client: &ClientInfo) -> Result<()> {
     let config = &app.config;
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
-    let over_long = password.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
-    if over_long || !crypto::verify_password(password, user.password_hash.as_deref()).await? {
-        return Err(Error::InvalidCredentials);
+    // An account without a password (made by magic link) proves itself by the confirmation mail.
+    if user.password_hash.is_some() {
+        let over_long = password.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
+        if over_long || !crypto::verify_password(password, user.password_hash.as_deref()).await? {
+            return Err(Error::InvalidCredentials);
+        }
     }
     let now = Utc::now();
     let ttl = config.deletion_token_ttl.as_secs();
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::DeletionConfirm, &user, now, ttl);
-    if app.store.issue_token(&user, &hash, &record, Guard::Active, now).await? == Written::ConditionFailed {
+    let mut update = UserUpdate::new(Guard::Active);
+    update.set_str("deletion_requested_at", now.to_rfc3339());
+    if app.store.issue_token(&user, &hash, &record, update, now).await? == Written::ConditionFailed {
         return Err(Error::Unauthorized);
     }
-    app.store
-        .update_user(
-            &user.tenant_id,
-            &user.user_id,
-            &[("deletion_requested_at", Some(now.to_rfc3339()))],
-            Guard::Active,
-            now,
-        )
-        .await?;
     store_event(app, &event(app, &user.user_id, EventType::DeletionRequested, client, now)).await;
     send(app, &user.email, Mail::deletion_confirm(&config.frontend_url, &token, ttl)?, "deletion_confirm")
         .await;
@@ -296,15 +315,20 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
         audit::details([("scheduled_for", json!(scheduled_for))]),
         now,
     );
+    let live: Vec<String> =
+        app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
     if app
         .store
-        .consume_token_issuing(&hash, &record, change, &audit, &cancel_hash, &cancel_record, now)
+        .consume_token_issuing(&hash, &record, change, &audit, &cancel_hash, &cancel_record, &live, now)
         .await?
         == Written::ConditionFailed
     {
         return Err(Error::InvalidToken);
     }
-    sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await?;
+    // A session started between the read and the commit ends too.
+    if let Err(e) = sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await {
+        tracing::error!(error = %e, "sessions started during a deletion could not be revoked");
+    }
     let when = scheduled_for.format("%Y-%m-%d %H:%M UTC").to_string();
     send(
         app,
@@ -323,7 +347,7 @@ pub async fn cancel_deletion(app: &App, raw_token: &str, client: &ClientInfo) ->
     let mut change = UserUpdate::new(Guard::PendingDeletion);
     change.set_str("status", "active").remove("scheduled_for").remove("gsi1pk").remove("gsi1sk");
     let audit = event(app, &record.user_id, EventType::DeletionCancelled, client, now);
-    if app.store.consume_token(&hash, &record, change, &audit, now).await? == Written::ConditionFailed {
+    if app.store.consume_token(&hash, &record, change, &audit, &[], now).await? == Written::ConditionFailed {
         return Err(Error::InvalidToken);
     }
     Ok(())
@@ -336,12 +360,14 @@ pub struct DeletionStatus {
     pub scheduled_for: Option<DateTime<Utc>>,
 }
 
-pub fn deletion_status(user: &UserRecord) -> DeletionStatus {
+/// The deletion state of an account; a request whose confirmation link has expired no longer counts.
+pub fn deletion_status(user: &UserRecord, link_lifetime: std::time::Duration) -> DeletionStatus {
+    let lifetime = chrono::Duration::from_std(link_lifetime).unwrap_or(chrono::Duration::days(1));
     match user.status {
         UserStatus::PendingDeletion => {
             DeletionStatus { status: "pending", scheduled_for: user.scheduled_for }
         }
-        UserStatus::Active if user.deletion_requested_at.is_some() => {
+        UserStatus::Active if user.deletion_requested_at.is_some_and(|at| at + lifetime > Utc::now()) => {
             DeletionStatus { status: "requested", scheduled_for: None }
         }
         UserStatus::Active => DeletionStatus { status: "none", scheduled_for: None },
@@ -355,7 +381,7 @@ pub async fn deletion_status_by_cancel_token(app: &App, raw_token: &str) -> Resu
     if user.cancel_token_hash.as_deref() != Some(hash.as_str()) {
         return Err(Error::InvalidToken);
     }
-    Ok(deletion_status(&user))
+    Ok(deletion_status(&user, app.config.deletion_token_ttl))
 }
 
 /// Erases every account whose grace period is over: the user, its email lock, sessions, tokens and

@@ -348,20 +348,20 @@ impl Store {
 
     /// Issues a single-use token of `kind` to a user and retires the previous one of that kind, in
     /// one transaction: the user item names the newest token of each kind, so only it can be used
-    /// (after a resend or a second request, older links are dead). `guard` is a condition the user
-    /// must meet (still unverified, still active ...); when it fails nothing is written.
+    /// (after a resend or a second request, older links are dead). `update` carries the condition the
+    /// user must meet (still unverified, still active ...) and any further change to make with the
+    /// token; when the condition fails nothing is written.
     pub async fn issue_token(
         &self,
         user: &UserRecord,
         token_hash: &str,
         token: &TokenRecord,
-        guard: Guard,
+        mut update: UserUpdate,
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
         let attribute = token.kind.user_attribute();
         let previous = user.token_hash(token.kind);
-        let mut update = UserUpdate::new(guard);
         update.set(attribute, s(token_hash)).set("updated_at", s(now.to_rfc3339()));
         // Only over the token this request saw: of two concurrent requests one wins, and the
         // loser's token is not left behind.
@@ -389,6 +389,7 @@ impl Store {
         token: &TokenRecord,
         mut change: UserUpdate,
         audit: &AuditRecord,
+        revoke_sessions: &[String],
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &token.tenant_id;
@@ -397,7 +398,7 @@ impl Store {
             .require_equal(attribute, s(token_hash))
             .remove(attribute)
             .set("updated_at", s(now.to_rfc3339()));
-        self.transact(vec![
+        let mut items = vec![
             delete_item(
                 &self.table,
                 keys::token(t, token_hash),
@@ -406,8 +407,13 @@ impl Store {
             )?,
             change.transact_item(&self.table, keys::user(t, &token.user_id))?,
             put(&self.table, audit_item(audit)?, None)?,
-        ])
-        .await
+        ];
+        // Sessions that must end with the change (a password reset): in the same transaction, so
+        // that the change can never commit while they live on.
+        for sid in revoke_sessions {
+            items.push(delete_item(&self.table, keys::user(t, &token.user_id), &keys::session(sid), None)?);
+        }
+        self.transact(items).await
     }
 
     /// Consumes a token, applies `change` and issues a follow-up token (the deletion notice's cancel
@@ -421,6 +427,7 @@ impl Store {
         audit: &AuditRecord,
         next_hash: &str,
         next: &TokenRecord,
+        revoke_sessions: &[String],
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &token.tenant_id;
@@ -429,7 +436,7 @@ impl Store {
             .require_equal(attribute, s(token_hash))
             .remove(attribute)
             .set("updated_at", s(now.to_rfc3339()));
-        self.transact(vec![
+        let mut items = vec![
             delete_item(
                 &self.table,
                 keys::token(t, token_hash),
@@ -439,8 +446,11 @@ impl Store {
             change.transact_item(&self.table, keys::user(t, &token.user_id))?,
             put(&self.table, keyed(keys::token(t, next_hash), keys::TOKEN, next)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
-        ])
-        .await
+        ];
+        for sid in revoke_sessions {
+            items.push(delete_item(&self.table, keys::user(t, &token.user_id), &keys::session(sid), None)?);
+        }
+        self.transact(items).await
     }
 
     /// Stores a token that names no existing user (a magic link to a new address).
@@ -589,7 +599,8 @@ impl Store {
         let t = &user.tenant_id;
         let mut requests = Vec::new();
         for item in self.query_partition(keys::user(t, &user.user_id), None).await? {
-            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+            // The profile goes last (below): while it exists, the purge finds the account again.
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).filter(|sk| *sk != keys::PROFILE) {
                 requests.push(delete_request(keys::user(t, &user.user_id), sk.clone())?);
             }
         }
@@ -601,13 +612,17 @@ impl Store {
         for hash in user.token_hashes() {
             requests.push(delete_request(keys::token(t, hash), keys::TOKEN.to_owned())?);
         }
-        // The lock last: until it is gone, nobody can register the address while the rest is
-        // still being erased.
-        let lock = delete_request(keys::email(t, &user.email_normalized), keys::EMAIL.to_owned())?;
         for chunk in requests.chunks(25) {
             self.batch_write(chunk.to_vec()).await?;
         }
-        self.batch_write(vec![lock]).await
+        // The profile and the lock last, together: if anything before failed, the account is still
+        // found (and its address still taken) and the next purge finishes the job.
+        self.transact(vec![
+            delete_item(&self.table, keys::user(t, &user.user_id), keys::PROFILE, None)?,
+            delete_item(&self.table, keys::email(t, &user.email_normalized), keys::EMAIL, None)?,
+        ])
+        .await
+        .map(|_| ())
     }
 
     /// One page of a user's audit events, newest first, and the key to continue after it.
@@ -666,27 +681,6 @@ impl Store {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(u64::MAX))
-    }
-
-    /// A window's count (0 when there is none).
-    pub async fn counter(&self, pk: &str, window: i64) -> Result<u64> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(format!("W#{window}")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .item
-            .as_ref()
-            .and_then(|i| i.get("count"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
     }
 
     pub async fn delete_counter(&self, pk: &str, window: i64) -> Result<()> {

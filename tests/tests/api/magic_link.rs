@@ -62,3 +62,17 @@ async fn an_expired_or_superseded_magic_link_is_refused() {
     app.post(VERIFY, json!({"token": older})).send().await.assert_error(400, "invalid_token");
     assert_eq!(app.post(VERIFY, json!({"token": newer})).send().await.status, 200);
 }
+
+/// Account pre-hijacking: someone registers the victim's address with their own password and never
+/// verifies it. When the victim signs in by magic link, that password must stop working.
+#[tokio::test]
+async fn a_magic_link_to_an_unverified_account_drops_the_password_someone_else_chose() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("victim");
+    app.register(&email, auth_tests::PASSWORD).await;
+    app.post(REQUEST, json!({"email": email})).send().await;
+    let token = app.token_from_mail(&email, "magic-link").await;
+    let r = app.post(VERIFY, json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.login(&email, auth_tests::PASSWORD).await.assert_error(401, "invalid_credentials");
+}
