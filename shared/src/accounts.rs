@@ -96,13 +96,7 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
         Err(e) => return Err(e),
     }
 
-    let mail = Mail::verify_email(
-        &config.frontend_url,
-        &token,
-        user.name.as_deref(),
-        config.verify_token_ttl.as_secs(),
-    )?;
-    send_or_record_failure(app, &user, &input.email, mail, "verify_email", client).await;
+    send_verification(app, &user, &token, client).await?;
     Ok(Registered { user_id, email: user.email, email_verified: false })
 }
 
@@ -142,6 +136,20 @@ pub(crate) fn new_user(
     }
 }
 
+/// Mails the verification link to the user's address (as they typed it).
+async fn send_verification(app: &App, user: &UserRecord, token: &str, client: &ClientInfo) -> Result<()> {
+    let config = &app.config;
+    let mail = Mail::verify_email(
+        &config.frontend_url,
+        token,
+        user.name.as_deref(),
+        config.verify_token_ttl.as_secs(),
+    )?;
+    let to = Email::from_stored(user.email.clone());
+    send_or_record_failure(app, user, &to, mail, "verify_email", client).await;
+    Ok(())
+}
+
 /// A mail that cannot be sent never loses the account: the failure is logged and audited, and the
 /// user can ask for the mail again.
 async fn send_or_record_failure(
@@ -164,9 +172,7 @@ async fn send_or_record_failure(
             details,
             Utc::now(),
         );
-        if let Err(e) = app.store.put_audit(&event).await {
-            tracing::error!(error = %e, "audit event for a failed mail could not be stored");
-        }
+        app.store.put_audit_or_log(&event).await;
     }
 }
 
@@ -269,19 +275,9 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
         Default::default(),
         now,
     );
-    if let Err(e) = app.store.put_audit(&event).await {
-        // The answer must not differ for a real account; the event's log line is already written.
-        tracing::error!(error = %e, "audit event could not be stored");
-    }
-    let mail = Mail::verify_email(
-        &config.frontend_url,
-        &token,
-        user.name.as_deref(),
-        config.verify_token_ttl.as_secs(),
-    )?;
-    send_or_record_failure(app, &user, &Email::from_stored(user.email.clone()), mail, "verify_email", client)
-        .await;
-    Ok(())
+    // The answer must not differ for a real account.
+    app.store.put_audit_or_log(&event).await;
+    send_verification(app, &user, &token, client).await
 }
 
 // ----- login ---------------------------------------------------------------------------------------

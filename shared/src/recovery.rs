@@ -40,12 +40,6 @@ fn event(app: &App, user_id: &str, kind: EventType, client: &ClientInfo, now: Da
     audit::record(&app.config, &app.config.default_tenant, user_id, kind, client, Default::default(), now)
 }
 
-async fn store_event(app: &App, record: &AuditRecord) {
-    if let Err(e) = app.store.put_audit(record).await {
-        tracing::error!(error = %e, "audit event could not be stored");
-    }
-}
-
 async fn send(app: &App, to: &str, mail: Mail, purpose: &str) {
     if let Err(e) = app.mailer.send(&Email::from_stored(to.to_owned()), mail).await {
         tracing::error!(error = %e, purpose, "mail could not be sent");
@@ -67,7 +61,9 @@ pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInf
     if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
         == Written::Done
     {
-        store_event(app, &event(app, &user.user_id, EventType::PasswordResetRequested, client, now)).await;
+        app.store
+            .put_audit_or_log(&event(app, &user.user_id, EventType::PasswordResetRequested, client, now))
+            .await;
         let mail = Mail::password_reset(&config.frontend_url, &token, config.reset_token_ttl.as_secs())?;
         send(app, &user.email, mail, "password_reset").await;
     }
@@ -139,7 +135,7 @@ pub async fn change_password(
             details,
             Utc::now(),
         );
-        store_event(app, &record).await;
+        app.store.put_audit_or_log(&record).await;
         return Err(Error::InvalidCredentials);
     }
     let password = parse_new_password(app, &user, new_password)?;
@@ -153,7 +149,7 @@ pub async fn change_password(
         return Err(Error::Unauthorized);
     }
     sessions::revoke_all(app, &who.tenant_id, &who.user_id, Some(&who.session_id), client).await?;
-    store_event(app, &event(app, &who.user_id, EventType::PasswordChanged, client, now)).await;
+    app.store.put_audit_or_log(&event(app, &who.user_id, EventType::PasswordChanged, client, now)).await;
     send(app, &user.email, Mail::password_changed("changed")?, "password_changed_notice").await;
     Ok(())
 }
@@ -174,7 +170,8 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
             if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
                 == Written::Done
             {
-                store_event(app, &event(app, &user.user_id, EventType::MagicLinkRequested, client, now))
+                app.store
+                    .put_audit_or_log(&event(app, &user.user_id, EventType::MagicLinkRequested, client, now))
                     .await;
                 send(app, &user.email, Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
                     .await;
@@ -278,7 +275,7 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
     if app.store.issue_token(&user, &hash, &record, update, now).await? == Written::ConditionFailed {
         return Err(Error::Unauthorized);
     }
-    store_event(app, &event(app, &user.user_id, EventType::DeletionRequested, client, now)).await;
+    app.store.put_audit_or_log(&event(app, &user.user_id, EventType::DeletionRequested, client, now)).await;
     send(app, &user.email, Mail::deletion_confirm(&config.frontend_url, &token, ttl)?, "deletion_confirm")
         .await;
     Ok(())

@@ -129,11 +129,9 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
                 details,
                 now,
             );
-            if let Err(e) = app.store.put_audit(&record).await {
-                // The rotation happened; losing its audit item must not hand the client an error
-                // for tokens it can no longer replace. The log line is written.
-                tracing::error!(error = %e, "audit event could not be stored");
-            }
+            // The rotation happened: losing its audit item must not hand the client an error for
+            // tokens it can no longer replace.
+            app.store.put_audit_or_log(&record).await;
             Ok(Refreshed { pair, session_id: claims.sid })
         }
         // Revoked, expired or evicted.
@@ -233,9 +231,7 @@ pub async fn revoke(
     }
     let details = audit::details([("session_id", json!(session_id))]);
     let record = audit::record(&app.config, tenant, user_id, event, client, details, Utc::now());
-    if let Err(e) = app.store.put_audit(&record).await {
-        tracing::error!(error = %e, "audit event could not be stored");
-    }
+    app.store.put_audit_or_log(&record).await;
     Ok(())
 }
 

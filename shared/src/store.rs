@@ -387,33 +387,12 @@ impl Store {
         &self,
         token_hash: &str,
         token: &TokenRecord,
-        mut change: UserUpdate,
+        change: UserUpdate,
         audit: &AuditRecord,
         revoke_sessions: &[String],
         now: DateTime<Utc>,
     ) -> Result<Written> {
-        let t = &token.tenant_id;
-        let attribute = token.kind.user_attribute();
-        change
-            .require_equal(attribute, s(token_hash))
-            .remove(attribute)
-            .set("updated_at", s(now.to_rfc3339()));
-        let mut items = vec![
-            delete_item(
-                &self.table,
-                keys::token(t, token_hash),
-                keys::TOKEN,
-                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
-            )?,
-            change.transact_item(&self.table, keys::user(t, &token.user_id))?,
-            put(&self.table, audit_item(audit)?, None)?,
-        ];
-        // Sessions that must end with the change (a password reset): in the same transaction, so
-        // that the change can never commit while they live on.
-        for sid in revoke_sessions {
-            items.push(delete_item(&self.table, keys::user(t, &token.user_id), &keys::session(sid), None)?);
-        }
-        self.transact(items).await
+        self.transact(self.consumption(token_hash, token, change, audit, revoke_sessions, now)?).await
     }
 
     /// Consumes a token, applies `change` and issues a follow-up token (the deletion notice's cancel
@@ -423,13 +402,35 @@ impl Store {
         &self,
         token_hash: &str,
         token: &TokenRecord,
-        mut change: UserUpdate,
+        change: UserUpdate,
         audit: &AuditRecord,
         next_hash: &str,
         next: &TokenRecord,
         revoke_sessions: &[String],
         now: DateTime<Utc>,
     ) -> Result<Written> {
+        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        items.push(put(
+            &self.table,
+            keyed(keys::token(&token.tenant_id, next_hash), keys::TOKEN, next)?,
+            None,
+        )?);
+        self.transact(items).await
+    }
+
+    /// The items of a token's consumption: the token deleted on condition that it exists and has
+    /// not expired, the user updated on condition that this token is still the newest of its kind,
+    /// the audit event, and the sessions that must end with the change (a password reset), so that
+    /// the change can never commit while they live on.
+    fn consumption(
+        &self,
+        token_hash: &str,
+        token: &TokenRecord,
+        mut change: UserUpdate,
+        audit: &AuditRecord,
+        revoke_sessions: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<TransactWriteItem>> {
         let t = &token.tenant_id;
         let attribute = token.kind.user_attribute();
         change
@@ -444,13 +445,12 @@ impl Store {
                 Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
             )?,
             change.transact_item(&self.table, keys::user(t, &token.user_id))?,
-            put(&self.table, keyed(keys::token(t, next_hash), keys::TOKEN, next)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
         ];
         for sid in revoke_sessions {
             items.push(delete_item(&self.table, keys::user(t, &token.user_id), &keys::session(sid), None)?);
         }
-        self.transact(items).await
+        Ok(items)
     }
 
     /// Stores a token that names no existing user (a magic link to a new address).
@@ -863,6 +863,15 @@ impl Store {
     }
 
     // ----- audit -------------------------------------------------------------------------------
+
+    /// Stores an audit event where the answer must not depend on it (the change it records has
+    /// happened, or the answer must look the same for every account): a failure is logged only.
+    /// The event's log line was written when it was recorded.
+    pub async fn put_audit_or_log(&self, audit: &AuditRecord) {
+        if let Err(e) = self.put_audit(audit).await {
+            tracing::error!(error = %e, event = audit.kind.as_str(), "audit event could not be stored");
+        }
+    }
 
     pub async fn put_audit(&self, audit: &AuditRecord) -> Result<()> {
         self.client

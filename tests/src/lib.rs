@@ -88,15 +88,7 @@ impl TestApp {
         }
         let config = Config::from_map(&vars).expect("test configuration is valid");
         let sdk = local_sdk_config(&moto).await;
-        bootstrap::local(
-            &sdk,
-            &config.table_name,
-            &config.signing_key_secret_id,
-            &config.mail_from,
-            config.jwt_algorithm,
-        )
-        .await
-        .expect("bootstrap of moto");
+        bootstrap::local(&sdk, &config).await.expect("bootstrap of moto");
         let app = Arc::new(App::new(config.clone(), &sdk));
         TestApp { app, config, moto, vars, http: reqwest::Client::new() }
     }

@@ -191,17 +191,12 @@ pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> 
     }
 }
 
-/// Everything `make dev` and the tests need in a fresh moto.
-pub async fn local(
-    sdk: &SdkConfig,
-    table: &str,
-    secret_id: &str,
-    mail_from: &str,
-    alg: KeyAlgorithm,
-) -> Result<()> {
+/// Everything the service needs, where `sdk` points (moto for `make dev` and the tests, AWS for
+/// `authctl bootstrap`), named as `config` says.
+pub async fn local(sdk: &SdkConfig, config: &shared::config::Config) -> Result<()> {
     let template = crate::template::load()?;
-    ensure_table(sdk, table, &template).await?;
-    ensure_signing_key(sdk, secret_id, alg).await?;
-    ensure_mail_identity(sdk, mail_from).await?;
+    ensure_table(sdk, &config.table_name, &template).await?;
+    ensure_signing_key(sdk, &config.signing_key_secret_id, config.jwt_algorithm).await?;
+    ensure_mail_identity(sdk, &config.mail_from).await?;
     Ok(())
 }

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use authctl::{bootstrap, local_sdk_config, moto::Moto, repo_root, template};
+use authctl::{bootstrap, local_sdk_config, moto::Moto, repo_root};
 use shared::config::Config;
 
 #[tokio::main]
@@ -46,10 +46,7 @@ fn config() -> Result<Config> {
 async fn bootstrap_here() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
-    let template = template::load()?;
-    bootstrap::ensure_table(&sdk, &config.table_name, &template).await?;
-    bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await?;
-    bootstrap::ensure_mail_identity(&sdk, &config.mail_from).await?;
+    bootstrap::local(&sdk, &config).await?;
     println!(
         "table {}, secret {} and identity {} are ready",
         config.table_name, config.signing_key_secret_id, config.mail_from
@@ -145,15 +142,7 @@ async fn dev() -> Result<()> {
     let mut moto = Moto::start(Some(moto_port))?;
     let endpoint = moto.endpoint();
     let sdk = local_sdk_config(&endpoint).await;
-    bootstrap::local(
-        &sdk,
-        &config.table_name,
-        &config.signing_key_secret_id,
-        &config.mail_from,
-        config.jwt_algorithm,
-    )
-    .await
-    .context("bootstrapping moto")?;
+    bootstrap::local(&sdk, &config).await.context("bootstrapping moto")?;
 
     let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut watch = tokio::process::Command::new("cargo");
