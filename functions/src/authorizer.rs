@@ -37,7 +37,10 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     // Always "authorized": see the module documentation.
     response.is_authorized = true;
     response.context = json!({ AUTH_KIND: ANONYMOUS });
-    match accounts::authenticate(app, header.as_deref()).await {
+    let calls_before = app.store.calls().count();
+    let outcome = accounts::authenticate(app, header.as_deref()).await;
+    let dynamodb_calls = app.store.calls().count() - calls_before;
+    match outcome {
         Ok(who) => {
             response.context = json!({
                 USER_ID: who.user_id,
@@ -47,10 +50,10 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
                 AUTH_KIND: who.auth_kind,
                 EXPIRES_AT: who.expires_at,
             });
-            tracing::info!(request_id, identified = true, "authorizer decision");
+            tracing::info!(request_id, identified = true, dynamodb_calls, "authorizer decision");
         }
         Err(Error::Unauthorized) => {
-            tracing::info!(request_id, identified = false, "authorizer decision");
+            tracing::info!(request_id, identified = false, dynamodb_calls, "authorizer decision");
         }
         Err(err) => match &err {
             Error::Dependency { dependency, source } => {

@@ -133,6 +133,8 @@ where
     let path = req.raw_http_path().to_owned();
     let path = if path.is_empty() { req.uri().path().to_owned() } else { path };
     let request_id = client.request_id.clone();
+    let calls = app.store.calls().clone();
+    let calls_before = calls.count();
 
     let (outcome, user_id) = CALLER
         .scope(std::cell::RefCell::new(None), async move {
@@ -157,6 +159,8 @@ where
         status,
         latency_ms = started.elapsed().as_millis() as u64,
         user_id = user_id.as_deref().unwrap_or(""),
+        // What the request cost in DynamoDB (one container serves one request at a time).
+        dynamodb_calls = calls.count() - calls_before,
         "request"
     );
     response

@@ -10,7 +10,6 @@ use shared::accounts::{self, LoggedIn, UserView};
 use shared::audit::ClientInfo;
 use shared::domain::Email;
 use shared::error::{Error, Result};
-use shared::ratelimit::{self, Route};
 
 use crate::cookies;
 use crate::http::{self, Fields, Reply};
@@ -25,7 +24,6 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let (Some(email), Some(password)) = (email, password) else {
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
-    ratelimit::hit(&app, Route::Login, &client, None).await?;
 
     let logged_in = accounts::login(&app, &email, &password, &client).await?;
     token_reply(&app, "Logged in.", &logged_in)

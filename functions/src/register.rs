@@ -8,7 +8,6 @@ use shared::accounts::{self, RegisterInput};
 use shared::audit::ClientInfo;
 use shared::domain::{Email, NewPassword, Profile};
 use shared::error::{Error, Result};
-use shared::ratelimit::{self, Route};
 
 use crate::http::{Fields, Reply};
 
@@ -43,7 +42,6 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let (Some(email), Some(password)) = (email, password) else {
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
-    ratelimit::hit(&app, Route::Register, &client, Some(email.normalized())).await?;
 
     let registered = accounts::register(&app, RegisterInput { email, password, profile }, &client).await?;
     Reply::created("Account created. Check your inbox to verify your email address.", registered)

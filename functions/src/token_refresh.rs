@@ -8,14 +8,12 @@ use serde_json::json;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
-use shared::ratelimit::{self, Route};
 use shared::sessions;
 
 use crate::cookies;
 use crate::http::{self, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    ratelimit::hit(&app, Route::Refresh, &client, None).await?;
     let from_body = match http::optional_json(&req)? {
         Some(mut f) => {
             let token = f.optional("refresh_token");

@@ -15,6 +15,7 @@ use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
 use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::ratelimit::{Limits, Route};
 use crate::sessions;
 use crate::store::{Guard, UserUpdate, Written};
 use crate::tokens::{self, Identity, IssuedPair, TokenUse};
@@ -79,21 +80,26 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     let token_record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
     let event = audit::record(config, tenant, &user_id, EventType::Register, client, Default::default(), now);
 
-    match app.store.create_user(&user, &token_hash, &token_record, &event).await {
-        Ok(()) => {}
-        Err(Error::EmailTaken) if config.prevent_user_existence_errors => {
-            // Answer exactly as for a new account, and tell the owner of the address instead.
-            let notice = Mail::email_taken_notice()?;
-            if let Err(e) = app.mailer.send(&input.email, notice).await {
-                tracing::warn!(error = %e, "existing-account notice could not be sent");
-            }
-            return Ok(Registered {
-                user_id: crypto::new_id(),
-                email: input.email.as_str().to_owned(),
-                email_verified: false,
-            });
+    // The request's quotas ride in the account's own transaction: a new address costs one write.
+    let limits = Limits::new(app, Route::Register, client, Some(input.email.normalized()));
+    let committed = app.store.create_user(&user, &token_hash, &token_record, &event, limits.quotas()).await?;
+    if limits.check(app, client, committed)? == Written::ConditionFailed {
+        // The address is taken. The cancelled transaction took no quota: take it now, so that
+        // probing known addresses is limited like registering new ones.
+        limits.check(app, client, app.store.take_quotas(limits.quotas()).await?)?;
+        if !config.prevent_user_existence_errors {
+            return Err(Error::EmailTaken);
         }
-        Err(e) => return Err(e),
+        // Answer exactly as for a new account, and tell the owner of the address instead.
+        let notice = Mail::email_taken_notice()?;
+        if let Err(e) = app.mailer.send(&input.email, notice).await {
+            tracing::warn!(error = %e, "existing-account notice could not be sent");
+        }
+        return Ok(Registered {
+            user_id: crypto::new_id(),
+            email: input.email.as_str().to_owned(),
+            email_verified: false,
+        });
     }
 
     send_verification(app, &user, &token, client).await?;
@@ -295,9 +301,13 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
-    crate::ratelimit::count_login_attempt(app, email.normalized(), client).await?;
-    let found = app.store.user_with_sessions_by_email(tenant, email.normalized()).await?;
-    let (user, sessions) = match found {
+    let limits = Limits::new(app, Route::Login, client, Some(email.normalized()));
+    let view = app.store.login_view(tenant, email.normalized(), limits.quotas()).await?;
+    if let Some(index) = view.over_limit {
+        // Refused before any hashing: a client over its limit costs one read.
+        return Err(limits.refuse(app, client, index));
+    }
+    let (user, sessions) = match view.found {
         Some((u, s)) => (Some(u), s),
         None => (None, Vec::new()),
     };
@@ -308,42 +318,54 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         Some(u) if ok => u,
         other => {
             let details = audit::details([("reason", json!("invalid_credentials"))]);
-            match other {
-                Some(u) => {
-                    let event = audit::record(
-                        config,
-                        tenant,
-                        &u.user_id,
-                        EventType::LoginFailed,
-                        client,
-                        details,
-                        now,
-                    );
-                    app.store.put_audit(&event).await?;
-                }
+            let event = match &other {
+                Some(u) => Some(audit::record(
+                    config,
+                    tenant,
+                    &u.user_id,
+                    EventType::LoginFailed,
+                    client,
+                    details,
+                    now,
+                )),
                 None => {
                     audit::log_only(EventType::LoginFailed, tenant, client, &details);
-                    // The write a known account's failure costs (its audit item), so both take as long.
-                    app.store.decoy_write(tenant, now).await?;
+                    None
                 }
-            }
+            };
+            // A known account's failure writes its audit item, an unknown one a decoy: the same
+            // write, so both take as long. Either takes the IP's and the account's quotas.
+            let committed =
+                app.store.record_failed_login(tenant, event.as_ref(), now, limits.quotas()).await?;
+            limits.check(app, client, committed)?;
             return Err(Error::InvalidCredentials);
         }
     };
-    // Only after a correct password may the answer say more about the account.
+    // Only after a correct password may the answer say more about the account. A right password
+    // is not a failed guess: these count against the IP only.
     if user.status == UserStatus::PendingDeletion {
+        limits.check(app, client, app.store.take_quotas(limits.ip_only().quotas()).await?)?;
         return Err(Error::AccountPendingDeletion);
     }
     if !user.email_verified {
         let details = audit::details([("reason", json!("email_not_verified"))]);
         let event =
             audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
-        app.store.put_audit(&event).await?;
+        let ip_only = limits.ip_only();
+        let committed = app.store.record_failed_login(tenant, Some(&event), now, ip_only.quotas()).await?;
+        ip_only.check(app, client, committed)?;
         return Err(Error::EmailNotVerified);
     }
-    crate::ratelimit::clear_failed_logins(app, email.normalized()).await?;
-    let (pair, session_id) =
-        sessions::start(app, &user, &sessions, client, now, EventType::LoginSucceeded).await?;
+    let (pair, session_id) = sessions::start(
+        app,
+        &user,
+        &sessions,
+        client,
+        now,
+        EventType::LoginSucceeded,
+        &limits.clearing_account(),
+    )
+    .await?;
     Ok(LoggedIn { pair, user, session_id })
 }
 

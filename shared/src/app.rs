@@ -34,7 +34,7 @@ impl App {
         secrets: &SdkConfig,
     ) -> App {
         App {
-            store: Store::new(aws_sdk_dynamodb::Client::new(dynamodb), config.table_name.clone()),
+            store: Store::new(dynamodb, config.table_name.clone()),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(ses), config.mail_from.clone()),
             keys: Keys::new(
                 aws_sdk_secretsmanager::Client::new(secrets),
@@ -47,7 +47,7 @@ impl App {
 
     pub fn new(config: Config, sdk: &SdkConfig) -> App {
         App {
-            store: Store::new(aws_sdk_dynamodb::Client::new(sdk), config.table_name.clone()),
+            store: Store::new(sdk, config.table_name.clone()),
             mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone()),
             keys: Keys::new(
                 aws_sdk_secretsmanager::Client::new(sdk),

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod keys;
 pub mod mailer;
+pub mod metrics;
 pub mod model;
 pub mod ratelimit;
 pub mod recovery;

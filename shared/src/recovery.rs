@@ -16,6 +16,7 @@ use crate::domain::{Email, NewPassword};
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
 use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::ratelimit::Limits;
 use crate::sessions;
 use crate::store::{Guard, UserUpdate, Written};
 use crate::tokens::Identity;
@@ -249,7 +250,8 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
     };
     let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
     let (pair, session_id) =
-        sessions::start(app, &user, &existing, client, now, EventType::LoginSucceeded).await?;
+        sessions::start(app, &user, &existing, client, now, EventType::LoginSucceeded, &Limits::none())
+            .await?;
     Ok(LoggedIn { pair, user, session_id })
 }
 

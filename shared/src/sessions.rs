@@ -17,11 +17,13 @@ use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::model::{SessionRecord, UserRecord};
+use crate::ratelimit::{Limits, Route};
 use crate::store::{Rotated, SessionRotation};
 use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
 
 /// Starts a session for a user who just proved who they are, evicting the oldest live sessions
-/// beyond `MAX_SESSIONS_PER_USER` (and dropping expired ones) in the same write.
+/// beyond `MAX_SESSIONS_PER_USER` (and dropping expired ones) and taking the request's quotas in the
+/// same write.
 pub async fn start(
     app: &App,
     user: &UserRecord,
@@ -29,6 +31,7 @@ pub async fn start(
     client: &ClientInfo,
     now: DateTime<Utc>,
     event: EventType,
+    limits: &Limits,
 ) -> Result<(IssuedPair, String)> {
     let config = &app.config;
     let ring = app.keys.ring().await?;
@@ -64,7 +67,7 @@ pub async fn start(
     let evict = to_evict(existing, config.max_sessions_per_user as usize, now);
     let details = audit::details([("session_id", json!(session_id)), ("evicted_sessions", json!(evict))]);
     let record = audit::record(config, &user.tenant_id, &user.user_id, event, client, details, now);
-    app.store.start_session(&session, &evict, &record).await?;
+    limits.check(app, client, app.store.start_session(&session, &evict, &record, limits.quotas()).await?)?;
     Ok((pair, session_id))
 }
 
@@ -116,24 +119,14 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
         ip: client.ip.as_deref(),
         user_agent: client.user_agent.as_deref(),
     };
-    match app.store.rotate_session(&rotation).await? {
-        Rotated::Done => {
-            let details =
-                audit::details([("session_id", json!(claims.sid)), ("generation", json!(generation + 1))]);
-            let record = audit::record(
-                config,
-                &claims.tid,
-                &claims.sub,
-                EventType::TokenRefreshed,
-                client,
-                details,
-                now,
-            );
-            // The rotation happened: losing its audit item must not hand the client an error for
-            // tokens it can no longer replace.
-            app.store.put_audit_or_log(&record).await;
-            Ok(Refreshed { pair, session_id: claims.sid })
-        }
+    let details = audit::details([("session_id", json!(claims.sid)), ("generation", json!(generation + 1))]);
+    let record =
+        audit::record(config, &claims.tid, &claims.sub, EventType::TokenRefreshed, client, details, now);
+    // The rotation, its audit event and the rate limit are one write: a refresh costs one call.
+    let limits = Limits::new(app, Route::Refresh, client, None);
+    match app.store.rotate_session(&rotation, &record, limits.quotas()).await? {
+        Rotated::Done => Ok(Refreshed { pair, session_id: claims.sid }),
+        Rotated::OverLimit(index) => Err(limits.refuse(app, client, index)),
         // Revoked, expired or evicted.
         Rotated::Lost(None) => Err(Error::Unauthorized),
         Rotated::Lost(Some(current)) => {

@@ -18,16 +18,16 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, DeleteRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update, WriteRequest,
+    AttributeValue, CancellationReason, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
+use crate::metrics::CallLog;
 use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
 
 const DYNAMODB: &str = "DynamoDB";
@@ -73,6 +73,7 @@ type Item = HashMap<String, AttributeValue>;
 pub struct Store {
     client: Client,
     table: String,
+    calls: CallLog,
 }
 
 /// A condition on the user item that a token operation requires.
@@ -230,6 +231,15 @@ pub enum Rotated {
     Done,
     /// The condition failed; the session as it is now, if it still exists.
     Lost(Option<Box<SessionRecord>>),
+    /// Nothing was written: the quota at this index had reached its limit.
+    OverLimit(usize),
+}
+
+/// What login reads before it checks the password.
+pub struct LoginView {
+    pub found: Option<(UserRecord, Vec<SessionRecord>)>,
+    /// The first quota already at its limit, if any (then nothing else was read).
+    pub over_limit: Option<usize>,
 }
 
 /// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
@@ -239,9 +249,43 @@ pub enum Written {
     ConditionFailed,
 }
 
+/// A rate-limit counter that a write takes one from (or, `clear`, resets), in the same transaction
+/// as the write it limits: the counter's condition refuses the whole write once the window's count
+/// has reached the limit, so parallel requests cannot all slip under it, and the limit costs no
+/// DynamoDB call of its own.
+#[derive(Debug, Clone)]
+pub struct Quota {
+    pub pk: String,
+    /// The window's start (epoch seconds): one counter item per window.
+    pub window: i64,
+    pub expires: i64,
+    pub limit: u32,
+    /// Delete the counter instead of adding to it (a login that succeeded forgives the account's
+    /// failed attempts), still only while it is under the limit.
+    pub clear: bool,
+}
+
+/// Outcome of a write that carries quotas.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Committed {
+    Done,
+    /// Nothing was written: the quota at this index had reached its limit.
+    OverLimit(usize),
+    /// Nothing was written: a condition of the write itself failed.
+    ConditionFailed,
+}
+
 impl Store {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Store { client, table: table.into() }
+    /// A store on its own client, whose calls are counted (`calls`).
+    pub fn new(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
+        let calls = CallLog::default();
+        let conf = aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.interceptor()).build();
+        Store { client: Client::from_conf(conf), table: table.into(), calls }
+    }
+
+    /// Every DynamoDB call this store's client has sent.
+    pub fn calls(&self) -> &CallLog {
+        &self.calls
     }
 
     pub fn table(&self) -> &str {
@@ -250,16 +294,17 @@ impl Store {
 
     // ----- users -----------------------------------------------------------------------------
 
-    /// Writes the user, its email lock, its verification token and the `register` audit event in
-    /// one transaction: either the account exists completely or not at all. A taken email (the
-    /// lock exists) gives `Error::EmailTaken`.
+    /// Writes the user, its email lock, its verification token, the `register` audit event and the
+    /// request's quotas in one transaction: either the account exists completely or not at all. A
+    /// taken email (the lock exists) is `ConditionFailed`, and then no quota was taken.
     pub async fn create_user(
         &self,
         user: &UserRecord,
         token_hash: &str,
         token: &TokenRecord,
         audit: &AuditRecord,
-    ) -> Result<()> {
+        quotas: &[Quota],
+    ) -> Result<Committed> {
         let t = &user.tenant_id;
         let lock = keyed(
             keys::email(t, &user.email_normalized),
@@ -276,10 +321,7 @@ impl Store {
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
         ];
-        match self.transact(items).await? {
-            Written::Done => Ok(()),
-            Written::ConditionFailed => Err(Error::EmailTaken),
-        }
+        self.commit(items, quotas).await
     }
 
     pub async fn user(&self, tenant: &str, user_id: &str) -> Result<Option<UserRecord>> {
@@ -468,20 +510,35 @@ impl Store {
     /// The write an unknown address costs, so that it costs the same as a known one: an item that
     /// is already expired and that nothing ever reads.
     pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
-        let (_, hash) = crate::crypto::new_token();
-        let mut item = Item::new();
-        item.insert("pk".to_owned(), s(format!("T#{tenant}#{}#{hash}", keys::DECOY)));
-        item.insert("sk".to_owned(), s(keys::DECOY));
-        item.insert("expires_at".to_owned(), n(now.timestamp()));
-        item.insert("ttl".to_owned(), n(now.timestamp()));
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
+            .set_item(Some(decoy_item(tenant, now)))
             .send()
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    /// What a refused login writes: the audit event of the account it named (or, for an unknown
+    /// address, a decoy item in its place, so both cost the same write) and its quotas.
+    pub async fn record_failed_login(
+        &self,
+        tenant: &str,
+        audit: Option<&AuditRecord>,
+        now: DateTime<Utc>,
+        quotas: &[Quota],
+    ) -> Result<Committed> {
+        let item = match audit {
+            Some(audit) => audit_item(audit)?,
+            None => decoy_item(tenant, now),
+        };
+        self.commit(vec![put(&self.table, item, None)?], quotas).await
+    }
+
+    /// Takes quotas with no other write.
+    pub async fn take_quotas(&self, quotas: &[Quota]) -> Result<Committed> {
+        self.commit(Vec::new(), quotas).await
     }
 
     /// Creates a verified account from a magic link sent to a new address: the token, the email
@@ -654,67 +711,28 @@ impl Store {
         Ok((records, next))
     }
 
-    // ----- rate-limit counters -------------------------------------------------------------------
-
-    /// Adds one to a window's counter and returns the new count (the item is created on first use
-    /// and expires by TTL).
-    pub async fn add_to_counter(&self, pk: &str, window: i64, expires: i64) -> Result<u64> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(format!("W#{window}")))
-            .update_expression("ADD #count :one SET #ttl = :ttl")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":ttl", n(expires))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .attributes
-            .as_ref()
-            .and_then(|a| a.get("count"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(u64::MAX))
-    }
-
-    pub async fn delete_counter(&self, pk: &str, window: i64) -> Result<()> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(format!("W#{window}")))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
     // ----- sessions ----------------------------------------------------------------------------
 
-    /// Stores a new session and its audit event, and deletes the sessions it evicts, in one
-    /// request (no condition is needed: the session id is fresh, and deleting a session that is
-    /// already gone is harmless).
+    /// Stores a new session and its audit event, deletes the sessions it evicts and takes the
+    /// login's quotas, in one transaction (the session id is fresh, and deleting a session that is
+    /// already gone is harmless, so only the quotas have conditions).
     pub async fn start_session(
         &self,
         session: &SessionRecord,
         evict: &[String],
         audit: &AuditRecord,
-    ) -> Result<()> {
+        quotas: &[Quota],
+    ) -> Result<Committed> {
         let user_pk = keys::user(&session.tenant_id, &session.user_id);
-        let mut requests = vec![
-            put_request(keyed(user_pk.clone(), &keys::session(&session.session_id), session)?)?,
-            put_request(audit_item(audit)?)?,
+        let mut items = vec![
+            put(&self.table, keyed(user_pk.clone(), &keys::session(&session.session_id), session)?, None)?,
+            put(&self.table, audit_item(audit)?, None)?,
         ];
-        for sid in evict {
-            requests.push(delete_request(user_pk.clone(), keys::session(sid))?);
+        // A transaction holds at most 100 items; sessions left over go at a later login.
+        for sid in evict.iter().take(MAX_TRANSACTION_ITEMS - items.len() - quotas.len()) {
+            items.push(delete_item(&self.table, user_pk.clone(), &keys::session(sid), None)?);
         }
-        self.batch_write(requests).await
+        self.commit(items, quotas).await
     }
 
     /// The user and its sessions, in one strongly consistent query of the user's partition.
@@ -737,20 +755,42 @@ impl Store {
         Ok(user.map(|u| (u, sessions)))
     }
 
-    /// `user_with_sessions` found through the email lock: what login needs, in two reads. An
+    /// What login needs, in two reads: the email lock (with the login's quota counters, in the
+    /// same strongly consistent batch), then the user's partition (profile and sessions). An
     /// unknown address costs the same two reads (the second of an empty partition), so that the
-    /// time of a login does not tell whether the address has an account.
-    pub async fn user_with_sessions_by_email(
+    /// time of a login does not tell whether the address has an account. A quota already at its
+    /// limit stops before the second read: the login is refused without hashing anything.
+    pub async fn login_view(
         &self,
         tenant: &str,
         normalized_email: &str,
-    ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
-        let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
-        else {
-            self.query_partition(keys::user(tenant, keys::DECOY), None).await?;
-            return Ok(None);
+        quotas: &[Quota],
+    ) -> Result<LoginView> {
+        let lock_pk = keys::email(tenant, normalized_email);
+        let mut wanted = vec![(lock_pk.clone(), keys::EMAIL.to_owned())];
+        wanted.extend(quotas.iter().map(|q| (q.pk.clone(), counter_sk(q.window))));
+        let items = self.get_many(wanted).await?;
+        let find = |pk: &str| {
+            items.iter().find(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|v| v == pk))
         };
-        self.user_with_sessions(tenant, &lock.user_id).await
+        let over_limit = quotas.iter().position(|q| {
+            let count = find(&q.pk)
+                .and_then(|i| i.get(COUNT))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<u64>().ok());
+            count.is_some_and(|c| c >= u64::from(q.limit))
+        });
+        if over_limit.is_some() {
+            return Ok(LoginView { found: None, over_limit });
+        }
+        let found = match find(&lock_pk).cloned().map(decode::<EmailLock>).transpose()? {
+            Some(lock) => self.user_with_sessions(tenant, &lock.user_id).await?,
+            None => {
+                self.query_partition(keys::user(tenant, keys::DECOY), None).await?;
+                None
+            }
+        };
+        Ok(LoginView { found, over_limit: None })
     }
 
     /// Every session item of a user (live or expired but not yet removed by TTL).
@@ -762,15 +802,19 @@ impl Store {
             .collect()
     }
 
-    /// Rotates a session's refresh token in one conditional write: only the holder of the current
-    /// token (its hash and generation) wins, so concurrent refreshes leave exactly one live child.
-    /// A lost condition hands back the session as it is now (or `None` when it is gone) so that
-    /// the caller can tell a benign retry from a replayed token.
-    pub async fn rotate_session(&self, rotation: &SessionRotation<'_>) -> Result<Rotated> {
+    /// Rotates a session's refresh token, writes its audit event and takes the request's quotas in
+    /// one transaction: only the holder of the current token (its hash and generation) wins, so
+    /// concurrent refreshes leave exactly one live child. A lost condition hands back the session
+    /// as it is now (or `None` when it is gone) so that the caller can tell a benign retry from a
+    /// replayed token.
+    pub async fn rotate_session(
+        &self,
+        rotation: &SessionRotation<'_>,
+        audit: &AuditRecord,
+        quotas: &[Quota],
+    ) -> Result<Rotated> {
         let r = rotation;
-        let result = self
-            .client
-            .update_item()
+        let update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::user(r.tenant, r.user_id)))
             .key("sk", s(keys::session(r.session_id)))
@@ -792,21 +836,24 @@ impl Store {
             .expression_attribute_values(":ip", s(r.ip.unwrap_or_default()))
             .expression_attribute_values(":ua", s(r.user_agent.unwrap_or_default()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Rotated::Done),
-            Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
-                    let current = match c.item() {
-                        Some(item) => Some(Box::new(decode::<SessionRecord>(item.clone())?)),
-                        // Not every DynamoDB (moto, older versions) returns the item: read it.
-                        None => self.session(r.tenant, r.user_id, r.session_id).await?.map(Box::new),
-                    };
-                    Ok(Rotated::Lost(current))
-                }
-                _ => Err(unavailable(e)),
-            },
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            put(&self.table, audit_item(audit)?, None)?,
+        ];
+        match self.commit_with_reasons(items, quotas).await? {
+            (Committed::Done, _) => Ok(Rotated::Done),
+            (Committed::OverLimit(i), _) => Ok(Rotated::OverLimit(i)),
+            (Committed::ConditionFailed, reasons) => {
+                let returned = reasons.into_iter().next().and_then(|r| r.item);
+                let current = match returned {
+                    Some(item) => Some(Box::new(decode::<SessionRecord>(item)?)),
+                    // Not every DynamoDB returns the item: read it.
+                    None => self.session(r.tenant, r.user_id, r.session_id).await?.map(Box::new),
+                };
+                Ok(Rotated::Lost(current))
+            }
         }
     }
 
@@ -958,19 +1005,54 @@ impl Store {
     /// concurrent transaction is retried a few times, so that the loser of a race sees the
     /// winner's write (and so a failed condition) rather than a spurious 503.
     async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Written> {
+        Ok(match self.commit(items, &[]).await? {
+            Committed::Done => Written::Done,
+            _ => Written::ConditionFailed,
+        })
+    }
+
+    /// `transact` with quotas appended to the write.
+    async fn commit(&self, items: Vec<TransactWriteItem>, quotas: &[Quota]) -> Result<Committed> {
+        Ok(self.commit_with_reasons(items, quotas).await?.0)
+    }
+
+    /// `commit`, with DynamoDB's cancellation reasons (one per item, in order) when it failed.
+    async fn commit_with_reasons(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        quotas: &[Quota],
+    ) -> Result<(Committed, Vec<CancellationReason>)> {
+        let first_quota = items.len();
+        for q in quotas {
+            items.push(quota_item(&self.table, q)?);
+        }
+        if items.is_empty() {
+            return Ok((Committed::Done, Vec::new()));
+        }
         let mut attempt = 0u32;
         loop {
             let result =
                 self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
-                Ok(_) => return Ok(Written::Done),
+                Ok(_) => return Ok((Committed::Done, Vec::new())),
                 Err(err) => err,
             };
-            let codes = cancellation_codes(&err);
-            if codes.iter().any(|c| c == "ConditionalCheckFailed") {
-                return Ok(Written::ConditionFailed);
+            let reasons = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().to_vec()
+                }
+                _ => Vec::new(),
+            };
+            let failed = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
+            // A quota at its limit wins over the write's own condition: the request is refused
+            // whatever it would have done.
+            if let Some(i) = reasons.iter().skip(first_quota).position(failed) {
+                return Ok((Committed::OverLimit(i), reasons));
             }
-            if codes.iter().any(|c| c == "TransactionConflict") && attempt < 5 {
+            if reasons.iter().any(failed) {
+                return Ok((Committed::ConditionFailed, reasons));
+            }
+            if reasons.iter().any(|r| r.code() == Some("TransactionConflict")) && attempt < 5 {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(20 * u64::from(attempt))).await;
                 continue;
@@ -978,20 +1060,47 @@ impl Store {
             return Err(unavailable(err));
         }
     }
+
+    /// Strongly consistent reads of several items in one request (`BatchGetItem`), in no order.
+    async fn get_many(&self, wanted: Vec<(String, String)>) -> Result<Vec<Item>> {
+        let keys: Vec<Item> = wanted
+            .into_iter()
+            .map(|(pk, sk)| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))]))
+            .collect();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(internal)?,
+        );
+        let mut items = Vec::new();
+        for attempt in 0..4 {
+            let Some(request) = pending.take() else { return Ok(items) };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            items.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+            pending =
+                out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys.is_empty());
+            if pending.is_some() {
+                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+            }
+        }
+        match pending {
+            None => Ok(items),
+            Some(_) => Err(Error::dependency(DYNAMODB, "unprocessed keys after retries")),
+        }
+    }
 }
 
 #[derive(Serialize, serde::Deserialize)]
 struct EmailLock {
     user_id: String,
-}
-
-fn cancellation_codes<R>(err: &SdkError<TransactWriteItemsError, R>) -> Vec<String> {
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
-            e.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_owned()).collect()
-        }
-        _ => Vec::new(),
-    }
 }
 
 fn decode<T: DeserializeOwned>(item: Item) -> Result<T> {
@@ -1042,6 +1151,59 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWrite
         .build()
         .map_err(internal)?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A transaction holds at most 100 items.
+const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// The attribute a rate-limit counter counts in.
+const COUNT: &str = "count";
+
+fn counter_sk(window: i64) -> String {
+    format!("W#{window}")
+}
+
+/// One quota as a transaction item: `ADD` one to the window's counter (or delete it, `clear`),
+/// only while the count is under the limit. The counter expires with TTL after its window.
+fn quota_item(table: &str, q: &Quota) -> Result<TransactWriteItem> {
+    let under_limit = "attribute_not_exists(#count) OR #count < :limit";
+    if q.clear {
+        let delete = Delete::builder()
+            .table_name(table)
+            .key("pk", s(&q.pk))
+            .key("sk", s(counter_sk(q.window)))
+            .condition_expression(under_limit)
+            .expression_attribute_names("#count", COUNT)
+            .expression_attribute_values(":limit", n(i64::from(q.limit)))
+            .build()
+            .map_err(internal)?;
+        return Ok(TransactWriteItem::builder().delete(delete).build());
+    }
+    let update = Update::builder()
+        .table_name(table)
+        .key("pk", s(&q.pk))
+        .key("sk", s(counter_sk(q.window)))
+        .update_expression("ADD #count :one SET #ttl = :ttl")
+        .condition_expression(under_limit)
+        .expression_attribute_names("#count", COUNT)
+        .expression_attribute_names("#ttl", "ttl")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":limit", n(i64::from(q.limit)))
+        .expression_attribute_values(":ttl", n(q.expires))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
+
+/// An item that is already expired and that nothing ever reads.
+fn decoy_item(tenant: &str, now: DateTime<Utc>) -> Item {
+    let (_, hash) = crate::crypto::new_token();
+    Item::from([
+        ("pk".to_owned(), s(format!("T#{tenant}#{}#{hash}", keys::DECOY))),
+        ("sk".to_owned(), s(keys::DECOY)),
+        ("expires_at".to_owned(), n(now.timestamp())),
+        ("ttl".to_owned(), n(now.timestamp())),
+    ])
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {

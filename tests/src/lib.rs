@@ -49,6 +49,15 @@ pub fn moto_endpoint() -> String {
 }
 
 /// A unique, valid email address for one test.
+/// Rate-limit counts live in fixed 60-second windows: a test that would straddle a boundary waits
+/// for the next window instead of seeing its counts reset halfway.
+pub async fn fresh_rate_window() {
+    let into = chrono::Utc::now().timestamp() % 60;
+    if into > 40 {
+        tokio::time::sleep(std::time::Duration::from_secs((61 - into) as u64)).await;
+    }
+}
+
 pub fn unique_email(tag: &str) -> String {
     format!("{tag}.{}@example.com", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
@@ -209,6 +218,24 @@ impl TestApp {
             r.body["data"]["access_token"].as_str().expect("access").to_owned(),
             r.body["data"]["refresh_token"].as_str().expect("refresh").to_owned(),
         )
+    }
+
+    /// Sends a request and returns, with the answer, the DynamoDB operations it sent (as counted by
+    /// the interceptor on the store's client; calls must not overlap with other requests).
+    pub async fn counted(&self, call: Call) -> (TestResponse, Vec<&'static str>) {
+        let before = self.app.store.calls().count();
+        let r = call.send().await;
+        (r, self.app.store.calls().since(before))
+    }
+
+    /// `authorize`, with the DynamoDB operations it sent.
+    pub async fn authorize_counted(
+        &self,
+        authorization: Option<&str>,
+    ) -> (functions::authorizer::AuthorizerResponse, Vec<&'static str>) {
+        let before = self.app.store.calls().count();
+        let r = self.authorize(authorization).await;
+        (r, self.app.store.calls().since(before))
     }
 
     /// Runs the authorizer on an `Authorization` header value, as API Gateway would.

@@ -8,6 +8,7 @@ mod bearer;
 mod contract;
 mod cookie;
 mod cors;
+mod costs;
 mod discovery;
 mod enumeration;
 mod events;

@@ -1,21 +1,12 @@
 //! Rate limits per client IP (API Gateway's `sourceIp`, never `X-Forwarded-For`) and per account.
 
-use auth_tests::{PASSWORD, TestApp, unique_email};
+use auth_tests::{PASSWORD, TestApp, fresh_rate_window, unique_email};
 use serde_json::json;
 
 async fn limited() -> TestApp {
     let app = TestApp::spawn_with(&[("RATE_LIMITS", "on")]).await;
-    fresh_window().await;
+    fresh_rate_window().await;
     app
-}
-
-/// Counts live in fixed 60-second windows: a test that would straddle a boundary waits for the next
-/// window instead of seeing its counts reset halfway.
-async fn fresh_window() {
-    let into = chrono::Utc::now().timestamp() % 60;
-    if into > 40 {
-        tokio::time::sleep(std::time::Duration::from_secs((61 - into) as u64)).await;
-    }
 }
 
 fn assert_limited(r: &auth_tests::TestResponse) {
@@ -132,7 +123,7 @@ async fn reset_resend_magic_link_and_register_are_limited_per_account() {
 #[tokio::test]
 async fn limits_can_be_changed_per_route_and_switched_off() {
     let app = TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_VERIFY_EMAIL", "2")]).await;
-    fresh_window().await;
+    fresh_rate_window().await;
     for _ in 0..2 {
         app.post("/api/v1/auth/verify-email", json!({"token": "x"}))
             .send()
@@ -148,4 +139,56 @@ async fn limits_can_be_changed_per_route_and_switched_off() {
             .await
             .assert_error(400, "invalid_token");
     }
+}
+
+#[tokio::test]
+async fn registration_is_limited_inside_its_own_transaction() {
+    let app = limited().await;
+    for _ in 0..3 {
+        let r = app.register(&unique_email("reg-flood"), PASSWORD).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    // A fourth address from the same client is refused, and no account was created for it: the
+    // same address from elsewhere registers.
+    let fourth = unique_email("reg-flood");
+    assert_limited(&app.register(&fourth, PASSWORD).await);
+    let elsewhere = app
+        .post("/api/v1/auth/register", json!({"email": fourth, "password": PASSWORD}))
+        .source_ip("198.51.100.77")
+        .send()
+        .await;
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
+    // Probing a taken address counts too.
+    for i in 0..2 {
+        let r = app
+            .post("/api/v1/auth/register", json!({"email": fourth, "password": PASSWORD}))
+            .source_ip("198.51.100.77")
+            .send()
+            .await;
+        assert_eq!(r.status, 409, "attempt {i}: {}", r.text);
+    }
+    let r = app
+        .post("/api/v1/auth/register", json!({"email": fourth, "password": PASSWORD}))
+        .source_ip("198.51.100.77")
+        .send()
+        .await;
+    assert_limited(&r);
+}
+
+#[tokio::test]
+async fn a_refused_refresh_rotates_nothing() {
+    let app = TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_REFRESH", "1")]).await;
+    fresh_rate_window().await;
+    let (_, refresh) = app.logged_in(&unique_email("refresh-limit")).await;
+    let first = app.refresh(&refresh).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let next = first.body["data"]["refresh_token"].as_str().expect("refresh").to_owned();
+    assert_limited(&app.refresh(&next).await);
+    // The refused token is still the session's current one: from another address it rotates.
+    let r = app
+        .post("/api/v1/auth/token/refresh", json!({"refresh_token": next}))
+        .source_ip("198.51.100.78")
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
