@@ -11,7 +11,7 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test fuzz venv nextest lint build-dev deploy keys rotate-key clean
+.PHONY: help dev test fuzz venv nextest lint validate build build-dev bench sam-build deploy keys rotate-key clean
 
 # The deployed stack's signing-key secret, from its outputs.
 STACK_SECRET = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))"
@@ -19,7 +19,10 @@ STACK_SECRET = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] f
 help:
 	@echo "make dev      run the whole API on http://127.0.0.1:9000 with local AWS (moto) on :5000"
 	@echo "make test     run the whole test suite (installs moto, cargo-lambda, cfn-lint, nextest)"
-	@echo "make lint     cfn-lint on the template, rustfmt check"
+	@echo "make lint     sam validate --lint and cfn-lint on the template, rustfmt check"
+	@echo "make build    release artifacts for Lambda (cargo lambda, zig linker) and the glibc check"
+	@echo "make bench    cold starts, warm times, memory, sizes, DynamoDB calls -> bench/results.md"
+	@echo "make sam-build  sam build with samconfig.toml (offline; the artifacts of make build)"
 	@echo "make deploy   build with SAM and deploy (first time: make deploy GUIDED=1)"
 	@echo "make rotate-key   new signing key (local moto; STACK=name for the deployed stack)"
 
@@ -43,14 +46,33 @@ dev: venv build-dev
 build-dev:
 	$(CARGO) build --workspace --bins
 
-lint: venv
-	$(VENV)/bin/cfn-lint infra/template.yaml
+lint: venv validate
 	$(CARGO) fmt --all --check
+
+## The template as SAM reads it (transform and cfn-lint), offline.
+validate: venv
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml
+
+## Release artifacts, as Lambda runs them: `cargo lambda build` links with zig (from .venv), which
+## pins the glibc version; every bootstrap lands in target/lambda/<function>/. Same selection of
+## packages as `sam build` (the workspace's default members), so the two share one compilation.
+build: venv
+	$(CARGO) lambda build --release --workspace --bins
+	scripts/check_glibc.sh target/lambda
+
+## `make build`, then every function measured against a local moto (bench/README in the README).
+bench: build
+	target/lambda/bench/bootstrap
+
+## `sam build` from samconfig.toml, offline: SAM runs `cargo lambda build --release --bin <fn>`
+## in place for each function, reusing `make build`'s compilation.
+sam-build: venv
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --config-file samconfig.toml
 
 TEST_TARGETS := --workspace --lib --test '*'
 
-test: venv nextest build-dev
-	$(VENV)/bin/cfn-lint infra/template.yaml
+test: venv nextest build-dev validate
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
 	$(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
 	scripts/fuzz.sh
@@ -59,11 +81,9 @@ test: venv nextest build-dev
 fuzz: venv build-dev
 	scripts/fuzz.sh
 
-## Deploy with SAM (installed into .venv on first use). GUIDED=1 the first time.
-deploy: venv
-	@test -x $(VENV)/bin/sam || $(VENV)/bin/pip install --quiet aws-sam-cli
-	$(VENV)/bin/sam build --config-file samconfig.toml
-	$(VENV)/bin/sam deploy --config-file samconfig.toml $(if $(GUIDED),--guided,)
+## Deploy with SAM. GUIDED=1 the first time (asks for the stack name, region, IssuerUrl ...).
+deploy: venv sam-build
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --config-file samconfig.toml $(if $(GUIDED),--guided,)
 	$(MAKE) keys
 
 ## Rotate the signing key: the local moto of `make dev` by default, the deployed stack with
