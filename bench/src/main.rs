@@ -100,7 +100,7 @@ async fn main() -> Result<()> {
         for _ in 0..o.runs {
             runs.push(bench.cold(f).await.with_context(|| format!("cold start of {f}"))?);
         }
-        let summary = ColdSummary::of(f, &runs, bench.binary(f).metadata()?.len());
+        let summary = ColdSummary::of(&runs, bench.binary(f).metadata()?.len());
         eprintln!(
             " init {:>6.2} ms  first {:>7.2} ms  rss {:>6} KiB  status {}  dynamodb {}",
             summary.init_ms.median,
@@ -501,7 +501,7 @@ struct ColdSummary {
 }
 
 impl ColdSummary {
-    fn of(_function: &str, runs: &[ColdRun], artifact_bytes: u64) -> ColdSummary {
+    fn of(runs: &[ColdRun], artifact_bytes: u64) -> ColdSummary {
         let init: Vec<f64> = runs.iter().map(|r| r.init_ms).collect();
         let first: Vec<f64> = runs.iter().map(|r| r.first_ms).collect();
         let mut statuses: Vec<String> = runs.iter().map(|r| r.status.clone()).collect();

@@ -2,6 +2,7 @@
 //! every attempt it transmits (retries included, since each one is billed), so the counts the
 //! request log, the benchmark and the cost test report are measured, not estimated.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -12,19 +13,35 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// The operations a client has sent, in order, since it was built. A Lambda container serves one
-/// request at a time, so the calls of a request are the difference of two snapshots.
+/// request at a time, so the calls of a request are the difference of two snapshots. Only the
+/// latest `KEPT` names are kept: a warm container lives for hours, and the count is what matters.
 #[derive(Debug, Clone, Default)]
-pub struct CallLog(Arc<Mutex<Vec<&'static str>>>);
+pub struct CallLog(Arc<Mutex<Calls>>);
+
+#[derive(Debug, Default)]
+struct Calls {
+    total: usize,
+    recent: VecDeque<&'static str>,
+}
+
+const KEPT: usize = 256;
 
 impl CallLog {
     /// How many calls have been sent so far.
     pub fn count(&self) -> usize {
-        self.0.lock().map(|calls| calls.len()).unwrap_or(0)
+        self.0.lock().map(|c| c.total).unwrap_or(0)
     }
 
-    /// The operations sent since the log had `from` calls (`TransactWriteItems`, `GetItem`, ...).
+    /// The operations sent since the log had `from` calls (`TransactWriteItems`, `GetItem`, ...),
+    /// as far as they are still kept.
     pub fn since(&self, from: usize) -> Vec<&'static str> {
-        self.0.lock().map(|calls| calls.get(from..).unwrap_or_default().to_vec()).unwrap_or_default()
+        self.0
+            .lock()
+            .map(|c| {
+                let first_kept = c.total - c.recent.len();
+                c.recent.iter().skip(from.saturating_sub(first_kept)).copied().collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The interceptor to install on a client whose calls this log counts.
@@ -33,8 +50,12 @@ impl CallLog {
     }
 
     fn push(&self, operation: &'static str) {
-        if let Ok(mut calls) = self.0.lock() {
-            calls.push(operation);
+        if let Ok(mut c) = self.0.lock() {
+            c.total += 1;
+            if c.recent.len() == KEPT {
+                c.recent.pop_front();
+            }
+            c.recent.push_back(operation);
         }
     }
 }
