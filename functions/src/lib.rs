@@ -3,6 +3,7 @@
 
 pub mod cookies;
 pub mod cors;
+pub mod entry;
 pub mod http;
 pub mod identity;
 pub mod routes;

@@ -1,8 +1,16 @@
 //! Everything a function needs, built once per cold start and shared by every invocation of that
 //! container: configuration, AWS clients (with their connection pools) and the signing keys.
+//!
+//! Each AWS client is built on its first use rather than here, and only from the code that uses
+//! it: a function that never sends mail never references the SES client's constructor, so the
+//! linker leaves the SES SDK out of its binary (likewise DynamoDB and Secrets Manager for the
+//! functions that touch neither). See README "Performance".
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::config::{Config, ConfigError};
 use crate::keys::Keys;
@@ -17,11 +25,11 @@ pub struct App {
 }
 
 impl App {
-    /// Reads the configuration and builds the clients from the Lambda environment (region,
+    /// Reads the configuration and the SDK settings from the Lambda environment (region,
     /// credentials, and `AWS_ENDPOINT_URL` when pointed at moto). No network call happens here.
-    pub async fn from_env() -> Result<App, ConfigError> {
+    pub fn from_env() -> Result<App, ConfigError> {
         let config = Config::from_env()?;
-        let sdk = sdk_config(&config).await;
+        let sdk = sdk_config(&config, |name| std::env::var(name).ok())?;
         Ok(App::new(config, &sdk))
     }
 
@@ -35,37 +43,76 @@ impl App {
     ) -> App {
         App {
             store: Store::new(dynamodb, config.table_name.clone()),
-            mailer: Mailer::new(aws_sdk_sesv2::Client::new(ses), config.mail_from.clone()),
-            keys: Keys::new(
-                aws_sdk_secretsmanager::Client::new(secrets),
-                config.signing_key_secret_id.clone(),
-                config.key_cache,
-            ),
+            mailer: Mailer::new(ses, config.mail_from.clone()),
+            keys: Keys::new(secrets, config.signing_key_secret_id.clone(), config.key_cache),
             config,
         }
     }
 
     pub fn new(config: Config, sdk: &SdkConfig) -> App {
-        App {
-            store: Store::new(sdk, config.table_name.clone()),
-            mailer: Mailer::new(aws_sdk_sesv2::Client::new(sdk), config.mail_from.clone()),
-            keys: Keys::new(
-                aws_sdk_secretsmanager::Client::new(sdk),
-                config.signing_key_secret_id.clone(),
-                config.key_cache,
-            ),
-            config,
-        }
+        App::with_sdk_configs(config, sdk, sdk, sdk)
     }
 }
 
-/// The shared SDK configuration. Every call has a deadline, so a hung dependency turns into a 503
-/// within seconds instead of running the function into its Lambda timeout.
-pub async fn sdk_config(config: &Config) -> SdkConfig {
+/// The SDK configuration a function runs with, from the variables Lambda sets: `AWS_REGION`,
+/// the execution role's `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, and
+/// `AWS_ENDPOINT_URL` when it is set (moto in `make dev` and the tests).
+///
+/// Deliberately not `aws_config::load_defaults`: its provider chain (profile files, SSO, STS web
+/// identity, ECS, IMDS) looks for things a Lambda container never has, and referencing it links
+/// three more SDK clients into every function. Every call has a deadline, so a hung dependency
+/// turns into a 503 within seconds instead of running the function into its Lambda timeout.
+pub fn sdk_config(config: &Config, env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, ConfigError> {
+    let region = env("AWS_REGION")
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| ConfigError {
+            name: "AWS_REGION",
+            problem: "is not set (Lambda sets it; locally, set it next to AWS_ENDPOINT_URL)".into(),
+        })?;
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(2).min(config.aws_timeout))
         .operation_attempt_timeout(config.aws_timeout)
         .operation_timeout(config.aws_timeout * 2)
         .build();
-    aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts).load().await
+    let mut sdk = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .retry_config(RetryConfig::standard())
+        .timeout_config(timeouts);
+    if let Some(url) = env("AWS_ENDPOINT_URL").filter(|u| !u.trim().is_empty()) {
+        sdk = sdk.endpoint_url(url);
+    }
+    Ok(sdk.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+    }
+
+    #[test]
+    fn region_and_endpoint_come_from_the_environment() {
+        let config = Config::defaults();
+        let sdk = sdk_config(
+            &config,
+            env(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000")]),
+        )
+        .unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        assert_eq!(sdk.endpoint_url(), Some("http://127.0.0.1:5000"));
+        let sdk = sdk_config(&config, env(&[("AWS_DEFAULT_REGION", "us-east-2")])).unwrap();
+        assert_eq!(sdk.region().map(|r| r.as_ref()), Some("us-east-2"));
+        assert_eq!(sdk.endpoint_url(), None);
+    }
+
+    #[test]
+    fn a_missing_region_stops_the_cold_start_with_its_name() {
+        let err = sdk_config(&Config::defaults(), env(&[("AWS_REGION", " ")])).unwrap_err();
+        assert_eq!(err.name, "AWS_REGION");
+    }
 }

@@ -283,7 +283,9 @@ impl KeyRing {
 /// token whose `kid` the cached ring does not know makes the container read the secret again (at
 /// most every few seconds), so a key rotated in elsewhere verifies at once.
 pub struct Keys {
-    client: Client,
+    sdk: aws_config::SdkConfig,
+    /// Built on first use (see `App`), then shared by every invocation of the container.
+    client: std::sync::OnceLock<Client>,
     secret_id: String,
     max_age: Duration,
     cached: RwLock<Option<(Arc<KeyRing>, Instant)>>,
@@ -298,15 +300,20 @@ pub struct Keys {
 const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(5);
 
 impl Keys {
-    pub fn new(client: Client, secret_id: impl Into<String>, max_age: Duration) -> Self {
+    pub fn new(sdk: &aws_config::SdkConfig, secret_id: impl Into<String>, max_age: Duration) -> Self {
         Keys {
-            client,
+            sdk: sdk.clone(),
+            client: Default::default(),
             secret_id: secret_id.into(),
             max_age,
             cached: RwLock::new(None),
             loading: Mutex::new(()),
             unknown_kid_read: Mutex::new(None),
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::new(&self.sdk))
     }
 
     /// The ring, reading the secret when none is cached or the cached one is older than the
@@ -363,7 +370,7 @@ impl Keys {
 
     async fn load(&self) -> Result<Arc<KeyRing>> {
         let out = self
-            .client
+            .client()
             .get_secret_value()
             .secret_id(&self.secret_id)
             .send()

@@ -197,13 +197,19 @@ fn render(t: impl Template) -> Result<String> {
 
 #[derive(Clone, Debug)]
 pub struct Mailer {
-    client: Client,
+    sdk: aws_config::SdkConfig,
+    /// Built on first use (see `App`), then shared by every invocation of the container.
+    client: std::sync::OnceLock<Client>,
     from: String,
 }
 
 impl Mailer {
-    pub fn new(client: Client, from: impl Into<String>) -> Self {
-        Mailer { client, from: from.into() }
+    pub fn new(sdk: &aws_config::SdkConfig, from: impl Into<String>) -> Self {
+        Mailer { sdk: sdk.clone(), client: Default::default(), from: from.into() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| Client::new(&self.sdk))
     }
 
     pub async fn send(&self, to: &Email, mail: Mail) -> Result<()> {
@@ -214,7 +220,7 @@ impl Mailer {
             .subject(content(mail.subject)?)
             .body(Body::builder().text(content(mail.text)?).html(content(mail.html)?).build())
             .build();
-        self.client
+        self.client()
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(to.as_str()).build())

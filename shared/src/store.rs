@@ -71,7 +71,9 @@ type Item = HashMap<String, AttributeValue>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    client: Client,
+    sdk: aws_config::SdkConfig,
+    /// Built on first use (see `App`), then shared by every invocation of the container.
+    client: std::sync::OnceLock<Client>,
     table: String,
     calls: CallLog,
 }
@@ -278,9 +280,16 @@ pub enum Committed {
 impl Store {
     /// A store on its own client, whose calls are counted (`calls`).
     pub fn new(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        let calls = CallLog::default();
-        let conf = aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(calls.interceptor()).build();
-        Store { client: Client::from_conf(conf), table: table.into(), calls }
+        Store { sdk: sdk.clone(), client: Default::default(), table: table.into(), calls: CallLog::default() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| {
+            let conf = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
+                .interceptor(self.calls.interceptor())
+                .build();
+            Client::from_conf(conf)
+        })
     }
 
     /// Every DynamoDB call this store's client has sent.
@@ -350,7 +359,7 @@ impl Store {
         let mut sets = vec!["updated_at = :at".to_owned()];
         let mut removes = Vec::new();
         let mut update = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .key("pk", s(keys::user(tenant, user_id)))
@@ -497,7 +506,7 @@ impl Store {
 
     /// Stores a token that names no existing user (a magic link to a new address).
     pub async fn put_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()> {
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(keyed(keys::token(&token.tenant_id, token_hash), keys::TOKEN, token)?))
@@ -510,7 +519,7 @@ impl Store {
     /// The write an unknown address costs, so that it costs the same as a known one: an item that
     /// is already expired and that nothing ever reads.
     pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(decoy_item(tenant, now)))
@@ -597,7 +606,7 @@ impl Store {
         }
         let p = update.parts();
         let result = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .key("pk", s(keys::user(tenant, user_id)))
@@ -624,7 +633,7 @@ impl Store {
         let upper = format!("{}~", now.format("%Y-%m-%dT%H:%M:%SZ"));
         loop {
             let page = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .index_name("gsi1")
@@ -694,7 +703,7 @@ impl Store {
         let start =
             after.map(|sk| HashMap::from([("pk".to_owned(), s(pk.clone())), ("sk".to_owned(), s(sk))]));
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
@@ -860,7 +869,7 @@ impl Store {
     /// Deletes one session of a user; `false` when the user has no such session.
     pub async fn revoke_session(&self, tenant: &str, user_id: &str, session_id: &str) -> Result<bool> {
         let result = self
-            .client
+            .client()
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(keys::user(tenant, user_id)))
@@ -921,7 +930,7 @@ impl Store {
     }
 
     pub async fn put_audit(&self, audit: &AuditRecord) -> Result<()> {
-        self.client
+        self.client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(audit_item(audit)?))
@@ -942,7 +951,7 @@ impl Store {
         let mut pending = HashMap::from([(self.table.clone(), requests)]);
         for attempt in 0..4 {
             let out = self
-                .client
+                .client()
                 .batch_write_item()
                 .set_request_items(Some(pending))
                 .send()
@@ -964,7 +973,7 @@ impl Store {
         let mut start: Option<Item> = None;
         loop {
             let mut q = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .consistent_read(true)
@@ -987,7 +996,7 @@ impl Store {
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .key("pk", s(pk))
@@ -1032,7 +1041,7 @@ impl Store {
         let mut attempt = 0u32;
         loop {
             let result =
-                self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+                self.client().transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok((Committed::Done, Vec::new())),
                 Err(err) => err,
@@ -1078,7 +1087,7 @@ impl Store {
         for attempt in 0..4 {
             let Some(request) = pending.take() else { return Ok(items) };
             let out = self
-                .client
+                .client()
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .send()

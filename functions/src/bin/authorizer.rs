@@ -1,4 +1,4 @@
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    functions::runtime::run_authorizer().await
+    functions::entry::authorizer().await
 }

@@ -4,7 +4,8 @@
 
 use lambda_http::{Body, Error, Request, Response, run, service_fn};
 
-#[tokio::main]
+// The same single-threaded runtime as the functions (see `functions::runtime`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     run(service_fn(|_: Request| async {
         let response = Response::builder()

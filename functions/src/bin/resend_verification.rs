@@ -1,6 +1,4 @@
-use functions::runtime::{Warm, run_http};
-
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    run_http(functions::resend_verification::handle, Warm::Nothing).await
+    functions::entry::resend_verification().await
 }
