@@ -31,33 +31,59 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub type Warm = for<'a> fn(&'a App) -> BoxFuture<'a, ()>;
 
 pub mod warm {
+    //! The connections a function's first request needs are opened here, during the cold start:
+    //! Lambda runs the init phase before the first request and, for proactive and provisioned
+    //! initialisation, long before it; either way the TCP and TLS handshakes to DynamoDB and
+    //! Secrets Manager run side by side instead of one after the other inside the request.
+
     use shared::App;
 
     use super::BoxFuture;
 
-    /// Nothing beyond the configuration and the (lazily built) clients.
+    /// Nothing beyond the configuration and the (lazily built) clients: the functions that touch
+    /// no AWS service, and `register`, whose only DynamoDB call is its write (its role may not
+    /// read, so it has nothing to open the connection with).
     pub fn nothing(_: &App) -> BoxFuture<'_, ()> {
         Box::pin(async {})
     }
 
-    /// The signing keys, for the functions that verify or sign tokens.
-    pub fn signing_keys(app: &App) -> BoxFuture<'_, ()> {
+    /// The signing keys (and with them the Secrets Manager connection), for the functions that
+    /// publish or check keys without reading the table.
+    pub fn keys(app: &App) -> BoxFuture<'_, ()> {
+        Box::pin(load_keys(app))
+    }
+
+    /// The DynamoDB connection, for the functions that read the table but handle no tokens.
+    pub fn store(app: &App) -> BoxFuture<'_, ()> {
+        Box::pin(app.store.warm_up())
+    }
+
+    /// Both, concurrently: every function that verifies a bearer token or a refresh token.
+    pub fn keys_and_store(app: &App) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            // Not fatal: the key load is retried on the first request, which then answers 503 if
-            // Secrets Manager is still unreachable.
-            if let Err(e) = app.keys.ring().await {
-                tracing::warn!(error = %e, "signing keys could not be loaded at start; will retry");
-            }
+            tokio::join!(load_keys(app), app.store.warm_up());
         })
     }
 
-    /// The signing keys and the dummy password hash that unknown emails are checked against, so
-    /// that the first unknown-email login of a container takes no longer than any other.
+    /// Both, and the dummy password hash that unknown emails are checked against (on the blocking
+    /// pool, meanwhile), so that the first unknown-email login of a container takes no longer
+    /// than any other.
     pub fn login(app: &App) -> BoxFuture<'_, ()> {
         Box::pin(async move {
-            let _ = tokio::task::spawn_blocking(shared::crypto::dummy_hash).await;
-            signing_keys(app).await;
+            let dummy = async {
+                // A failed task only means the first unknown-email login builds the hash itself.
+                let _ = tokio::task::spawn_blocking(shared::crypto::dummy_hash).await;
+            };
+            tokio::join!(load_keys(app), app.store.warm_up(), dummy);
         })
+    }
+
+    async fn load_keys(app: &App) {
+        // Not fatal: the key load is retried on the first request, which then answers 503 if
+        // Secrets Manager is still unreachable.
+        if let Err(e) = app.keys.ring().await {
+            tracing::warn!(error = %e, "signing keys could not be loaded at start; will retry");
+        }
     }
 }
 
@@ -191,7 +217,7 @@ pub fn run_authorizer() -> Main<lambda_runtime::Error> {
 
 async fn run_authorizer_loop() -> std::result::Result<(), lambda_runtime::Error> {
     init_tracing();
-    let app = build_app(warm::signing_keys).await?;
+    let app = build_app(warm::keys_and_store).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<crate::authorizer::AuthorizerRequest>| {
             let app = app.clone();

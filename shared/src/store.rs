@@ -292,6 +292,23 @@ impl Store {
         })
     }
 
+    /// Opens the client's connection to DynamoDB (TCP, TLS, the first request signed) during a cold
+    /// start, with the cheapest call the functions' roles allow: a read of an item that never
+    /// exists. Its answer does not matter, and a failure is left for the first request to meet.
+    pub async fn warm_up(&self) {
+        let read = self
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s("WARM-UP"))
+            .key("sk", s("WARM-UP"))
+            .send()
+            .await;
+        if let Err(e) = read {
+            tracing::debug!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "DynamoDB warm-up read failed");
+        }
+    }
+
     /// Every DynamoDB call this store's client has sent.
     pub fn calls(&self) -> &CallLog {
         &self.calls
