@@ -11,6 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use std::sync::OnceLock;
 
 use crate::config::{Config, ConfigError};
 use crate::keys::Keys;
@@ -51,6 +52,25 @@ impl App {
 
     pub fn new(config: Config, sdk: &SdkConfig) -> App {
         App::with_sdk_configs(config, sdk, sdk, sdk)
+    }
+}
+
+/// An AWS client built on its first use from the container's SDK configuration, then shared by
+/// every invocation. The constructor is the closure passed to `get`, so it is linked only into the
+/// functions that call the client (module documentation).
+#[derive(Clone, Debug)]
+pub(crate) struct LazyClient<C> {
+    sdk: SdkConfig,
+    client: OnceLock<C>,
+}
+
+impl<C> LazyClient<C> {
+    pub(crate) fn new(sdk: &SdkConfig) -> Self {
+        LazyClient { sdk: sdk.clone(), client: OnceLock::new() }
+    }
+
+    pub(crate) fn get(&self, build: impl FnOnce(&SdkConfig) -> C) -> &C {
+        self.client.get_or_init(|| build(&self.sdk))
     }
 }
 

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, RwLock};
 
+use crate::app::LazyClient;
 use crate::error::{Error, Result};
 
 /// The algorithms a signing key may have.
@@ -283,9 +284,7 @@ impl KeyRing {
 /// token whose `kid` the cached ring does not know makes the container read the secret again (at
 /// most every few seconds), so a key rotated in elsewhere verifies at once.
 pub struct Keys {
-    sdk: aws_config::SdkConfig,
-    /// Built on first use (see `App`), then shared by every invocation of the container.
-    client: std::sync::OnceLock<Client>,
+    client: LazyClient<Client>,
     secret_id: String,
     max_age: Duration,
     cached: RwLock<Option<(Arc<KeyRing>, Instant)>>,
@@ -302,8 +301,7 @@ const UNKNOWN_KID_RELOAD: Duration = Duration::from_secs(5);
 impl Keys {
     pub fn new(sdk: &aws_config::SdkConfig, secret_id: impl Into<String>, max_age: Duration) -> Self {
         Keys {
-            sdk: sdk.clone(),
-            client: Default::default(),
+            client: LazyClient::new(sdk),
             secret_id: secret_id.into(),
             max_age,
             cached: RwLock::new(None),
@@ -313,7 +311,7 @@ impl Keys {
     }
 
     fn client(&self) -> &Client {
-        self.client.get_or_init(|| Client::new(&self.sdk))
+        self.client.get(Client::new)
     }
 
     /// The ring, reading the secret when none is cached or the cached one is older than the

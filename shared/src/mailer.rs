@@ -8,6 +8,7 @@ use askama::Template;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
+use crate::app::LazyClient;
 use crate::domain::Email;
 use crate::error::{Error, Result};
 
@@ -197,19 +198,17 @@ fn render(t: impl Template) -> Result<String> {
 
 #[derive(Clone, Debug)]
 pub struct Mailer {
-    sdk: aws_config::SdkConfig,
-    /// Built on first use (see `App`), then shared by every invocation of the container.
-    client: std::sync::OnceLock<Client>,
+    client: LazyClient<Client>,
     from: String,
 }
 
 impl Mailer {
     pub fn new(sdk: &aws_config::SdkConfig, from: impl Into<String>) -> Self {
-        Mailer { sdk: sdk.clone(), client: Default::default(), from: from.into() }
+        Mailer { client: LazyClient::new(sdk), from: from.into() }
     }
 
     fn client(&self) -> &Client {
-        self.client.get_or_init(|| Client::new(&self.sdk))
+        self.client.get(Client::new)
     }
 
     pub async fn send(&self, to: &Email, mail: Mail) -> Result<()> {

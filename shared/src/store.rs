@@ -26,6 +26,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::app::LazyClient;
 use crate::error::{Error, Result};
 use crate::metrics::CallLog;
 use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
@@ -71,9 +72,7 @@ type Item = HashMap<String, AttributeValue>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    sdk: aws_config::SdkConfig,
-    /// Built on first use (see `App`), then shared by every invocation of the container.
-    client: std::sync::OnceLock<Client>,
+    client: LazyClient<Client>,
     table: String,
     calls: CallLog,
 }
@@ -280,15 +279,14 @@ pub enum Committed {
 impl Store {
     /// A store on its own client, whose calls are counted (`calls`).
     pub fn new(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Store { sdk: sdk.clone(), client: Default::default(), table: table.into(), calls: CallLog::default() }
+        Store { client: LazyClient::new(sdk), table: table.into(), calls: CallLog::default() }
     }
 
     fn client(&self) -> &Client {
-        self.client.get_or_init(|| {
-            let conf = aws_sdk_dynamodb::config::Builder::from(&self.sdk)
-                .interceptor(self.calls.interceptor())
-                .build();
-            Client::from_conf(conf)
+        self.client.get(|sdk| {
+            Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(self.calls.interceptor()).build(),
+            )
         })
     }
 
