@@ -71,10 +71,14 @@ sam-build: venv
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --config-file samconfig.toml
 
 TEST_TARGETS := --workspace --lib --test '*'
+# Where the suite's processes record the AWS calls of each function (shared/src/iam.rs).
+IAM_RECORDS := $(abspath $(or $(CARGO_TARGET_DIR),target))/iam
 
 test: venv nextest build-dev validate
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
-	$(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
+	rm -rf $(IAM_RECORDS)
+	AUTH_IAM_RECORD_DIR=$(IAM_RECORDS) $(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)
+	$(AUTHCTL) iam-check $(IAM_RECORDS)
 	scripts/fuzz.sh
 
 ## schemathesis against `make dev`'s API with the OpenAPI document (also part of `make test`).

@@ -26,6 +26,10 @@ pub type AuthorizerRequest = ApiGatewayV2CustomAuthorizerV2Request;
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
 
 pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
+    shared::iam::as_function(crate::routes::AUTHORIZER, Box::pin(decide(app, event))).await
+}
+
+async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     let header = event
         .headers
         .get("authorization")

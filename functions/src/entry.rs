@@ -12,6 +12,7 @@ macro_rules! http_entries {
         $(
             #[doc = concat!("`", stringify!($function), "`: `", stringify!($function), "::handle` behind the HTTP API.")]
             pub fn $function() -> Main<lambda_http::Error> {
+                shared::iam::set_process_function(stringify!($function));
                 run_http(crate::$function::handle, warm::$warm)
             }
         )*
@@ -50,10 +51,12 @@ http_entries! {
 
 /// The Lambda authorizer of the HTTP API.
 pub fn authorizer() -> Main<lambda_runtime::Error> {
+    shared::iam::set_process_function(crate::routes::AUTHORIZER);
     run_authorizer()
 }
 
 /// The scheduled purge of accounts whose deletion grace period has ended.
 pub fn purge_accounts() -> Main<lambda_runtime::Error> {
+    shared::iam::set_process_function("purge_accounts");
     run_scheduled(crate::purge_accounts::handle)
 }

@@ -9,7 +9,8 @@ use shared::App;
 use shared::recovery;
 
 pub async fn handle(app: Arc<App>, _event: Value) -> Result<Value, shared::Error> {
-    let purged = recovery::purge_due_accounts(&app, Utc::now()).await?;
+    let purged =
+        shared::iam::as_function("purge_accounts", recovery::purge_due_accounts(&app, Utc::now())).await?;
     tracing::info!(purged, "purge finished");
     Ok(json!({ "purged": purged }))
 }

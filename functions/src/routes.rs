@@ -100,6 +100,14 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, St
 /// Runs the named function's handler on a request, as its Lambda binary would. `None` for a name
 /// that is not an HTTP function.
 pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
+    // The AWS calls of the handler are recorded for its function, as its own binary's would be.
+    let name = ROUTES.iter().map(|r| r.function).find(|f| *f == function)?;
+    // Boxed: the handlers' futures are large, and the scope would otherwise hold one more copy on
+    // the stack of whoever awaits this (a test thread's 2 MiB overflowed).
+    shared::iam::as_function(name, Box::pin(run(app, name, req))).await
+}
+
+async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
     use crate::*;
     Some(match function {
         "register" => serve(app, req, register::handle).await,

@@ -311,13 +311,21 @@ impl Keys {
     }
 
     fn client(&self) -> &Client {
-        self.client.get(Client::new)
+        self.client.get(|sdk| {
+            Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(sdk)
+                    .interceptor(crate::iam::RecordSecretsManager)
+                    .build(),
+            )
+        })
     }
 
     /// The ring, reading the secret when none is cached or the cached one is older than the
     /// cache age. A failed read keeps serving a ring it already has; with none, it is an error
     /// (503) and the next request tries again.
     pub async fn ring(&self) -> Result<Arc<KeyRing>> {
+        // Every container of a function that asks for the ring reads the secret at least once.
+        crate::iam::need("secretsmanager:GetSecretValue", crate::iam::resource::SIGNING_KEYS);
         self.ring_newer_than(self.max_age).await
     }
 

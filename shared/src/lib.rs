@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod iam;
 pub mod keys;
 pub mod mailer;
 pub mod metrics;

@@ -208,7 +208,10 @@ impl Mailer {
     }
 
     fn client(&self) -> &Client {
-        self.client.get(Client::new)
+        self.client.get(|sdk| {
+            let record = crate::iam::RecordSes { mail_from: self.from.clone() };
+            Client::from_conf(aws_sdk_sesv2::config::Builder::from(sdk).interceptor(record).build())
+        })
     }
 
     pub async fn send(&self, to: &Email, mail: Mail) -> Result<()> {

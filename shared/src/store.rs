@@ -285,7 +285,10 @@ impl Store {
     fn client(&self) -> &Client {
         self.client.get(|sdk| {
             Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(self.calls.interceptor()).build(),
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .interceptor(self.calls.interceptor())
+                    .interceptor(crate::iam::RecordDynamoDb)
+                    .build(),
             )
         })
     }

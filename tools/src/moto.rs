@@ -1,4 +1,6 @@
-//! A moto server (PyPI `moto[server]`, installed into `.venv` by the Makefile) as a child process.
+//! A moto server (PyPI `moto[server]`, installed into `.venv` by the Makefile) as a child process,
+//! started through `tools/moto_serve.py`, which makes each DynamoDB request atomic as DynamoDB's
+//! are (moto alone applies conditional writes and transactions without a lock).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -22,9 +24,10 @@ impl Moto {
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
             bail!("port {port} on 127.0.0.1 is already in use (is another moto or `make dev` running?)");
         }
-        let server = server_path();
+        let server = python_path();
         let mut cmd = Command::new(&server);
-        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        cmd.arg(crate::repo_root().join("tools").join("moto_serve.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
@@ -86,11 +89,11 @@ impl Drop for Moto {
     }
 }
 
-/// `.venv/bin/moto_server` of the repository, or `MOTO_SERVER` when set.
-pub fn server_path() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
+/// The Python that has moto: `.venv/bin/python` of the repository, or `MOTO_PYTHON` when set.
+pub fn python_path() -> PathBuf {
+    std::env::var_os("MOTO_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::repo_root().join(".venv").join("bin").join("moto_server"))
+        .unwrap_or_else(|| crate::repo_root().join(".venv").join("bin").join("python"))
 }
 
 pub fn free_port() -> Result<u16> {

@@ -101,3 +101,23 @@ async fn deletion_links_are_checked() {
     app.get(DELETION).send().await.assert_error(401, "unauthorized");
     app.post(DELETION, json!({"password": PASSWORD})).send().await.assert_error(401, "unauthorized");
 }
+
+#[tokio::test]
+async fn a_second_deletion_request_kills_the_first_link() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("delete-twice");
+    let (access, _) = app.logged_in(&email).await;
+    let r = app.post(DELETION, json!({"password": PASSWORD})).bearer(&access).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let first = app.token_from_mail(&email, "confirm-deletion").await;
+    let r = app.post(DELETION, json!({"password": PASSWORD})).bearer(&access).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let second = app.token_from_mail(&email, "confirm-deletion").await;
+    assert_ne!(first, second);
+    app.post(&format!("{DELETION}/confirm"), json!({"token": first}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+    let r = app.post(&format!("{DELETION}/confirm"), json!({"token": second})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

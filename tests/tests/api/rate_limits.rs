@@ -61,6 +61,33 @@ async fn an_account_is_limited_across_addresses_and_an_unknown_one_alike() {
 }
 
 #[tokio::test]
+async fn parallel_wrong_logins_count_against_the_account_exactly_once_each() {
+    let app = limited().await;
+    let email = unique_email("parallel");
+    app.verified_user(&email).await;
+    // Twelve guesses at once, each from its own address: the account's limit (5 a minute) must
+    // let exactly five be answered as guesses, as if they had come one after the other. Each
+    // failure takes the quota inside its own conditional write, which DynamoDB (and the test moto,
+    // tools/moto_serve.py) applies atomically.
+    let guesses = (0..12).map(|i| {
+        app.post("/api/v1/auth/login", json!({"email": email, "password": "Wrong-Guess-123"}))
+            .source_ip(&format!("192.0.2.{}", 100 + i))
+            .send()
+    });
+    let results = futures::future::join_all(guesses).await;
+    let codes: Vec<&str> = results.iter().map(|r| r.code()).collect();
+    assert_eq!(codes.iter().filter(|c| **c == "invalid_credentials").count(), 5, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == "rate_limited").count(), 7, "{codes:?}");
+    // The right password from a fresh address is refused too: the account is at its limit.
+    let r = app
+        .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}))
+        .source_ip("192.0.2.250")
+        .send()
+        .await;
+    assert_limited(&r);
+}
+
+#[tokio::test]
 async fn a_successful_login_forgives_the_accounts_failures_but_not_the_ips_count() {
     let app = limited().await;
     let email = unique_email("forgive");

@@ -6,6 +6,7 @@
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
 //! authctl keys rotate               make a new key current; older keys verify until their tokens expire
 //! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
+//! authctl iam-check DIR             hold the template's policies to the AWS calls recorded in DIR
 //! ```
 
 use std::process::ExitCode;
@@ -23,9 +24,10 @@ async fn main() -> ExitCode {
         Some("keys") if args.get(1).map(String::as_str) == Some("ensure") => keys_ensure().await,
         Some("keys") if args.get(1).map(String::as_str) == Some("rotate") => keys_rotate().await,
         Some("with-moto") => return with_moto(&args[1..]).await,
+        Some("iam-check") if args.len() == 2 => iam_check(std::path::Path::new(&args[1])),
         _ => {
             eprintln!(
-                "usage: authctl dev | bootstrap | keys ensure | keys rotate | with-moto -- CMD [ARGS...]"
+                "usage: authctl dev | bootstrap | keys ensure | keys rotate | with-moto -- CMD [ARGS...] | iam-check DIR"
             );
             return ExitCode::from(2);
         }
@@ -86,6 +88,29 @@ async fn keys_ensure() -> Result<()> {
         println!("{} already holds signing keys; nothing changed", config.signing_key_secret_id);
     }
     Ok(())
+}
+
+/// `make test`, after the suite: each function's policy against what its code asked of AWS.
+fn iam_check(dir: &std::path::Path) -> Result<()> {
+    let policies = authctl::iam::policies(&authctl::template::load()?)?;
+    let needs = authctl::iam::read_records(dir)?;
+    if needs.is_empty() {
+        bail!("no IAM records in {} (was the suite run with AUTH_IAM_RECORD_DIR set?)", dir.display());
+    }
+    let problems = authctl::iam::check(&policies, &needs);
+    let functions: std::collections::BTreeSet<&str> = needs.iter().map(|n| n.function.as_str()).collect();
+    if problems.is_empty() {
+        println!(
+            "iam-check: {} needs of {} functions, each allowed by its policy; every grant exercised or waived",
+            needs.len(),
+            functions.len()
+        );
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("iam-check: {p}");
+    }
+    bail!("{} problem(s) between infra/template.yaml's policies and the code's AWS calls", problems.len())
 }
 
 /// Variables that `cargo run` sets for the program it runs. A cargo started from here must not see
