@@ -45,3 +45,13 @@ pub fn same_site_request(req: &Request, config: &Config) -> bool {
         None => header_value("x-requested-with").is_some_and(|v| !v.is_empty()),
     }
 }
+
+/// Login CSRF: in cookie mode a sign-in sets the refresh cookie, so a cross-site form that posts an
+/// attacker's credentials would sign the victim's browser into the attacker's account. A sign-in
+/// therefore meets the same rule as a request that uses the cookie.
+pub fn guard_sign_in(req: &Request, config: &Config) -> shared::error::Result<()> {
+    if config.refresh_token_cookie && !same_site_request(req, config) {
+        return Err(shared::error::Error::Forbidden);
+    }
+    Ok(())
+}

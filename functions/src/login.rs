@@ -15,6 +15,7 @@ use crate::cookies;
 use crate::http::{self, Fields, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    cookies::guard_sign_in(&req, &app.config)?;
     let (mut f, email_field) =
         if http::is_form(&req) { (Fields::form(&req)?, "username") } else { (Fields::json(&req)?, "email") };
     let email = f.required(email_field);

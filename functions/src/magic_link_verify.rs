@@ -14,6 +14,7 @@ use crate::http::{Fields, Reply};
 use crate::login::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+    crate::cookies::guard_sign_in(&req, &app.config)?;
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;

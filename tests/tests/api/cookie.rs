@@ -19,7 +19,19 @@ async fn login_and_refresh_set_the_cookie_and_only_our_origin_may_use_it() {
     .await;
     let email = unique_email("cookie");
     app.verified_user(&email).await;
-    let r = app.login(&email, PASSWORD).await;
+    let login = |origin: Option<&'static str>| {
+        let call = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD}));
+        match origin {
+            Some(o) => call.header("origin", o),
+            None => call,
+        }
+        .send()
+    };
+    // Login CSRF: a cross-site form posting credentials would plant a session cookie.
+    login(Some("https://evil.example")).await.assert_error(403, "forbidden");
+    login(None).await.assert_error(403, "forbidden");
+    let r = login(Some("https://app.test")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let cookies = set_cookies(&r);
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     let c = &cookies[0];
@@ -88,4 +100,27 @@ async fn without_cookie_mode_no_cookie_is_set_or_read() {
         .send()
         .await;
     r.assert_error(400, "validation_failed");
+}
+
+#[tokio::test]
+async fn in_cookie_mode_a_magic_link_signs_in_only_from_our_origin() {
+    let app = TestApp::spawn_with(&[
+        ("REFRESH_TOKEN_COOKIE", "true"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.test"),
+    ])
+    .await;
+    let email = unique_email("cookie-magic");
+    let r = app.post("/api/v1/auth/magic-link", json!({"email": email})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = app.token_from_mail(&email, "magic-link").await;
+    let verify = "/api/v1/auth/magic-link/verify";
+    app.post(verify, json!({"token": token}))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .assert_error(403, "forbidden");
+    // Refused before the token was looked at: it still works from our front end.
+    let r = app.post(verify, json!({"token": token})).header("origin", "https://app.test").send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(set_cookies(&r).len(), 1);
 }
