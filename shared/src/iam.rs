@@ -23,7 +23,9 @@ use std::sync::{Mutex, OnceLock};
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, Input,
+};
 use aws_smithy_types::config_bag::ConfigBag;
 
 /// The environment variable naming the folder the records go to.
@@ -140,7 +142,7 @@ pub fn need(action: &str, resource: &str) {
 }
 
 /// What a DynamoDB request needs, from its typed input.
-fn dynamodb_needs(input: &aws_smithy_runtime_api::client::interceptors::context::Input) -> Vec<Need> {
+fn dynamodb_needs(input: &Input) -> Vec<Need> {
     use aws_sdk_dynamodb::operation as op;
     let table = |action: &str| Need::new(format!("dynamodb:{action}"), resource::TABLE);
     if let Some(i) = input.downcast_ref::<op::transact_write_items::TransactWriteItemsInput>() {
@@ -193,91 +195,73 @@ fn dynamodb_needs(input: &aws_smithy_runtime_api::client::interceptors::context:
     }
 }
 
-/// The interceptor for a DynamoDB client.
-#[derive(Debug, Default)]
-pub struct RecordDynamoDb;
-
-impl Intercept for RecordDynamoDb {
-    fn name(&self) -> &'static str {
-        "RecordIamDynamoDb"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if enabled() {
-            record(dynamodb_needs(context.input()));
-        }
-        Ok(())
-    }
+/// What a Secrets Manager request needs: functions only read the key ring, and anything else has
+/// to show up in the check.
+fn secrets_manager_needs(input: &Input) -> Vec<Need> {
+    use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput;
+    let action = if input.downcast_ref::<GetSecretValueInput>().is_some() {
+        "secretsmanager:GetSecretValue"
+    } else {
+        "secretsmanager:<unknown operation>"
+    };
+    vec![Need::new(action, resource::SIGNING_KEYS)]
 }
 
-/// The interceptor for the Secrets Manager client of the signing-key ring.
-#[derive(Debug, Default)]
-pub struct RecordSecretsManager;
-
-impl Intercept for RecordSecretsManager {
-    fn name(&self) -> &'static str {
-        "RecordIamSecretsManager"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if enabled() {
-            use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput;
-            let action = if context.input().downcast_ref::<GetSecretValueInput>().is_some() {
-                "secretsmanager:GetSecretValue"
-            } else {
-                // Functions only read the ring; anything else has to show up in the check.
-                "secretsmanager:<unknown operation>"
-            };
-            record(vec![Need::new(action, resource::SIGNING_KEYS)]);
-        }
-        Ok(())
-    }
-}
-
-/// The interceptor for the SES v2 client: `ses:SendEmail`, with the sender as the template's
-/// condition sees it (`ses:FromAddress`).
-#[derive(Debug)]
-pub struct RecordSes {
-    /// The deployment's `MAIL_FROM`: a send from it satisfies the condition on `MailFrom`.
-    pub mail_from: String,
-}
-
-impl Intercept for RecordSes {
-    fn name(&self) -> &'static str {
-        "RecordIamSes"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if !enabled() {
-            return Ok(());
-        }
-        use aws_sdk_sesv2::operation::send_email::SendEmailInput;
-        let need = match context.input().downcast_ref::<SendEmailInput>() {
-            Some(i) => {
-                let from = i.from_email_address().unwrap_or_default();
-                let value =
-                    if from == self.mail_from { resource::MAIL_FROM.to_owned() } else { from.to_owned() };
-                Need {
-                    action: "ses:SendEmail".into(),
-                    resource: resource::MAIL_IDENTITY.into(),
-                    condition: Some(("ses:FromAddress", value)),
-                }
+/// What an SES v2 request needs: `ses:SendEmail`, with the sender as the template's condition sees
+/// it (`ses:FromAddress`; `MailFrom` when it is the deployment's `MAIL_FROM`).
+fn ses_needs(input: &Input, mail_from: &str) -> Vec<Need> {
+    use aws_sdk_sesv2::operation::send_email::SendEmailInput;
+    vec![match input.downcast_ref::<SendEmailInput>() {
+        Some(i) => {
+            let from = i.from_email_address().unwrap_or_default();
+            let value = if from == mail_from { resource::MAIL_FROM.to_owned() } else { from.to_owned() };
+            Need {
+                action: "ses:SendEmail".into(),
+                resource: resource::MAIL_IDENTITY.into(),
+                condition: Some(("ses:FromAddress", value)),
             }
-            None => Need::new("ses:<unknown operation>", resource::MAIL_IDENTITY),
-        };
-        record(vec![need]);
+        }
+        None => Need::new("ses:<unknown operation>", resource::MAIL_IDENTITY),
+    }]
+}
+
+/// The interceptor that records a client's needs, by the rule of its service.
+pub struct Record<F>(F);
+
+impl<F> std::fmt::Debug for Record<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("iam::Record")
+    }
+}
+
+impl<F: Fn(&Input) -> Vec<Need> + Send + Sync> Intercept for Record<F> {
+    fn name(&self) -> &'static str {
+        "RecordIamNeeds"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if enabled() {
+            record((self.0)(context.input()));
+        }
         Ok(())
     }
+}
+
+/// For the DynamoDB client.
+pub fn dynamodb() -> impl Intercept + 'static {
+    Record(dynamodb_needs)
+}
+
+/// For the Secrets Manager client of the key ring.
+pub fn secrets_manager() -> impl Intercept + 'static {
+    Record(secrets_manager_needs)
+}
+
+/// For the SES v2 client sending from `mail_from` (the deployment's `MAIL_FROM`).
+pub fn ses(mail_from: String) -> impl Intercept + 'static {
+    Record(move |input: &Input| ses_needs(input, &mail_from))
 }

@@ -314,7 +314,7 @@ impl Keys {
         self.client.get(|sdk| {
             Client::from_conf(
                 aws_sdk_secretsmanager::config::Builder::from(sdk)
-                    .interceptor(crate::iam::RecordSecretsManager)
+                    .interceptor(crate::iam::secrets_manager())
                     .build(),
             )
         })

@@ -209,7 +209,7 @@ impl Mailer {
 
     fn client(&self) -> &Client {
         self.client.get(|sdk| {
-            let record = crate::iam::RecordSes { mail_from: self.from.clone() };
+            let record = crate::iam::ses(self.from.clone());
             Client::from_conf(aws_sdk_sesv2::config::Builder::from(sdk).interceptor(record).build())
         })
     }

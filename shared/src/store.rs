@@ -287,7 +287,7 @@ impl Store {
             Client::from_conf(
                 aws_sdk_dynamodb::config::Builder::from(sdk)
                     .interceptor(self.calls.interceptor())
-                    .interceptor(crate::iam::RecordDynamoDb)
+                    .interceptor(crate::iam::dynamodb())
                     .build(),
             )
         })
