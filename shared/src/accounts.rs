@@ -90,10 +90,13 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
         if !config.prevent_user_existence_errors {
             return Err(Error::EmailTaken);
         }
-        // Answer exactly as for a new account, and tell the owner of the address instead.
-        let notice = Mail::email_taken_notice()?;
-        if let Err(e) = app.mailer.send(&input.email, notice).await {
-            tracing::warn!(error = %e, "existing-account notice could not be sent");
+        // Answer exactly as for a new account, and tell the owner of the address instead: at the
+        // address as the account stores it, never as this request typed it.
+        if let Some(owner) = app.store.user_by_email(tenant, input.email.normalized()).await? {
+            let notice = Mail::email_taken_notice()?;
+            if let Err(e) = app.mailer.send(&Email::from_stored(owner.email), notice).await {
+                tracing::warn!(error = %e, "existing-account notice could not be sent");
+            }
         }
         return Ok(Registered {
             user_id: crypto::new_id(),

@@ -54,15 +54,37 @@ fn hash_phc(password: &[u8]) -> std::result::Result<String, argon2::password_has
     .to_string())
 }
 
+/// The most a stored hash may ask of a verification. Parameters are read from the stored string, so
+/// that hashes made under older settings keep verifying; without a bound, one tampered or seeded
+/// item (`m=8388608`, 8 GiB) would make every login of that account allocate and grind until the
+/// function dies. These allow about six times today's cost (m=19456 KiB, t=2, p=1).
+const MAX_MEMORY_KIB: u32 = 65_536;
+const MAX_PASSES: u32 = 10;
+const MAX_LANES: u32 = 4;
+const MAX_COST_KIB_PASSES: u64 = 262_144;
+
+/// Whether Argon2 parameters read from a stored hash are within what a verification may cost.
+fn within_bounds(params: &Params) -> bool {
+    params.m_cost() <= MAX_MEMORY_KIB
+        && params.t_cost() <= MAX_PASSES
+        && params.p_cost() <= MAX_LANES
+        && u64::from(params.m_cost()) * u64::from(params.t_cost()) <= MAX_COST_KIB_PASSES
+}
+
 /// Whether `password` matches a PHC string, with the algorithm, version and parameters the string
-/// records (so hashes made under older parameters keep verifying). The comparison of the outputs is
-/// constant-time (`Output`'s equality).
+/// records (so hashes made under older parameters keep verifying), as long as those parameters are
+/// within bounds (a hash beyond them never verifies and costs nothing). The comparison of the
+/// outputs is constant-time (`Output`'s equality).
 fn verify_phc(password: &[u8], phc: &str) -> bool {
     let check = || -> std::result::Result<bool, argon2::password_hash::Error> {
         let hash = PasswordHash::new(phc)?;
         let algorithm = Algorithm::try_from(hash.algorithm.as_str())?;
         let version = hash.version.map(Version::try_from).transpose()?.unwrap_or_default();
         let params = Params::try_from(&hash)?;
+        if !within_bounds(&params) {
+            tracing::warn!("a stored password hash asks for Argon2 parameters beyond the bounds; refused");
+            return Ok(false);
+        }
         let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
             return Ok(false);
         };
@@ -188,6 +210,24 @@ mod tests {
         ] {
             assert!(!verify_phc(b"pw-Long-enough-1", bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn stored_parameters_beyond_the_bounds_are_refused_without_running() {
+        // 8 GiB: refused before any memory is taken (this test would otherwise allocate it).
+        let huge = "$argon2id$v=19$m=8388608,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3ZgA1mLzcX4zFbrFXwXJpWfYcG4e0Cgr5ZUZ3x6lP8M";
+        assert!(!verify_phc(b"anything", huge));
+        // A genuine hash of the password, under parameters over a bound, does not verify either.
+        for p in [Params::new(8, 11, 1, None).unwrap(), Params::new(64, 1, 5, None).unwrap()] {
+            use argon2::PasswordHasher;
+            let over = Argon2::new(Algorithm::Argon2id, Version::V0x13, p)
+                .hash_password(b"pw-Long-enough-1")
+                .unwrap()
+                .to_string();
+            assert!(!verify_phc(b"pw-Long-enough-1", &over), "{over}");
+        }
+        assert!(within_bounds(&params()));
+        assert!(!within_bounds(&Params::new(65_536, 5, 1, None).unwrap()), "cost bound");
     }
 
     #[tokio::test]

@@ -48,12 +48,12 @@ impl Email {
         {
             return Err("invalid_email");
         }
-        Ok(Email { display: s.to_owned(), normalized: s.to_lowercase() })
+        Ok(Email { display: s.to_owned(), normalized: normalize(s) })
     }
 
     /// Rebuilds an address read back from the store (already parsed once).
     pub fn from_stored(display: String) -> Self {
-        let normalized = display.to_lowercase();
+        let normalized = normalize(&display);
         Email { display, normalized }
     }
 
@@ -65,6 +65,14 @@ impl Email {
     pub fn normalized(&self) -> &str {
         &self.normalized
     }
+}
+
+/// The form under which an address is unique: ASCII letters lower-cased, every other character
+/// kept as typed. Unicode case folding would merge addresses that mail servers keep apart (U+212A
+/// KELVIN SIGN folds to `k`, so `\u{212A}im@x.com` would take over `kim@x.com`'s account and
+/// reset mails), and no normalisation form is applied for the same reason.
+fn normalize(address: &str) -> String {
+    address.to_ascii_lowercase()
 }
 
 /// A password that satisfied the policy. Its text is only reachable through `expose`, so that it
@@ -241,6 +249,15 @@ mod tests {
         let e = Email::parse("  Alice.Smith@Example.COM ").unwrap();
         assert_eq!(e.as_str(), "Alice.Smith@Example.COM");
         assert_eq!(e.normalized(), "alice.smith@example.com");
+    }
+
+    #[test]
+    fn only_ascii_letters_are_folded() {
+        let kelvin = Email::parse("\u{212A}im@example.com").unwrap();
+        assert_eq!(kelvin.normalized(), "\u{212A}im@example.com");
+        assert_ne!(kelvin.normalized(), Email::parse("kim@example.com").unwrap().normalized());
+        assert_eq!(Email::parse("ÉLAN@Example.com").unwrap().normalized(), "Élan@example.com");
+        assert_eq!(Email::from_stored("\u{212A}IM@X.com".into()).normalized(), "\u{212A}im@x.com");
     }
 
     #[test]

@@ -254,19 +254,31 @@ impl KeyRing {
         algs
     }
 
-    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+    /// Signs `claims` under the current key, with `typ` in the header (RFC 8725 §3.11: each kind
+    /// of token its own type, so that one kind can never be replayed as another).
+    pub fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
         let mut header = Header::new(self.signing_alg);
         header.kid = Some(self.signing_kid.clone());
+        header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &self.signing_key)
             .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
     }
 
-    /// Verifies signature, `iss`, `aud`, `exp`, `nbf` (30 s leeway) and the presence of `iat` and
-    /// `sub`. The key is chosen by `kid` alone and its own algorithm is the only one accepted; a
-    /// missing or unknown `kid` is an invalid token. Headers that point at other keys (`jku`,
-    /// `jwk`, `x5u`, `x5c`) are never looked at.
-    pub fn verify<T: DeserializeOwned>(&self, token: &str, issuer: &str, audience: &str) -> Option<T> {
+    /// Verifies the header's `typ`, the signature, `iss`, `aud`, `exp`, `nbf` (30 s leeway), and
+    /// that `iat` is present, a number and not in the future. The key is chosen by `kid` alone and
+    /// its own algorithm is the only one accepted; a missing or unknown `kid` is an invalid token.
+    /// Headers that point at other keys (`jku`, `jwk`, `x5u`, `x5c`) are never looked at.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Option<T> {
         let header = jsonwebtoken::decode_header(token).ok()?;
+        if !header.typ.as_deref().is_some_and(|t| same_type(t, typ)) {
+            return None;
+        }
         let key = self.verifying.get(header.kid.as_deref()?)?;
         let mut validation = Validation::new(key.alg);
         validation.algorithms = vec![key.alg];
@@ -275,9 +287,32 @@ impl KeyRing {
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
-        validation.leeway = 30;
-        jsonwebtoken::decode::<T>(token, &key.key, &validation).ok().map(|d| d.claims)
+        validation.leeway = LEEWAY_SECONDS;
+        let claims = jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation).ok()?.claims;
+        // The crate checks `iat` neither for presence nor for sense: a token issued in the future
+        // was not issued by us (or our clock was wrong when it was), and is refused either way.
+        let iat = claims.get("iat")?.as_i64()?;
+        if iat > chrono::Utc::now().timestamp() + LEEWAY_SECONDS as i64 {
+            return None;
+        }
+        serde_json::from_value(claims).ok()
     }
+}
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`.
+const LEEWAY_SECONDS: u64 = 30;
+
+/// Whether a header's `typ` names the expected type: media types compare case-insensitively, and
+/// RFC 7515 §4.1.9 lets `application/` be left out.
+fn same_type(found: &str, expected: &str) -> bool {
+    let bare = |t: &str| {
+        let t = t.trim();
+        match t.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => t[12..].to_owned(),
+            _ => t.to_owned(),
+        }
+    };
+    bare(found).eq_ignore_ascii_case(&bare(expected))
 }
 
 /// The key ring, fetched from Secrets Manager at cold start and kept for `KEY_CACHE_SECONDS`. A
@@ -421,10 +456,12 @@ mod tests {
     fn both_algorithms_sign_and_verify_and_publish_a_jwk() {
         for alg in [KeyAlgorithm::Rs256, KeyAlgorithm::EdDsa] {
             let (ring, kid) = ring(alg);
-            let t = ring.sign(&claims(60)).unwrap();
-            assert!(ring.verify::<C>(&t, "i", "a").is_some());
-            assert!(ring.verify::<C>(&t, "other", "a").is_none());
-            assert!(ring.verify::<C>(&t, "i", "other").is_none());
+            let t = ring.sign(&claims(60), "at+jwt").unwrap();
+            assert!(ring.verify::<C>(&t, "at+jwt", "i", "a").is_some());
+            assert!(ring.verify::<C>(&t, "application/AT+JWT", "i", "a").is_some());
+            assert!(ring.verify::<C>(&t, "refresh+jwt", "i", "a").is_none());
+            assert!(ring.verify::<C>(&t, "at+jwt", "other", "a").is_none());
+            assert!(ring.verify::<C>(&t, "at+jwt", "i", "other").is_none());
             let jwks = serde_json::to_value(ring.jwks()).unwrap();
             assert_eq!(jwks["keys"][0]["kid"], kid.as_str());
             assert_eq!(jwks["keys"][0]["alg"], alg.as_str());
@@ -435,17 +472,32 @@ mod tests {
     #[test]
     fn expired_beyond_leeway_is_refused() {
         let (ring, _) = ring(KeyAlgorithm::Rs256);
-        let t = ring.sign(&claims(-31)).unwrap();
-        assert!(ring.verify::<C>(&t, "i", "a").is_none());
-        let t = ring.sign(&claims(-5)).unwrap();
-        assert!(ring.verify::<C>(&t, "i", "a").is_some(), "within the 30 s leeway");
+        let t = ring.sign(&claims(-31), "at+jwt").unwrap();
+        assert!(ring.verify::<C>(&t, "at+jwt", "i", "a").is_none());
+        let t = ring.sign(&claims(-5), "at+jwt").unwrap();
+        assert!(ring.verify::<C>(&t, "at+jwt", "i", "a").is_some(), "within the 30 s leeway");
+    }
+
+    #[test]
+    fn iat_must_be_present_and_not_in_the_future() {
+        let (ring, _) = ring(KeyAlgorithm::EdDsa);
+        let mut c = serde_json::to_value(claims(60)).unwrap();
+        c.as_object_mut().unwrap().remove("iat");
+        let t = ring.sign(&c, "at+jwt").unwrap();
+        assert!(ring.verify::<serde_json::Value>(&t, "at+jwt", "i", "a").is_none(), "no iat");
+        c["iat"] = serde_json::json!(Utc::now().timestamp() + 600);
+        let t = ring.sign(&c, "at+jwt").unwrap();
+        assert!(ring.verify::<serde_json::Value>(&t, "at+jwt", "i", "a").is_none(), "iat in the future");
+        c["iat"] = serde_json::json!("yesterday");
+        let t = ring.sign(&c, "at+jwt").unwrap();
+        assert!(ring.verify::<serde_json::Value>(&t, "at+jwt", "i", "a").is_none(), "iat not a number");
     }
 
     #[test]
     fn a_key_from_another_ring_does_not_verify() {
         let (a, _) = ring(KeyAlgorithm::Rs256);
         let (b, _) = ring(KeyAlgorithm::Rs256);
-        let t = a.sign(&claims(60)).unwrap();
-        assert!(b.verify::<C>(&t, "i", "a").is_none());
+        let t = a.sign(&claims(60), "at+jwt").unwrap();
+        assert!(b.verify::<C>(&t, "at+jwt", "i", "a").is_none());
     }
 }

@@ -39,6 +39,33 @@ pub struct Claims {
     pub generation: Option<u64>,
 }
 
+impl TokenUse {
+    /// The header `typ` of each kind: access tokens are RFC 9068's `at+jwt`, refresh tokens a type
+    /// of their own, so that a resource server that checks the type (as RFC 9068 asks) never takes
+    /// a refresh token for an access token.
+    pub fn typ(self) -> &'static str {
+        match self {
+            TokenUse::Access => ACCESS_TOKEN_TYPE,
+            TokenUse::Refresh => REFRESH_TOKEN_TYPE,
+        }
+    }
+
+    /// The audience of each kind: access tokens are for the API (`JWT_AUDIENCE`); refresh tokens
+    /// only for our own refresh endpoint, so that a resource server that checks nothing but the
+    /// signature and its audience refuses them too.
+    pub fn audience(self, config: &Config) -> String {
+        match self {
+            TokenUse::Access => config.jwt_audience.clone(),
+            TokenUse::Refresh => format!("{}{REFRESH_PATH}", config.jwt_issuer),
+        }
+    }
+}
+
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
+pub const REFRESH_TOKEN_TYPE: &str = "refresh+jwt";
+/// The one endpoint that accepts refresh tokens, under the issuer: their audience.
+const REFRESH_PATH: &str = "/api/v1/auth/token/refresh";
+
 /// Scopes every password or magic-link session gets.
 pub const DEFAULT_SCOPES: &str = "openid profile email";
 
@@ -65,9 +92,9 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
     let now = req.now.timestamp();
     let access_ttl = config.access_token_ttl.as_secs() as i64;
     let refresh_ttl = config.refresh_token_ttl.as_secs() as i64;
-    let base = |token_use, exp, generation| Claims {
+    let base = |token_use: TokenUse, exp, generation| Claims {
         iss: config.jwt_issuer.clone(),
-        aud: config.jwt_audience.clone(),
+        aud: token_use.audience(config),
         sub: req.user_id.to_owned(),
         tid: req.tenant_id.to_owned(),
         sid: req.session_id.to_owned(),
@@ -80,9 +107,10 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
         email_verified: req.email_verified,
         generation,
     };
-    let access_token = ring.sign(&base(TokenUse::Access, now + access_ttl, None))?;
+    let access_token = ring.sign(&base(TokenUse::Access, now + access_ttl, None), ACCESS_TOKEN_TYPE)?;
     let refresh_exp = now + refresh_ttl;
-    let refresh_token = ring.sign(&base(TokenUse::Refresh, refresh_exp, Some(req.generation)))?;
+    let refresh_token =
+        ring.sign(&base(TokenUse::Refresh, refresh_exp, Some(req.generation)), REFRESH_TOKEN_TYPE)?;
     let refresh_hash = crypto::token_hash(&refresh_token);
     Ok(IssuedPair {
         access_token,
@@ -98,10 +126,12 @@ pub fn kid_of(token: &str) -> Option<String> {
     jsonwebtoken::decode_header(token).ok()?.kid
 }
 
-/// Verifies a token of the expected use; `None` for anything else (bad signature, wrong issuer or
-/// audience, expired, unknown key, or a refresh token offered as an access token and the reverse).
+/// Verifies a token of the expected use; `None` for anything else (bad signature, wrong issuer,
+/// audience or type, expired, unknown key, or a refresh token offered as an access token and the
+/// reverse: they differ in `typ`, `aud` and `token_use`, and each is checked).
 pub fn verify(ring: &KeyRing, config: &Config, token: &str, expected: TokenUse) -> Option<Claims> {
-    let claims: Claims = ring.verify(token, &config.jwt_issuer, &config.jwt_audience)?;
+    let claims: Claims =
+        ring.verify(token, expected.typ(), &config.jwt_issuer, &expected.audience(config))?;
     (claims.token_use == expected).then_some(claims)
 }
 

@@ -5,6 +5,7 @@ use auth_tests::{TestApp, b64url, jwt_payload, unique_email};
 use chrono::Utc;
 use serde_json::{Value, json};
 use shared::keys::{KeyAlgorithm, KeyRing, KeySetDocument, StoredKey};
+use shared::tokens::ACCESS_TOKEN_TYPE as AT;
 
 const ME: &str = "/api/v1/users/me";
 
@@ -74,16 +75,16 @@ async fn forged_and_misused_tokens_are_refused() {
     let ring = app.stored_key_ring().await;
 
     // The control: the same claims, signed by the real key, pass.
-    let genuine = ring.sign(&claims(&app, &real, 600)).unwrap();
+    let genuine = ring.sign(&claims(&app, &real, 600), AT).unwrap();
     assert_eq!(app.get(ME).bearer(&genuine).send().await.status, 200);
 
     // Expired beyond the leeway, signed by the real key.
-    assert_refused(&app, &ring.sign(&claims(&app, &real, -120)).unwrap(), "an expired token").await;
+    assert_refused(&app, &ring.sign(&claims(&app, &real, -120), AT).unwrap(), "an expired token").await;
 
     // Not yet valid.
     let mut early = claims(&app, &real, 600);
     early["nbf"] = json!(Utc::now().timestamp() + 300);
-    assert_refused(&app, &ring.sign(&early).unwrap(), "a token not yet valid").await;
+    assert_refused(&app, &ring.sign(&early, AT).unwrap(), "a token not yet valid").await;
 
     // Wrong issuer, wrong audience, missing token_use.
     for (field, value) in
@@ -95,7 +96,7 @@ async fn forged_and_misused_tokens_are_refused() {
         } else {
             c[field] = value;
         }
-        assert_refused(&app, &ring.sign(&c).unwrap(), &format!("a token with a bad {field}")).await;
+        assert_refused(&app, &ring.sign(&c, AT).unwrap(), &format!("a token with a bad {field}")).await;
     }
 
     // alg none.
@@ -127,16 +128,16 @@ async fn forged_and_misused_tokens_are_refused() {
     let rogue_kid = rogue.kid.clone();
     let rogue_ring =
         KeyRing::from_document(&KeySetDocument { current_kid: rogue_kid, keys: vec![rogue] }).unwrap();
-    assert_refused(&app, &rogue_ring.sign(&claims(&app, &real, 600)).unwrap(), "an unknown kid").await;
+    assert_refused(&app, &rogue_ring.sign(&claims(&app, &real, 600), AT).unwrap(), "an unknown kid").await;
     let mut rogue_doc = StoredKey::generate(KeyAlgorithm::Rs256, Utc::now()).unwrap();
     rogue_doc.kid = kid.clone();
     let same_kid =
         KeyRing::from_document(&KeySetDocument { current_kid: kid.clone(), keys: vec![rogue_doc] }).unwrap();
-    assert_refused(&app, &same_kid.sign(&claims(&app, &real, 600)).unwrap(), "another key under our kid")
+    assert_refused(&app, &same_kid.sign(&claims(&app, &real, 600), AT).unwrap(), "another key under our kid")
         .await;
 
     // No kid at all.
-    let signed = ring.sign(&claims(&app, &real, 600)).unwrap();
+    let signed = ring.sign(&claims(&app, &real, 600), AT).unwrap();
     let mut header: Value =
         serde_json::from_slice(&base64_decode(signed.split('.').next().unwrap())).unwrap();
     header.as_object_mut().unwrap().remove("kid");
@@ -182,4 +183,29 @@ async fn a_token_whose_session_is_gone_is_refused() {
         .await
         .unwrap();
     app.get(ME).bearer(&access).send().await.assert_error(401, "unauthorized");
+}
+
+/// Signed by the real key with valid claims, but of the wrong type or with a missing or future
+/// `iat`: refused, and so is the refresh token at the refresh endpoint when re-typed as access.
+#[tokio::test]
+async fn type_and_issued_at_are_checked() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("typ")).await;
+    let real = jwt_payload(&access);
+    let ring = app.stored_key_ring().await;
+    assert_eq!(
+        app.get(ME).bearer(&ring.sign(&claims(&app, &real, 600), AT).unwrap()).send().await.status,
+        200
+    );
+
+    for typ in ["JWT", "refresh+jwt", "id+jwt"] {
+        let token = ring.sign(&claims(&app, &real, 600), typ).unwrap();
+        assert_refused(&app, &token, &format!("an access token typed {typ}")).await;
+    }
+    let mut no_iat = claims(&app, &real, 600);
+    no_iat.as_object_mut().unwrap().remove("iat");
+    assert_refused(&app, &ring.sign(&no_iat, AT).unwrap(), "a token without iat").await;
+    let mut future = claims(&app, &real, 600);
+    future["iat"] = json!(Utc::now().timestamp() + 3600);
+    assert_refused(&app, &ring.sign(&future, AT).unwrap(), "a token issued in the future").await;
 }

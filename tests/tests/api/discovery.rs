@@ -64,3 +64,28 @@ async fn eddsa_keys_sign_and_publish() {
     let me = app.get("/api/v1/users/me").bearer(&access).send().await;
     assert_eq!(me.status, 200, "{}", me.text);
 }
+
+/// RFC 9068 and RFC 8725 §3.11: the two kinds of token differ in header `typ` and in audience, so
+/// that a resource server checking only the signature and its audience (with the published keys)
+/// can never accept a refresh token as a bearer.
+#[tokio::test]
+async fn access_and_refresh_tokens_are_typed_and_have_their_own_audiences() {
+    let app = TestApp::spawn().await;
+    let (access, refresh) = app.logged_in(&unique_email("typed")).await;
+    let access_header = jsonwebtoken::decode_header(&access).unwrap();
+    let refresh_header = jsonwebtoken::decode_header(&refresh).unwrap();
+    assert_eq!(access_header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(refresh_header.typ.as_deref(), Some("refresh+jwt"));
+
+    let jwks: JwkSet = serde_json::from_value(app.get("/.well-known/jwks.json").send().await.body).unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(access_header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let mut resource_server = Validation::new(access_header.alg);
+    resource_server.set_audience(&[&app.config.jwt_audience]);
+    assert!(jsonwebtoken::decode::<Value>(&access, &key, &resource_server).is_ok());
+    assert!(
+        jsonwebtoken::decode::<Value>(&refresh, &key, &resource_server).is_err(),
+        "a refresh token is not for the API's audience"
+    );
+    let refresh_claims = auth_tests::jwt_payload(&refresh);
+    assert_eq!(refresh_claims["aud"], "https://auth.test/api/v1/auth/token/refresh");
+}

@@ -122,3 +122,33 @@ async fn bad_login_requests_are_refused() {
         .await
         .assert_error(401, "invalid_credentials");
 }
+
+/// A stored hash is trusted for its parameters only within bounds: a genuine hash of the password
+/// made with more passes than allowed does not log in (an 8 GiB one would otherwise be run).
+#[tokio::test]
+async fn a_stored_hash_beyond_the_argon2_bounds_is_refused() {
+    use argon2::PasswordHasher;
+    let app = TestApp::spawn().await;
+    let email = unique_email("argon-bounds");
+    let user_id = app.verified_user(&email).await;
+    let over = argon2::Argon2::new(
+        argon2::Algorithm::Argon2id,
+        argon2::Version::V0x13,
+        argon2::Params::new(64, 11, 1, None).unwrap(),
+    )
+    .hash_password(PASSWORD.as_bytes())
+    .unwrap()
+    .to_string();
+    app.dynamodb()
+        .await
+        .update_item()
+        .table_name(&app.config.table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("T#default#USER#{user_id}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PROFILE".into()))
+        .update_expression("SET password_hash = :h")
+        .expression_attribute_values(":h", aws_sdk_dynamodb::types::AttributeValue::S(over))
+        .send()
+        .await
+        .unwrap();
+    app.login(&email, PASSWORD).await.assert_error(401, "invalid_credentials");
+}

@@ -132,6 +132,34 @@ async fn hidden_existence_answers_like_a_new_account_and_notifies_the_owner() {
 }
 
 #[tokio::test]
+async fn the_notice_goes_to_the_address_as_stored_not_as_typed() {
+    let app = TestApp::spawn_with(&[("PREVENT_USER_EXISTENCE_ERRORS", "true")]).await;
+    let stored = format!("Owner.{}", unique_email("case"));
+    assert_eq!(app.register(&stored, PASSWORD).await.status, 201);
+    let typed = stored.to_lowercase().replace("example.com", "EXAMPLE.com");
+    assert_eq!(app.register(&typed, PASSWORD).await.status, 201);
+    assert!(app.mails_to(&typed).await.is_empty(), "nothing to the typed spelling");
+    let mails = app.mails_to(&stored).await;
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    assert_eq!(mails[1].subject, "Someone tried to sign up with your email");
+}
+
+/// Only ASCII letters are folded: U+212A KELVIN SIGN is not `k`, so the two addresses are two
+/// accounts (a Unicode fold would hand the second the first's account).
+#[tokio::test]
+async fn non_ascii_letters_are_never_folded_into_ascii_ones() {
+    let app = TestApp::spawn().await;
+    let ascii = unique_email("kim");
+    let kelvin = format!("\u{212A}{}", &ascii[1..]);
+    assert_eq!(app.register(&ascii, PASSWORD).await.status, 201);
+    let r = app.register(&kelvin, PASSWORD).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["data"]["email"], kelvin.as_str());
+    assert_eq!(app.mails_to(&kelvin).await.len(), 1);
+    assert_eq!(app.mails_to(&ascii).await.len(), 1);
+}
+
+#[tokio::test]
 async fn ten_concurrent_registrations_of_one_email_make_one_account() {
     let app = TestApp::spawn().await;
     let email = unique_email("race");
