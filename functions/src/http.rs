@@ -227,6 +227,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
     let status = match err {
         Error::MalformedRequest(_) | Error::Validation(_) | Error::InvalidToken => StatusCode::BAD_REQUEST,
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
@@ -307,15 +308,22 @@ pub struct Fields {
 }
 
 impl Fields {
-    /// Parses the body as a JSON object; anything else is `malformed_request`.
+    /// Parses the body as a JSON object; anything else is `malformed_request`, a body declared as
+    /// another media type (or as none) `unsupported_media_type`.
     pub fn json(req: &Request) -> Result<Fields> {
         let bytes: &[u8] = req.body().as_ref();
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::MalformedRequest("The request body must be a JSON object".into()));
         }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(map)) => Ok(Fields { map, errors: FieldErrors::new() }),
+        if media_type(req).is_none_or(|t| !is_json(&t)) {
+            return Err(Error::UnsupportedMediaType);
+        }
+        match serde_json::from_slice::<UniqueKeys>(bytes) {
+            Ok(UniqueKeys(Value::Object(map))) => Ok(Fields { map, errors: FieldErrors::new() }),
             Ok(_) => Err(Error::MalformedRequest("The request body must be a JSON object".into())),
+            Err(e) if e.to_string().starts_with(DUPLICATE_KEY) => {
+                Err(Error::MalformedRequest("The request body repeats a key".into()))
+            }
             Err(_) => Err(Error::MalformedRequest("The request body is not valid JSON".into())),
         }
     }
@@ -406,10 +414,89 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
 
 /// Whether the request declares a form body.
 pub fn is_form(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+    media_type(req).is_some_and(|t| t == "application/x-www-form-urlencoded")
+}
+
+/// The body's media type as declared by `Content-Type`, lower-cased, without parameters.
+fn media_type(req: &Request) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
+    (!essence.is_empty()).then_some(essence)
+}
+
+/// `application/json` and its structured-syntax relatives (`application/merge-patch+json` ...).
+fn is_json(media_type: &str) -> bool {
+    media_type == "application/json"
+        || media_type.starts_with("application/") && media_type.ends_with("+json")
+}
+
+/// The start of the message of a duplicate-key error, as `UniqueKeys` raises it.
+const DUPLICATE_KEY: &str = "duplicate key";
+
+/// A JSON value whose objects never repeat a key. serde_json keeps the last of two equal keys
+/// silently; a body like `{"email": "a@x.com", "email": "b@x.com"}` would then mean different
+/// things to us and to a proxy or WAF in front that keeps the first, so it is refused instead.
+struct UniqueKeys(Value);
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE_KEY} {key:?}")));
+            }
+            let UniqueKeys(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// The `Authorization` header, if it is readable text.

@@ -18,12 +18,18 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     f.finish()?;
     ratelimit::hit(&app, Route::VerifyEmail, &client, None).await?;
     let user = accounts::verify_email(&app, token.as_deref().unwrap_or_default(), &client).await?;
+    let password_set = user.password_hash.is_some();
     Reply::ok(
-        "Email address verified. You can now log in.",
+        if password_set {
+            "Email address verified. You can now log in."
+        } else {
+            "Email address verified. Set a password with a password reset, or sign in with a magic link."
+        },
         json!({
             "user_id": user.user_id,
             "email": user.email,
             "email_verified": true,
+            "password_set": password_set,
         }),
     )
 }

@@ -77,7 +77,8 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     user.set_profile(input.profile);
     let (token, token_hash) = crypto::new_token();
     user.verify_token_hash = Some(token_hash.clone());
-    let token_record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
+    let mut token_record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
+    token_record.vouches_for_password = true;
     let event = audit::record(config, tenant, &user_id, EventType::Register, client, Default::default(), now);
 
     // The request's quotas ride in the account's own transaction: a new address costs one write.
@@ -197,6 +198,7 @@ pub(crate) fn single_use(
         tenant_id: user.tenant_id.clone(),
         user_id: user.user_id.clone(),
         email: None,
+        vouches_for_password: false,
         created_at: now,
         expires_at,
         ttl: expires_at,
@@ -215,6 +217,11 @@ pub fn parse_single_use_token(raw: &str) -> Result<&str> {
 
 // ----- verify email ------------------------------------------------------------------------------
 
+/// Marks the address verified. A link that does not vouch for the account's password (one sent
+/// by a resend, which anyone may ask for) verifies the mailbox but drops the password: whoever
+/// registered the address first may have been someone else, pre-registering it with a password
+/// of their own to take the account over once its owner verifies. The owner then sets a password
+/// with a reset or signs in by magic link; `password_set` in the answer says which case it was.
 pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result<UserRecord> {
     let tenant = app.config.default_tenant.as_str();
     let token = parse_single_use_token(token)?;
@@ -237,12 +244,19 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
     );
     let mut change = UserUpdate::new(Guard::Active);
     change.set_bool("email_verified", true);
+    let drop_password = !record.vouches_for_password && user.password_hash.is_some();
+    if drop_password {
+        change.remove("password_hash");
+    }
     match app.store.consume_token(&hash, &record, change, &event, &[], now).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
     user.email_verified = true;
     user.verify_token_hash = None;
+    if drop_password {
+        user.password_hash = None;
+    }
     Ok(user)
 }
 

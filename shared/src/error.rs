@@ -21,6 +21,9 @@ pub enum Error {
     InvalidToken,
     #[error("the request body is too large")]
     PayloadTooLarge,
+    /// A body of a media type the route does not declare.
+    #[error("the request body's media type is not supported here")]
+    UnsupportedMediaType,
     #[error("the email or password is incorrect")]
     InvalidCredentials,
     #[error("the email address has not been verified")]
@@ -72,6 +75,7 @@ impl Error {
             Error::Validation(_) => "validation_failed",
             Error::InvalidToken => "invalid_token",
             Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType => "unsupported_media_type",
             Error::InvalidCredentials => "invalid_credentials",
             Error::EmailNotVerified => "email_not_verified",
             Error::Unauthorized => "unauthorized",

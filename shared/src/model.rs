@@ -144,6 +144,12 @@ pub struct TokenRecord {
     /// the account (with `user_id` as its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// A verification link mailed by the registration that set the account's password: following
+    /// it proves that the mailbox's owner made that registration, so the password stays. Every
+    /// other link (a resend) proves the mailbox only, and verifying with it drops a password that
+    /// whoever registered may have chosen (README, "Pre-registration").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vouches_for_password: bool,
     pub created_at: DateTime<Utc>,
     /// Epoch seconds; checked by the code on every use (DynamoDB TTL deletes lazily).
     pub expires_at: i64,

@@ -85,7 +85,8 @@ pub async fn confirm_password_reset(
     let password = parse_new_password(app, &user, new_password)?;
     let phc = crypto::hash_password(password.expose()).await?;
     let mut change = UserUpdate::new(Guard::Active);
-    change.set_str("password_hash", phc);
+    // The link came to the mailbox: using it proves the address, as a verification link would.
+    change.set_str("password_hash", phc).set_bool("email_verified", true);
     let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
     let live: Vec<String> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
@@ -186,6 +187,7 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
                 tenant_id: tenant.to_owned(),
                 user_id: crypto::new_id(),
                 email: Some(email.as_str().to_owned()),
+                vouches_for_password: false,
                 created_at: now,
                 expires_at,
                 ttl: expires_at,

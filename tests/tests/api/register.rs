@@ -41,6 +41,58 @@ async fn malformed_bodies_are_refused() {
     r.assert_error(400, "malformed_request");
 }
 
+/// `serde_json` would keep the last of two equal keys; a proxy in front may keep the first. The
+/// body is refused rather than read differently by the two.
+#[tokio::test]
+async fn a_repeated_key_is_refused_at_any_depth() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("dupkey");
+    for body in [
+        format!(r#"{{"email": "{email}", "password": "{PASSWORD}", "email": "other@example.com"}}"#),
+        format!(r#"{{"email": "{email}", "password": "{PASSWORD}", "name": "a", "name": "a"}}"#),
+        format!(r#"{{"email": "{email}", "password": "{PASSWORD}", "extra": [{{"k": 1, "k": 2}}]}}"#),
+    ] {
+        let r = app.call("POST", REGISTER).raw(&body, "application/json").send().await;
+        r.assert_error(400, "malformed_request");
+    }
+    assert!(app.mails_to(&email).await.is_empty(), "no account was made");
+    let ok = format!(r#"{{"email": "{email}", "password": "{PASSWORD}", "extra": {{"email": 1}}}}"#);
+    assert_eq!(app.call("POST", REGISTER).raw(&ok, "application/json").send().await.status, 201);
+}
+
+/// A non-empty body of a media type a route does not declare is 415; JSON with parameters or a
+/// `+json` type is JSON, and login keeps its form encoding.
+#[tokio::test]
+async fn undeclared_media_types_are_415() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("media");
+    let body = json!({"email": email, "password": PASSWORD}).to_string();
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+    {
+        let r = app.call("POST", REGISTER).raw(&body, content_type).send().await;
+        r.assert_error(415, "unsupported_media_type");
+    }
+    let r = app.call("POST", REGISTER).raw(&body, "application/json").send().await;
+    let mut no_type = app.call("POST", "/api/v1/auth/login");
+    no_type = no_type.raw(&body, "").header("content-type", "");
+    no_type.send().await.assert_error(415, "unsupported_media_type");
+    assert_eq!(r.status, 201, "{}", r.text);
+    for content_type in ["Application/JSON; charset=utf-8", "application/vnd.api+json"] {
+        let login = app.call("POST", "/api/v1/auth/login").raw(&body, content_type).send().await;
+        assert_eq!(login.code(), "email_not_verified", "{content_type}: {}", login.text);
+    }
+    app.call("POST", "/api/v1/auth/login")
+        .raw(&body, "text/plain")
+        .send()
+        .await
+        .assert_error(415, "unsupported_media_type");
+    let form = app.call("POST", "/api/v1/auth/login").form(&[("username", &email), ("password", PASSWORD)]);
+    assert_eq!(form.send().await.code(), "email_not_verified");
+    // The refresh route reads an optional body: a token sent as text is refused, not ignored.
+    let r = app.call("POST", "/api/v1/auth/token/refresh").raw("refresh_token=x", "text/plain").send().await;
+    r.assert_error(415, "unsupported_media_type");
+}
+
 #[tokio::test]
 async fn missing_and_mistyped_fields_are_named() {
     let app = TestApp::spawn().await;
