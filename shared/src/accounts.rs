@@ -141,6 +141,7 @@ pub(crate) fn new_user(
         cancel_token_hash: None,
         deletion_requested_at: None,
         scheduled_for: None,
+        credential_version: 0,
         created_at: now,
         updated_at: now,
     }
@@ -381,6 +382,8 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         now,
         EventType::LoginSucceeded,
         &limits.clearing_account(),
+        // The password checked is no longer the account's (a reset or change committed meanwhile).
+        Error::InvalidCredentials,
     )
     .await?;
     Ok(LoggedIn { pair, user, session_id })

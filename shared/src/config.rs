@@ -29,6 +29,10 @@ pub struct Config {
     pub jwt_algorithm: KeyAlgorithm,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// The longest a session lives from its login, however often it is refreshed.
+    pub session_max_lifetime: Duration,
+    /// A session unused (not refreshed) for this long ends; `None` when off.
+    pub session_idle_timeout: Option<Duration>,
     /// How long a just-rotated refresh token may be presented again without counting as theft.
     pub refresh_reuse_grace: Duration,
     /// How long a container keeps the key ring before reading it again (a rotated-in key signs
@@ -74,6 +78,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ACCESS_TOKEN_TTL_SECONDS", "3600"),
     ("REFRESH_TOKEN_TTL_SECONDS", "2592000"),
     ("REFRESH_REUSE_GRACE_SECONDS", "10"),
+    ("SESSION_MAX_LIFETIME_SECONDS", "7776000"),
+    ("SESSION_IDLE_TIMEOUT_SECONDS", "0"),
     ("VERIFY_TOKEN_TTL_SECONDS", "86400"),
     ("RESET_TOKEN_TTL_SECONDS", "86400"),
     ("MAGIC_LINK_TTL_SECONDS", "600"),
@@ -117,6 +123,10 @@ impl Config {
             })?,
             access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
             refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
+            session_max_lifetime: r.seconds("SESSION_MAX_LIFETIME_SECONDS")?,
+            session_idle_timeout: r
+                .number("SESSION_IDLE_TIMEOUT_SECONDS", 0)
+                .map(|n| (n > 0).then(|| Duration::from_secs(n.into())))?,
             refresh_reuse_grace: r
                 .number("REFRESH_REUSE_GRACE_SECONDS", 0)
                 .map(|n| Duration::from_secs(n.into()))?,

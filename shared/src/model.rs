@@ -60,6 +60,12 @@ pub struct UserRecord {
     /// When a confirmed deletion erases the account, unless cancelled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// Bumped by every change that must end the sessions of the old credential (password reset and
+    /// change, disabling for deletion). A session records the version it was started under, and
+    /// starting or rotating one is conditioned on the user still being at that version, so a login
+    /// that checked the old password cannot commit its session after a reset.
+    #[serde(default)]
+    pub credential_version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -188,6 +194,18 @@ pub struct SessionRecord {
     pub user_agent: Option<String>,
     /// Epoch seconds at which the current refresh token expires.
     pub expires_at: i64,
+    /// Epoch seconds at which the session ends whatever happens: its login plus
+    /// `SESSION_MAX_LIFETIME_SECONDS`. Rotation never moves it. 0 on sessions stored before it
+    /// existed; their next rotation sets it.
+    #[serde(default)]
+    pub absolute_expires_at: i64,
+    /// Epoch seconds at which the session ends unless it is used (refreshed) before, when an idle
+    /// timeout is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_expires_at: Option<i64>,
+    /// The user's `credential_version` when the session started (see `UserRecord`).
+    #[serde(default)]
+    pub credential_version: u64,
     pub ttl: i64,
 }
 
@@ -196,8 +214,13 @@ fn yes() -> bool {
 }
 
 impl SessionRecord {
+    /// Whether the session may still be used: its refresh token, its absolute lifetime and its
+    /// idle timeout all unexpired. Exact to the second, no leeway.
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        now.timestamp() < self.expires_at
+        let t = now.timestamp();
+        t < self.expires_at
+            && (self.absolute_expires_at == 0 || t < self.absolute_expires_at)
+            && self.idle_expires_at.is_none_or(|idle| t < idle)
     }
 }
 

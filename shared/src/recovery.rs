@@ -86,7 +86,7 @@ pub async fn confirm_password_reset(
     let phc = crypto::hash_password(password.expose()).await?;
     let mut change = UserUpdate::new(Guard::Active);
     // The link came to the mailbox: using it proves the address, as a verification link would.
-    change.set_str("password_hash", phc).set_bool("email_verified", true);
+    change.set_str("password_hash", phc).set_bool("email_verified", true).bump_credential_version();
     let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
     let live: Vec<String> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
@@ -143,15 +143,34 @@ pub async fn change_password(
     let password = parse_new_password(app, &user, new_password)?;
     let phc = crypto::hash_password(password.expose()).await?;
     let now = Utc::now();
-    let changed = app
+    let others: Vec<String> = app
         .store
-        .update_user(&user.tenant_id, &user.user_id, &[("password_hash", Some(phc))], Guard::Active, now)
-        .await?;
-    if !changed {
+        .sessions(&who.tenant_id, &who.user_id)
+        .await?
+        .into_iter()
+        .map(|s| s.session_id)
+        .filter(|id| *id != who.session_id)
+        .collect();
+    let details = audit::details([("revoked_sessions", json!(others))]);
+    let audit = audit::record(
+        &app.config,
+        &who.tenant_id,
+        &who.user_id,
+        EventType::PasswordChanged,
+        client,
+        details,
+        now,
+    );
+    // The new hash, the new credential version, the other sessions' end and the caller's session
+    // carried over, all or nothing. A session another sign-in started after the read above was
+    // checked against the old version and cannot commit after this.
+    if app.store.change_password(&user, &phc, &who.session_id, &others, &audit, now).await?
+        == Written::ConditionFailed
+    {
+        // The account changed (another change, a reset, a disabling) or the caller's session ended
+        // since the read: the caller is not who this change was checked for any more.
         return Err(Error::Unauthorized);
     }
-    sessions::revoke_all(app, &who.tenant_id, &who.user_id, Some(&who.session_id), client).await?;
-    app.store.put_audit_or_log(&event(app, &who.user_id, EventType::PasswordChanged, client, now)).await;
     send(app, &user.email, Mail::password_changed("changed")?, "password_changed_notice").await;
     Ok(())
 }
@@ -251,9 +270,17 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
         }
     };
     let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
-    let (pair, session_id) =
-        sessions::start(app, &user, &existing, client, now, EventType::LoginSucceeded, &Limits::none())
-            .await?;
+    let (pair, session_id) = sessions::start(
+        app,
+        &user,
+        &existing,
+        client,
+        now,
+        EventType::LoginSucceeded,
+        &Limits::none(),
+        Error::InvalidToken,
+    )
+    .await?;
     Ok(LoggedIn { pair, user, session_id })
 }
 
@@ -300,6 +327,7 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
     cancel_record.ttl = cancel_record.expires_at;
     let mut change = UserUpdate::new(Guard::Active);
     change
+        .bump_credential_version()
         .set_str("status", "pending_deletion")
         .set_str("scheduled_for", scheduled_for.to_rfc3339())
         .set_str(TokenKind::DeletionCancel.user_attribute(), cancel_hash.clone())

@@ -16,14 +16,17 @@ use crate::app::App;
 use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::model::{SessionRecord, UserRecord};
+use crate::model::{SessionRecord, UserRecord, UserStatus};
 use crate::ratelimit::{Limits, Route};
-use crate::store::{Rotated, SessionRotation};
+use crate::store::{Rotated, SessionRotation, Written};
 use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
 
 /// Starts a session for a user who just proved who they are, evicting the oldest live sessions
 /// beyond `MAX_SESSIONS_PER_USER` (and dropping expired ones) and taking the request's quotas in the
-/// same write.
+/// same write. `user` is the record as read before the proof was checked: the session commits only
+/// while the account is still active and at that credential version, so a sign-in that raced a
+/// password reset, a password change or a disabling is refused with `superseded`, not let in.
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
     app: &App,
     user: &UserRecord,
@@ -32,10 +35,12 @@ pub async fn start(
     now: DateTime<Utc>,
     event: EventType,
     limits: &Limits,
+    superseded: Error,
 ) -> Result<(IssuedPair, String)> {
     let config = &app.config;
     let ring = app.keys.ring().await?;
     let session_id = crypto::new_id();
+    let absolute_expires_at = now.timestamp().saturating_add(config.session_max_lifetime.as_secs() as i64);
     let pair = tokens::issue_pair(
         &ring,
         config,
@@ -46,6 +51,7 @@ pub async fn start(
             email_verified: user.email_verified,
             generation: 1,
             now,
+            session_ends_at: absolute_expires_at,
         },
     )?;
     let session = SessionRecord {
@@ -62,13 +68,24 @@ pub async fn start(
         ip: client.ip.clone(),
         user_agent: client.user_agent.clone(),
         expires_at: pair.refresh_expires_at.timestamp(),
+        absolute_expires_at,
+        idle_expires_at: idle_deadline(config, now),
+        credential_version: user.credential_version,
         ttl: pair.refresh_expires_at.timestamp(),
     };
     let evict = to_evict(existing, config.max_sessions_per_user as usize, now);
     let details = audit::details([("session_id", json!(session_id)), ("evicted_sessions", json!(evict))]);
     let record = audit::record(config, &user.tenant_id, &user.user_id, event, client, details, now);
-    limits.check(app, client, app.store.start_session(&session, &evict, &record, limits.quotas()).await?)?;
-    Ok((pair, session_id))
+    let committed = app.store.start_session(&session, &evict, &record, limits.quotas()).await?;
+    match limits.check(app, client, committed)? {
+        Written::Done => Ok((pair, session_id)),
+        Written::ConditionFailed => Err(superseded),
+    }
+}
+
+/// When a session unused from `now` on ends, with an idle timeout configured.
+fn idle_deadline(config: &crate::config::Config, now: DateTime<Utc>) -> Option<i64> {
+    config.session_idle_timeout.map(|idle| now.timestamp().saturating_add(idle.as_secs() as i64))
 }
 
 /// The sessions to delete so that, with one new session, at most `max` are live: every expired
@@ -86,7 +103,10 @@ pub struct Refreshed {
     pub session_id: String,
 }
 
-/// Rotates a refresh token: a new pair, the presented token dead.
+/// Rotates a refresh token: a new pair, the presented token dead. Two calls: the session and its
+/// user read together, then one transaction that rotates only while both are as read (the token
+/// current, the session within its lifetime and idle timeout, the user active at the session's
+/// credential version), with the audit event and the rate limit.
 pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Result<Refreshed> {
     let config = &app.config;
     let ring = app.keys.ring_for(tokens::kid_of(refresh_token).as_deref()).await?;
@@ -95,6 +115,23 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
     let generation = claims.generation.ok_or(Error::Unauthorized)?;
     let presented = crypto::token_hash(refresh_token);
     let now = Utc::now();
+    let (session, user) = app.store.session_with_user(&claims.tid, &claims.sub, &claims.sid).await?;
+    // Revoked, expired, evicted, or its user erased, disabled or at another credential.
+    let Some(current) = session.filter(|s| s.is_live(now)) else { return Err(Error::Unauthorized) };
+    let user_current = user.is_some_and(|u| {
+        u.status == UserStatus::Active && u.credential_version == current.credential_version
+    });
+    if !user_current {
+        return Err(Error::Unauthorized);
+    }
+    if current.refresh_hash != presented || current.generation != generation {
+        return Err(replayed(app, &claims, &presented, generation, &current, now, client).await);
+    }
+    // Sessions stored before the absolute lifetime existed get it from their login time now.
+    let absolute_expires_at = match current.absolute_expires_at {
+        0 => current.created_at.timestamp().saturating_add(config.session_max_lifetime.as_secs() as i64),
+        at => at,
+    };
     let pair = tokens::issue_pair(
         &ring,
         config,
@@ -105,6 +142,7 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
             email_verified: claims.email_verified,
             generation: generation + 1,
             now,
+            session_ends_at: absolute_expires_at,
         },
     )?;
     let rotation = SessionRotation {
@@ -115,6 +153,9 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
         generation,
         new_hash: &pair.refresh_hash,
         expires_at: pair.refresh_expires_at.timestamp(),
+        absolute_expires_at,
+        idle_expires_at: idle_deadline(config, now),
+        credential_version: current.credential_version,
         now,
         ip: client.ip.as_deref(),
         user_agent: client.user_agent.as_deref(),
@@ -122,60 +163,70 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
     let details = audit::details([("session_id", json!(claims.sid)), ("generation", json!(generation + 1))]);
     let record =
         audit::record(config, &claims.tid, &claims.sub, EventType::TokenRefreshed, client, details, now);
-    // The rotation, its audit event and the rate limit are one write: a refresh costs one call.
+    // The rotation, its audit event and the rate limit are one write.
     let limits = Limits::new(app, Route::Refresh, client, None);
     match app.store.rotate_session(&rotation, &record, limits.quotas()).await? {
         Rotated::Done => Ok(Refreshed { pair, session_id: claims.sid }),
         Rotated::OverLimit(index) => Err(limits.refuse(app, client, index)),
-        // Revoked, expired or evicted.
+        // Revoked, expired or evicted meanwhile, or its user changed.
         Rotated::Lost(None) => Err(Error::Unauthorized),
-        Rotated::Lost(Some(current)) => {
-            if !current.is_live(now) {
-                return Err(Error::Unauthorized);
-            }
-            let just_replaced = current.generation == generation + 1
-                && current.prev_hash.as_deref() == Some(presented.as_str())
-                && current.rotated_at.is_some_and(|at| {
-                    now.signed_duration_since(at).to_std().unwrap_or_default() <= config.refresh_reuse_grace
-                });
-            if just_replaced {
-                // A retry racing its own rotation: keep the session; the client uses the pair the
-                // winning request received.
-                tracing::info!(
-                    session_id = claims.sid.as_str(),
-                    "refresh token replayed within the grace window"
-                );
-                return Err(Error::Unauthorized);
-            }
-            if current.generation > generation {
-                // An older token came back after its successor was issued: whoever holds it is not
-                // the client that rotated. End the whole family.
-                let details = audit::details([
-                    ("session_id", json!(claims.sid)),
-                    ("presented_generation", json!(generation)),
-                    ("current_generation", json!(current.generation)),
-                ]);
-                let record = audit::record(
-                    config,
-                    &claims.tid,
-                    &claims.sub,
-                    EventType::RefreshReuseDetected,
-                    client,
-                    details,
-                    now,
-                );
-                app.store
-                    .revoke_sessions(
-                        &claims.tid,
-                        &claims.sub,
-                        std::slice::from_ref(&claims.sid),
-                        Some(&record),
-                    )
-                    .await?;
-            }
-            Err(Error::Unauthorized)
+        Rotated::Lost(Some(now_stored)) if now_stored.is_live(now) => {
+            Err(replayed(app, &claims, &presented, generation, &now_stored, now, client).await)
+        }
+        Rotated::Lost(Some(_)) => Err(Error::Unauthorized),
+    }
+}
+
+/// A refresh token that is not the session's current one. The one just replaced, within the grace
+/// window, is a client's retry racing itself: refused, session kept. Any older one means two
+/// parties hold the family: the session ends and the event is audited. Always `Unauthorized`.
+async fn replayed(
+    app: &App,
+    claims: &tokens::Claims,
+    presented: &str,
+    generation: u64,
+    current: &SessionRecord,
+    now: DateTime<Utc>,
+    client: &ClientInfo,
+) -> Error {
+    let config = &app.config;
+    let just_replaced = current.generation == generation + 1
+        && current.prev_hash.as_deref() == Some(presented)
+        && current.rotated_at.is_some_and(|at| {
+            now.signed_duration_since(at).to_std().unwrap_or_default() <= config.refresh_reuse_grace
+        });
+    if just_replaced {
+        // A retry racing its own rotation: keep the session; the client uses the pair the
+        // winning request received.
+        tracing::info!(session_id = claims.sid.as_str(), "refresh token replayed within the grace window");
+        return Error::Unauthorized;
+    }
+    if current.generation > generation {
+        // An older token came back after its successor was issued: whoever holds it is not the
+        // client that rotated. End the whole family.
+        let details = audit::details([
+            ("session_id", json!(claims.sid)),
+            ("presented_generation", json!(generation)),
+            ("current_generation", json!(current.generation)),
+        ]);
+        let record = audit::record(
+            config,
+            &claims.tid,
+            &claims.sub,
+            EventType::RefreshReuseDetected,
+            client,
+            details,
+            now,
+        );
+        let revoked = app
+            .store
+            .revoke_sessions(&claims.tid, &claims.sub, std::slice::from_ref(&claims.sid), Some(&record))
+            .await;
+        if let Err(e) = revoked {
+            return e;
         }
     }
+    Error::Unauthorized
 }
 
 /// One session as its owner sees it.
@@ -271,8 +322,25 @@ mod tests {
             ip: None,
             user_agent: None,
             expires_at: now.timestamp() + expires_in,
+            absolute_expires_at: 0,
+            idle_expires_at: None,
+            credential_version: 0,
             ttl: now.timestamp() + expires_in,
         }
+    }
+
+    #[test]
+    fn a_session_lives_within_every_bound_and_not_a_second_longer() {
+        let now = Utc::now();
+        let mut s = session("s", 10, 3600, now);
+        assert!(s.is_live(now));
+        s.absolute_expires_at = now.timestamp();
+        assert!(!s.is_live(now), "absolute lifetime, no leeway");
+        s.absolute_expires_at = now.timestamp() + 1;
+        s.idle_expires_at = Some(now.timestamp());
+        assert!(!s.is_live(now), "idle timeout");
+        s.idle_expires_at = Some(now.timestamp() + 1);
+        assert!(s.is_live(now));
     }
 
     #[test]

@@ -19,8 +19,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put,
+    PutRequest, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -95,12 +95,14 @@ pub enum Guard {
 pub struct UserUpdate {
     sets: Vec<(String, AttributeValue)>,
     removes: Vec<String>,
+    adds: Vec<(String, AttributeValue)>,
     conditions: Vec<(String, Option<AttributeValue>)>,
 }
 
 impl UserUpdate {
     pub fn new(guard: Guard) -> Self {
-        let mut u = UserUpdate { sets: Vec::new(), removes: Vec::new(), conditions: Vec::new() };
+        let mut u =
+            UserUpdate { sets: Vec::new(), removes: Vec::new(), adds: Vec::new(), conditions: Vec::new() };
         match guard {
             Guard::Exists => {}
             Guard::Active => {
@@ -139,6 +141,23 @@ impl UserUpdate {
         self
     }
 
+    /// Ends every session of the credential as it was: no session started or rotated under the
+    /// previous version can commit after this update (`UserRecord::credential_version`).
+    pub fn bump_credential_version(&mut self) -> &mut Self {
+        self.adds.push((CREDENTIAL_VERSION.to_owned(), n(1)));
+        self
+    }
+
+    /// Only while the user is still at the credential version this request read.
+    pub fn require_credential_version(&mut self, version: u64) -> &mut Self {
+        match version {
+            // Never bumped: the attribute may be missing on accounts older than it.
+            0 => self.conditions.push((CREDENTIAL_VERSION.to_owned(), None)),
+            v => self.conditions.push((CREDENTIAL_VERSION.to_owned(), Some(n(v as i64)))),
+        }
+        self
+    }
+
     fn require_equal(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
         self.conditions.push((attribute.to_owned(), Some(value)));
         self
@@ -165,10 +184,21 @@ impl UserUpdate {
             values.insert(format!(":s{i}"), value);
         }
         let removes: Vec<String> = self.removes.iter().map(|a| name(a, &mut names)).collect();
+        let mut adds = Vec::new();
+        for (i, (attribute, value)) in self.adds.into_iter().enumerate() {
+            let n = name(&attribute, &mut names);
+            adds.push(format!("{n} :d{i}"));
+            values.insert(format!(":d{i}"), value);
+        }
         let mut conditions = vec!["attribute_exists(pk)".to_owned()];
         for (i, (attribute, value)) in self.conditions.into_iter().enumerate() {
             let n = name(&attribute, &mut names);
             match value {
+                // A version 0 condition holds while the attribute was never written or is 0.
+                None if attribute == CREDENTIAL_VERSION => {
+                    conditions.push(format!("(attribute_not_exists({n}) OR {n} = :c{i})"));
+                    values.insert(format!(":c{i}"), self::n(0));
+                }
                 Some(v) => {
                     conditions.push(format!("{n} = :c{i}"));
                     values.insert(format!(":c{i}"), v);
@@ -182,6 +212,9 @@ impl UserUpdate {
         }
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        if !adds.is_empty() {
+            expression.push_str(&format!(" ADD {}", adds.join(", ")));
         }
         UpdateParts {
             expression: expression.trim().to_owned(),
@@ -223,6 +256,11 @@ pub struct SessionRotation<'a> {
     pub generation: u64,
     pub new_hash: &'a str,
     pub expires_at: i64,
+    /// The session's absolute end (set here for sessions stored before it existed).
+    pub absolute_expires_at: i64,
+    pub idle_expires_at: Option<i64>,
+    /// The credential version the session was started under: the user must still be at it.
+    pub credential_version: u64,
     pub now: DateTime<Utc>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
@@ -743,6 +781,8 @@ impl Store {
     /// Stores a new session and its audit event, deletes the sessions it evicts and takes the
     /// login's quotas, in one transaction (the session id is fresh, and deleting a session that is
     /// already gone is harmless, so only the quotas have conditions).
+    /// The user must still be active and at the session's credential version (the one the caller
+    /// read with the credential it checked): otherwise `ConditionFailed` and nothing is written.
     pub async fn start_session(
         &self,
         session: &SessionRecord,
@@ -754,6 +794,7 @@ impl Store {
         let mut items = vec![
             put(&self.table, keyed(user_pk.clone(), &keys::session(&session.session_id), session)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
+            user_state_check(&self.table, &session.tenant_id, &session.user_id, session.credential_version)?,
         ];
         // A transaction holds at most 100 items; sessions left over go at a later login.
         for sid in evict.iter().take(MAX_TRANSACTION_ITEMS - items.len() - quotas.len()) {
@@ -820,6 +861,70 @@ impl Store {
         Ok(LoginView { found, over_limit: None })
     }
 
+    /// A session and its user, in one strongly consistent `BatchGetItem`.
+    pub async fn session_with_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(Option<SessionRecord>, Option<UserRecord>)> {
+        let pk = keys::user(tenant, user_id);
+        let items = self
+            .get_many(vec![(pk.clone(), keys::session(session_id)), (pk, keys::PROFILE.to_owned())])
+            .await?;
+        let (mut session, mut user) = (None, None);
+        for item in items {
+            match item.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) {
+                Some(keys::PROFILE) => user = Some(decode(item)?),
+                Some(_) => session = Some(decode(item)?),
+                None => {}
+            }
+        }
+        Ok((session, user))
+    }
+
+    /// A password change, in one transaction: the new hash and a new credential version (only
+    /// while the user is active and still at the version `user` was read with), the caller's
+    /// session carried over to the new version, every other session deleted, the audit event.
+    /// `ConditionFailed` when the user or the caller's session changed meanwhile.
+    pub async fn change_password(
+        &self,
+        user: &UserRecord,
+        password_hash: &str,
+        keep_session: &str,
+        revoke: &[String],
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let (t, id) = (&user.tenant_id, &user.user_id);
+        let mut change = UserUpdate::new(Guard::Active);
+        change
+            .require_credential_version(user.credential_version)
+            .set_str("password_hash", password_hash)
+            .set_str("updated_at", now.to_rfc3339())
+            .bump_credential_version();
+        let kept = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(t, id)))
+            .key("sk", s(keys::session(keep_session)))
+            .update_expression("SET #cv = :cv")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#cv", CREDENTIAL_VERSION)
+            .expression_attribute_values(":cv", n(user.credential_version as i64 + 1))
+            .build()
+            .map_err(internal)?;
+        let mut items = vec![
+            change.transact_item(&self.table, keys::user(t, id))?,
+            TransactWriteItem::builder().update(kept).build(),
+            put(&self.table, audit_item(audit)?, None)?,
+        ];
+        for sid in revoke.iter().filter(|sid| *sid != keep_session).take(MAX_TRANSACTION_ITEMS - items.len())
+        {
+            items.push(delete_item(&self.table, keys::user(t, id), &keys::session(sid), None)?);
+        }
+        self.transact(items).await
+    }
+
     /// Every session item of a user (live or expired but not yet removed by TTL).
     pub async fn sessions(&self, tenant: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
         self.query_partition(keys::user(tenant, user_id), Some(keys::SESSION_PREFIX))
@@ -841,17 +946,31 @@ impl Store {
         quotas: &[Quota],
     ) -> Result<Rotated> {
         let r = rotation;
-        let update = Update::builder()
+        let mut update = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::user(r.tenant, r.user_id)))
             .key("sk", s(keys::session(r.session_id)))
-            .update_expression(
-                "SET refresh_hash = :new, generation = :next, prev_hash = :old, rotated_at = :now, \
-                 last_used_at = :now, expires_at = :exp, #ttl = :exp, ip = :ip, user_agent = :ua",
-            )
+            .update_expression(match r.idle_expires_at {
+                Some(_) => {
+                    "SET refresh_hash = :new, generation = :next, prev_hash = :old, rotated_at = :now, \
+                     last_used_at = :now, expires_at = :exp, #ttl = :exp, ip = :ip, user_agent = :ua, \
+                     absolute_expires_at = :abs, idle_expires_at = :idle"
+                }
+                None => {
+                    "SET refresh_hash = :new, generation = :next, prev_hash = :old, rotated_at = :now, \
+                     last_used_at = :now, expires_at = :exp, #ttl = :exp, ip = :ip, user_agent = :ua, \
+                     absolute_expires_at = :abs REMOVE idle_expires_at"
+                }
+            })
+            // The session as it was read: current token, unexpired in every sense. No leeway.
             .condition_expression(
-                "attribute_exists(pk) AND refresh_hash = :old AND generation = :gen AND expires_at > :epoch",
+                "attribute_exists(pk) AND refresh_hash = :old AND generation = :gen AND expires_at > :epoch \
+                 AND (attribute_not_exists(absolute_expires_at) OR absolute_expires_at = :zero \
+                 OR absolute_expires_at > :epoch) \
+                 AND (attribute_not_exists(idle_expires_at) OR idle_expires_at > :epoch)",
             )
+            .expression_attribute_values(":abs", n(r.absolute_expires_at))
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":new", s(r.new_hash))
             .expression_attribute_values(":old", s(r.presented_hash))
@@ -862,16 +981,24 @@ impl Store {
             .expression_attribute_values(":exp", n(r.expires_at))
             .expression_attribute_values(":ip", s(r.ip.unwrap_or_default()))
             .expression_attribute_values(":ua", s(r.user_agent.unwrap_or_default()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(internal)?;
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(idle) = r.idle_expires_at {
+            update = update.expression_attribute_values(":idle", n(idle));
+        }
         let items = vec![
-            TransactWriteItem::builder().update(update).build(),
+            TransactWriteItem::builder().update(update.build().map_err(internal)?).build(),
             put(&self.table, audit_item(audit)?, None)?,
+            user_state_check(&self.table, r.tenant, r.user_id, r.credential_version)?,
         ];
         match self.commit_with_reasons(items, quotas).await? {
             (Committed::Done, _) => Ok(Rotated::Done),
             (Committed::OverLimit(i), _) => Ok(Rotated::OverLimit(i)),
+            (Committed::ConditionFailed, reasons)
+                if reasons.first().is_none_or(|r| r.code() != Some("ConditionalCheckFailed")) =>
+            {
+                // The session was as read, but its user changed credential or state meanwhile.
+                Ok(Rotated::Lost(None))
+            }
             (Committed::ConditionFailed, reasons) => {
                 let returned = reasons.into_iter().next().and_then(|r| r.item);
                 let current = match returned {
@@ -1178,6 +1305,31 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWrite
         .build()
         .map_err(internal)?;
     Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The user attribute that counts credential changes (`UserRecord::credential_version`).
+const CREDENTIAL_VERSION: &str = "credential_version";
+
+/// A condition on the user item, as a transaction item: it exists, is active and is still at the
+/// credential version `version`. Session starts and rotations carry it, so that neither commits
+/// after the credential it was checked against has changed or the account was disabled.
+fn user_state_check(table: &str, tenant: &str, user_id: &str, version: u64) -> Result<TransactWriteItem> {
+    let mut check = ConditionCheck::builder()
+        .table_name(table)
+        .key("pk", s(keys::user(tenant, user_id)))
+        .key("sk", s(keys::PROFILE))
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_names("#cv", CREDENTIAL_VERSION)
+        .expression_attribute_values(":active", s("active"))
+        .expression_attribute_values(":cv", n(version as i64));
+    check = if version == 0 {
+        check.condition_expression(
+            "attribute_exists(pk) AND #status = :active AND (attribute_not_exists(#cv) OR #cv = :cv)",
+        )
+    } else {
+        check.condition_expression("attribute_exists(pk) AND #status = :active AND #cv = :cv")
+    };
+    Ok(TransactWriteItem::builder().condition_check(check.build().map_err(internal)?).build())
 }
 
 /// A transaction holds at most 100 items.

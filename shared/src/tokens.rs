@@ -86,6 +86,8 @@ pub struct PairRequest<'a> {
     pub email_verified: bool,
     pub generation: u64,
     pub now: DateTime<Utc>,
+    /// The session's absolute end (epoch seconds): neither token outlives it.
+    pub session_ends_at: i64,
 }
 
 pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Result<IssuedPair> {
@@ -107,14 +109,15 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
         email_verified: req.email_verified,
         generation,
     };
-    let access_token = ring.sign(&base(TokenUse::Access, now + access_ttl, None), ACCESS_TOKEN_TYPE)?;
-    let refresh_exp = now + refresh_ttl;
+    let access_exp = (now + access_ttl).min(req.session_ends_at);
+    let access_token = ring.sign(&base(TokenUse::Access, access_exp, None), ACCESS_TOKEN_TYPE)?;
+    let refresh_exp = (now + refresh_ttl).min(req.session_ends_at);
     let refresh_token =
         ring.sign(&base(TokenUse::Refresh, refresh_exp, Some(req.generation)), REFRESH_TOKEN_TYPE)?;
     let refresh_hash = crypto::token_hash(&refresh_token);
     Ok(IssuedPair {
         access_token,
-        access_expires_in: access_ttl as u64,
+        access_expires_in: (access_exp - now).max(0) as u64,
         refresh_token,
         refresh_expires_at: DateTime::from_timestamp(refresh_exp, 0).unwrap_or(req.now),
         refresh_hash,

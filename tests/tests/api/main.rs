@@ -22,6 +22,7 @@ mod rate_limits;
 mod refresh;
 mod register;
 mod resend;
+mod session_lifetime;
 mod sessions;
 mod smoke;
 mod verify_email;
