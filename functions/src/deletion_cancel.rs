@@ -7,6 +7,7 @@ use serde_json::json;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::http::{Fields, Reply};
@@ -15,6 +16,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;
+    ratelimit::hit(&app, Route::DeletionCancel, &client, None).await?;
     recovery::cancel_deletion(&app, token.as_deref().unwrap_or_default(), &client).await?;
     Reply::ok("The deletion is cancelled and your account is active again. Please log in.", json!({}))
 }

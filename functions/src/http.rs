@@ -232,7 +232,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::Forbidden | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::EmailTaken => StatusCode::CONFLICT,
-        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
@@ -266,6 +266,10 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         }
         Error::RateLimited { retry_after_seconds } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        // The lock holds until the owner acts; the header only spaces out a client's retries.
+        Error::LoginLocked => {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
         }
         Error::Dependency { .. } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -9,6 +9,7 @@ use serde_json::json;
 use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::Result;
+use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::http::{Fields, Reply};
@@ -19,6 +20,8 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let new_password = f.required("new_password");
     f.finish()?;
     let (Some(token), Some(new_password)) = (token, new_password) else { return Err(missing()) };
+    // Per IP: token guessing is hopeless (256 bits), but each attempt may cost a hash.
+    ratelimit::hit(&app, Route::PasswordResetConfirm, &client, None).await?;
     recovery::confirm_password_reset(&app, &token, &new_password, &client).await?;
     Reply::ok("Your password has been reset. Please log in with the new password.", json!({}))
 }

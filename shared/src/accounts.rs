@@ -15,9 +15,9 @@ use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
 use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
-use crate::ratelimit::{Limits, Route};
+use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
-use crate::store::{Guard, UserUpdate, Written};
+use crate::store::{Committed, Guard, UserUpdate, Written};
 use crate::tokens::{self, Identity, IssuedPair, TokenUse};
 
 /// The public view of a user, as `GET /api/v1/users/me` and login show it.
@@ -70,6 +70,8 @@ pub struct Registered {
 pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> Result<Registered> {
     let config = &app.config;
     let tenant = config.default_tenant.as_str();
+    // The quotas before the hash: a flood over the limit costs no Argon2 work.
+    Limits::new(app, Route::Register, client, Some(input.email.normalized())).take(app, client).await?;
     let now = Utc::now();
     let password_hash = crypto::hash_password(input.password.expose()).await?;
     let user_id = crypto::new_id();
@@ -81,13 +83,8 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     token_record.vouches_for_password = true;
     let event = audit::record(config, tenant, &user_id, EventType::Register, client, Default::default(), now);
 
-    // The request's quotas ride in the account's own transaction: a new address costs one write.
-    let limits = Limits::new(app, Route::Register, client, Some(input.email.normalized()));
-    let committed = app.store.create_user(&user, &token_hash, &token_record, &event, limits.quotas()).await?;
-    if limits.check(app, client, committed)? == Written::ConditionFailed {
-        // The address is taken. The cancelled transaction took no quota: take it now, so that
-        // probing known addresses is limited like registering new ones.
-        limits.check(app, client, app.store.take_quotas(limits.quotas()).await?)?;
+    if app.store.create_user(&user, &token_hash, &token_record, &event, &[]).await? != Committed::Done {
+        // The address is taken.
         if !config.prevent_user_existence_errors {
             return Err(Error::EmailTaken);
         }
@@ -249,7 +246,7 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
     if drop_password {
         change.remove("password_hash");
     }
-    match app.store.consume_token(&hash, &record, change, &event, &[], now).await? {
+    match app.store.consume_token(&hash, &record, change, &event, &[], &[], now).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
@@ -312,6 +309,13 @@ pub struct LoggedIn {
     pub session_id: String,
 }
 
+/// Checks an email and password and starts a session. In order: the request's quotas (per IP and
+/// per account) are taken in a write of their own, before anything is read or hashed, so that N
+/// parallel guesses get exactly as far as N sequential ones; then the account and its count of
+/// consecutive failures are read, and an account at `LOGIN_MAX_CONSECUTIVE_FAILURES` is refused
+/// before any hashing; then the password is checked (against a dummy hash for an unknown address).
+/// A failure counts one more consecutive failure; a correct password forgives the account's quota
+/// and its failures (not the IP's count).
 pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo) -> Result<LoggedIn> {
     let config = &app.config;
     let tenant = config.default_tenant.as_str();
@@ -319,11 +323,19 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
-    let limits = Limits::new(app, Route::Login, client, Some(email.normalized()));
-    let view = app.store.login_view(tenant, email.normalized(), limits.quotas()).await?;
-    if let Some(index) = view.over_limit {
-        // Refused before any hashing: a client over its limit costs one read.
-        return Err(limits.refuse(app, client, index));
+    Limits::new(app, Route::Login, client, Some(email.normalized())).take(app, client).await?;
+    let view = app
+        .store
+        .login_view(tenant, email.normalized(), &ratelimit::failure_counter(app, email.normalized()))
+        .await?;
+    if view.failures >= u64::from(config.login_max_consecutive_failures) {
+        audit::log_only(
+            EventType::RateLimited,
+            tenant,
+            client,
+            &audit::details([("route", json!("login")), ("limit", json!("consecutive_failures"))]),
+        );
+        return Err(Error::LoginLocked);
     }
     let (user, sessions) = match view.found {
         Some((u, s)) => (Some(u), s),
@@ -332,46 +344,45 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     let ok =
         crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let now = Utc::now();
+    let forgiven = Limits::forgiving(app, email.normalized(), Route::Login);
     let user = match user {
         Some(u) if ok => u,
         other => {
             let details = audit::details([("reason", json!("invalid_credentials"))]);
-            let event = match &other {
-                Some(u) => Some(audit::record(
+            let event = other.as_ref().map(|u| {
+                audit::record(
                     config,
                     tenant,
                     &u.user_id,
                     EventType::LoginFailed,
                     client,
-                    details,
+                    details.clone(),
                     now,
-                )),
-                None => {
-                    audit::log_only(EventType::LoginFailed, tenant, client, &details);
-                    None
-                }
-            };
+                )
+            });
+            if event.is_none() {
+                audit::log_only(EventType::LoginFailed, tenant, client, &details);
+            }
             // A known account's failure writes its audit item, an unknown one a decoy: the same
-            // write, so both take as long. Either takes the IP's and the account's quotas.
-            let committed =
-                app.store.record_failed_login(tenant, event.as_ref(), now, limits.quotas()).await?;
-            limits.check(app, client, committed)?;
+            // write, so both take as long; either counts one more consecutive failure.
+            let counted = Limits::count_failure(app, email.normalized());
+            app.store.record_failed_login(tenant, event.as_ref(), now, counted.quotas()).await?;
+            if let Some(u) = &other {
+                notify_if_locked(app, u, view.failures + 1).await;
+            }
             return Err(Error::InvalidCredentials);
         }
     };
-    // Only after a correct password may the answer say more about the account. A right password
-    // is not a failed guess: these count against the IP only.
+    // Only after a correct password may the answer say more about the account.
     if user.status == UserStatus::PendingDeletion {
-        limits.check(app, client, app.store.take_quotas(limits.ip_only().quotas()).await?)?;
+        app.store.take_quotas(forgiven.quotas()).await?;
         return Err(Error::AccountPendingDeletion);
     }
     if !user.email_verified {
         let details = audit::details([("reason", json!("email_not_verified"))]);
         let event =
             audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
-        let ip_only = limits.ip_only();
-        let committed = app.store.record_failed_login(tenant, Some(&event), now, ip_only.quotas()).await?;
-        ip_only.check(app, client, committed)?;
+        app.store.record_failed_login(tenant, Some(&event), now, forgiven.quotas()).await?;
         return Err(Error::EmailNotVerified);
     }
     let (pair, session_id) = sessions::start(
@@ -381,12 +392,30 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         client,
         now,
         EventType::LoginSucceeded,
-        &limits.clearing_account(),
+        &forgiven,
         // The password checked is no longer the account's (a reset or change committed meanwhile).
         Error::InvalidCredentials,
     )
     .await?;
     Ok(LoggedIn { pair, user, session_id })
+}
+
+/// Mails the owner when this failure is the one that locked password sign-in. Concurrent
+/// failures may each believe so; a second mail then is the price of not reading the count back.
+pub(crate) async fn notify_if_locked(app: &App, user: &UserRecord, failures: u64) {
+    let cap = app.config.login_max_consecutive_failures;
+    if failures != u64::from(cap) {
+        return;
+    }
+    let details = audit::details([("failures", json!(failures))]);
+    tracing::warn!(user_id = user.user_id.as_str(), failures, "password sign-in locked");
+    let sent = match Mail::login_locked(cap) {
+        Ok(mail) => app.mailer.send(&Email::from_stored(user.email.clone()), mail).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::error!(error = %e, ?details, "lock-out notice could not be sent");
+    }
 }
 
 // ----- bearer verification -------------------------------------------------------------------------

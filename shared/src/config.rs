@@ -44,6 +44,9 @@ pub struct Config {
     pub deletion_grace: Duration,
     pub deletion_token_ttl: Duration,
     pub max_sessions_per_user: u32,
+    /// Consecutive failed password checks after which an account's password sign-in is refused
+    /// (429 before any hashing) until its owner signs in another way.
+    pub login_max_consecutive_failures: u32,
     pub password_policy: PasswordPolicyKind,
     pub prevent_user_existence_errors: bool,
     pub rate_limits: bool,
@@ -86,6 +89,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("DELETION_GRACE_SECONDS", "2592000"),
     ("DELETION_TOKEN_TTL_SECONDS", "86400"),
     ("MAX_SESSIONS_PER_USER", "5"),
+    ("LOGIN_MAX_CONSECUTIVE_FAILURES", "100"),
     ("PASSWORD_POLICY", "default"),
     ("PREVENT_USER_EXISTENCE_ERRORS", "false"),
     ("RATE_LIMITS", "on"),
@@ -137,6 +141,7 @@ impl Config {
             deletion_grace: r.seconds("DELETION_GRACE_SECONDS")?,
             deletion_token_ttl: r.seconds("DELETION_TOKEN_TTL_SECONDS")?,
             max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
+            login_max_consecutive_failures: r.number("LOGIN_MAX_CONSECUTIVE_FAILURES", 1)?,
             password_policy: r.parse("PASSWORD_POLICY", |v| match v.to_ascii_lowercase().as_str() {
                 "default" => Ok(PasswordPolicyKind::Default),
                 "nist" => Ok(PasswordPolicyKind::Nist),

@@ -41,6 +41,10 @@ pub enum Error {
     EmailTaken,
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
+    /// Password sign-in is locked after too many consecutive failures, until the owner resets the
+    /// password or signs in with a magic link.
+    #[error("too many failed sign-ins: reset the password or sign in with a magic link")]
+    LoginLocked,
     /// DynamoDB, SES or Secrets Manager failed, throttled or timed out.
     #[error("{dependency} is unavailable")]
     Dependency {
@@ -84,6 +88,7 @@ impl Error {
             Error::NotFound => "not_found",
             Error::EmailTaken => "email_taken",
             Error::RateLimited { .. } => "rate_limited",
+            Error::LoginLocked => "login_locked",
             Error::Dependency { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
         }

@@ -112,6 +112,19 @@ impl Mail {
         )
     }
 
+    /// Sent once, when an account's password sign-in locks after `failures` failed attempts in a
+    /// row.
+    pub fn login_locked(failures: u32) -> Result<Mail> {
+        message(
+            "Password sign-in to your account is paused",
+            &[format!(
+                "Someone entered a wrong password for your account {failures} times in a row, so signing in with the password is paused."
+            )],
+            None,
+            &["To sign in again, reset your password or ask for a sign-in link by email. If the attempts were not yours, choose a new password that you use nowhere else.".to_owned()],
+        )
+    }
+
     pub fn magic_link(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
         let url = link(frontend_url, "magic-link", token);
         message(

@@ -34,10 +34,15 @@ pub enum Route {
     Deletion,
     Refresh,
     VerifyEmail,
+    /// Routes that take a mailed token and name no account: per IP only.
+    PasswordResetConfirm,
+    DeletionConfirm,
+    DeletionCancel,
+    DeletionStatus,
 }
 
 impl Route {
-    pub const ALL: [Route; 8] = [
+    pub const ALL: [Route; 12] = [
         Route::Login,
         Route::Register,
         Route::ResendVerification,
@@ -46,6 +51,10 @@ impl Route {
         Route::Deletion,
         Route::Refresh,
         Route::VerifyEmail,
+        Route::PasswordResetConfirm,
+        Route::DeletionConfirm,
+        Route::DeletionCancel,
+        Route::DeletionStatus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +67,10 @@ impl Route {
             Route::Deletion => "deletion",
             Route::Refresh => "refresh",
             Route::VerifyEmail => "verify_email",
+            Route::PasswordResetConfirm => "password_reset_confirm",
+            Route::DeletionConfirm => "deletion_confirm",
+            Route::DeletionCancel => "deletion_cancel",
+            Route::DeletionStatus => "deletion_status",
         }
     }
 
@@ -70,7 +83,11 @@ impl Route {
             | Route::MagicLink
             | Route::Deletion => 3,
             Route::Refresh => 30,
-            Route::VerifyEmail => 10,
+            Route::VerifyEmail
+            | Route::PasswordResetConfirm
+            | Route::DeletionConfirm
+            | Route::DeletionCancel
+            | Route::DeletionStatus => 10,
         }
     }
 
@@ -96,6 +113,46 @@ fn counter_pk(tenant: &str, route: Route, kind: &str, subject: &str) -> String {
 const IP: &str = "ip";
 const ACCOUNT: &str = "account";
 
+/// What an IP counter counts: an IPv4 address as it is, an IPv6 address by its /64. One IPv6
+/// subscriber is routinely handed a whole /64 (and often more), so counting single IPv6 addresses
+/// would give one client 2^64 fresh quotas. An IPv4-mapped IPv6 address counts as its IPv4.
+pub fn ip_subject(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = std::net::Ipv6Addr::from(v6.to_bits() & (u128::MAX << 64));
+                format!("{net}/64")
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        // API Gateway always gives an address; anything else is counted as given.
+        Err(_) => ip.trim().to_owned(),
+    }
+}
+
+/// The counter of an account's consecutive failed password checks (login and password change),
+/// keyed by the normalised email like the account quota: a known and an unknown address count
+/// alike, so the lock-out tells nothing about which addresses have accounts. It has no window:
+/// only a correct password, a completed reset or a magic-link sign-in clears it.
+fn failures_counter(tenant: &str, normalized_email: &str) -> String {
+    format!("T#{tenant}#FAILS#{normalized_email}")
+}
+
+/// How long an untouched failure count is kept (it is refreshed by every failure).
+const FAILURES_KEPT_SECONDS: i64 = 90 * 24 * 3600;
+
+/// The consecutive-failure counter of an account (`Store::failures` reads it).
+pub fn failure_counter(app: &App, normalized_email: &str) -> Quota {
+    Quota {
+        pk: failures_counter(&app.config.default_tenant, normalized_email),
+        window: 0,
+        expires: Utc::now().timestamp() + FAILURES_KEPT_SECONDS,
+        limit: None,
+        clear: false,
+    }
+}
+
 /// The quotas one request takes: its client IP's and, when it names one, the account's. Empty when
 /// rate limits are off.
 #[derive(Debug, Clone)]
@@ -114,19 +171,58 @@ impl Limits {
             return limits;
         }
         let tenant = &app.config.default_tenant;
-        for (kind, subject) in [(IP, client.ip.as_deref()), (ACCOUNT, account)] {
+        let ip = client.ip.as_deref().map(ip_subject);
+        for (kind, subject) in [(IP, ip.as_deref()), (ACCOUNT, account)] {
             if let Some(subject) = subject {
                 limits.quotas.push(Quota {
                     pk: counter_pk(tenant, route, kind, subject),
                     window: start,
                     expires: start + 2 * WINDOW_SECONDS,
-                    limit: app.config.rate_limit(route),
+                    limit: Some(app.config.rate_limit(route)),
                     clear: false,
                 });
                 limits.kinds.push(kind);
             }
         }
         limits
+    }
+
+    /// Takes the quotas now, in a write of their own, before the request does any costly work (a
+    /// password hash): of N parallel requests only as many as the limit allows get past this,
+    /// exactly as if they had come one after the other.
+    pub async fn take(&self, app: &App, client: &ClientInfo) -> Result<()> {
+        if self.quotas.is_empty() {
+            return Ok(());
+        }
+        self.check(app, client, app.store.take_quotas(&self.quotas).await?).map(|_| ())
+    }
+
+    /// The consecutive-failure counter of an account, one more failure (not limited here: the
+    /// cap is checked on the count read before the password, `Failures::locked`).
+    pub fn count_failure(app: &App, normalized_email: &str) -> Limits {
+        Limits {
+            route: Route::Login,
+            quotas: vec![failure_counter(app, normalized_email)],
+            kinds: vec![ACCOUNT],
+            retry_after: 1,
+        }
+    }
+
+    /// What proving the password (or the mailbox) forgives: the account's quota in this window and
+    /// its consecutive failures. The IP's count stays.
+    pub fn forgiving(app: &App, normalized_email: &str, route: Route) -> Limits {
+        let (start, _) = window(Utc::now());
+        let tenant = &app.config.default_tenant;
+        let clear = |pk: String, window: i64| Quota { pk, window, expires: 0, limit: None, clear: true };
+        Limits {
+            route,
+            quotas: vec![
+                clear(counter_pk(tenant, route, ACCOUNT, normalized_email), start),
+                clear(failures_counter(tenant, normalized_email), 0),
+            ],
+            kinds: vec![ACCOUNT, ACCOUNT],
+            retry_after: 1,
+        }
     }
 
     /// No quotas (a sign-in whose request was limited before, by `hit`).
@@ -136,24 +232,6 @@ impl Limits {
 
     pub fn quotas(&self) -> &[Quota] {
         &self.quotas
-    }
-
-    /// The same limits without the account's quota (a login whose password was right but which
-    /// is refused for another reason is not a failed guess).
-    pub fn ip_only(&self) -> Limits {
-        self.keeping(|kind, q| (kind == IP).then(|| q.clone()))
-    }
-
-    /// The same limits, with the account's count cleared instead of added to (a login that
-    /// succeeded). The clear is still refused while the account is at its limit.
-    pub fn clearing_account(&self) -> Limits {
-        self.keeping(|kind, q| Some(Quota { clear: kind == ACCOUNT, ..q.clone() }))
-    }
-
-    fn keeping(&self, f: impl Fn(&str, &Quota) -> Option<Quota>) -> Limits {
-        let (kinds, quotas) =
-            self.kinds.iter().zip(&self.quotas).filter_map(|(k, q)| f(k, q).map(|q| (*k, q))).unzip();
-        Limits { route: self.route, quotas, kinds, retry_after: self.retry_after }
     }
 
     /// The outcome of a write that carried these quotas: a quota at its limit refuses the request
@@ -200,6 +278,15 @@ mod tests {
         assert_eq!(retry as i64, start + 60 - t.timestamp());
         let edge = DateTime::from_timestamp(start + 59, 0).unwrap();
         assert_eq!(window(edge).1, 1);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_mapped_ipv4_as_ipv4() {
+        assert_eq!(ip_subject("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(ip_subject("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+        assert_ne!(ip_subject("2001:db8:1:3::1"), ip_subject("2001:db8:1:2::1"));
+        assert_eq!(ip_subject("::ffff:203.0.113.9"), "203.0.113.9");
+        assert_eq!(ip_subject("203.0.113.9"), "203.0.113.9");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::domain::{Email, NewPassword};
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
 use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
-use crate::ratelimit::Limits;
+use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
 use crate::store::{Guard, UserUpdate, Written};
 use crate::tokens::Identity;
@@ -90,7 +90,10 @@ pub async fn confirm_password_reset(
     let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
     let live: Vec<String> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
-    if app.store.consume_token(&hash, &record, change, &audit, &live, now).await? == Written::ConditionFailed
+    // A reset is the owner's way back in after a lock-out: it forgives the failed sign-ins.
+    let forgiven = Limits::forgiving(app, &user.email_normalized, Route::Login);
+    if app.store.consume_token(&hash, &record, change, &audit, &live, forgiven.quotas(), now).await?
+        == Written::ConditionFailed
     {
         return Err(Error::InvalidToken);
     }
@@ -125,9 +128,19 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> Result<()> {
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
+    // A guess at the current password is a login attempt: the account's login quota is taken
+    // before the hash, and the account's consecutive failures count and lock as at login (a
+    // stolen access token must not become a way around the login limits).
+    let email = &user.email_normalized;
+    Limits::new(app, Route::Login, client, Some(email)).take(app, client).await?;
+    let failures = app.store.failures(&ratelimit::failure_counter(app, email)).await?;
+    if failures >= u64::from(app.config.login_max_consecutive_failures) {
+        return Err(Error::LoginLocked);
+    }
     let over_long = current.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
     if over_long || !crypto::verify_password(current, user.password_hash.as_deref()).await? {
         let details = audit::details([("reason", json!("wrong_current_password"))]);
+        let now = Utc::now();
         let record = audit::record(
             &app.config,
             &who.tenant_id,
@@ -135,9 +148,11 @@ pub async fn change_password(
             EventType::LoginFailed,
             client,
             details,
-            Utc::now(),
+            now,
         );
-        app.store.put_audit_or_log(&record).await;
+        let counted = Limits::count_failure(app, email);
+        app.store.record_failed_login(&who.tenant_id, Some(&record), now, counted.quotas()).await?;
+        accounts::notify_if_locked(app, &user, failures + 1).await;
         return Err(Error::InvalidCredentials);
     }
     let password = parse_new_password(app, &user, new_password)?;
@@ -164,7 +179,11 @@ pub async fn change_password(
     // The new hash, the new credential version, the other sessions' end and the caller's session
     // carried over, all or nothing. A session another sign-in started after the read above was
     // checked against the old version and cannot commit after this.
-    if app.store.change_password(&user, &phc, &who.session_id, &others, &audit, now).await?
+    let forgiven = Limits::forgiving(app, email, Route::Login);
+    if app
+        .store
+        .change_password(&user, &phc, &who.session_id, &others, &audit, forgiven.quotas(), now)
+        .await?
         == Written::ConditionFailed
     {
         // The account changed (another change, a reset, a disabling) or the caller's session ended
@@ -244,7 +263,7 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
                 change.remove("password_hash");
             }
             let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
-            if app.store.consume_token(&hash, &record, change, &audit, &[], now).await?
+            if app.store.consume_token(&hash, &record, change, &audit, &[], &[], now).await?
                 == Written::ConditionFailed
             {
                 return Err(Error::InvalidToken);
@@ -277,7 +296,8 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
         client,
         now,
         EventType::LoginSucceeded,
-        &Limits::none(),
+        // A magic link is the owner's other way in: it forgives failed password sign-ins.
+        &Limits::forgiving(app, &user.email_normalized, Route::Login),
         Error::InvalidToken,
     )
     .await?;
@@ -376,7 +396,9 @@ pub async fn cancel_deletion(app: &App, raw_token: &str, client: &ClientInfo) ->
     let mut change = UserUpdate::new(Guard::PendingDeletion);
     change.set_str("status", "active").remove("scheduled_for").remove("gsi1pk").remove("gsi1sk");
     let audit = event(app, &record.user_id, EventType::DeletionCancelled, client, now);
-    if app.store.consume_token(&hash, &record, change, &audit, &[], now).await? == Written::ConditionFailed {
+    if app.store.consume_token(&hash, &record, change, &audit, &[], &[], now).await?
+        == Written::ConditionFailed
+    {
         return Err(Error::InvalidToken);
     }
     Ok(())

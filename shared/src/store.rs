@@ -277,8 +277,8 @@ pub enum Rotated {
 /// What login reads before it checks the password.
 pub struct LoginView {
     pub found: Option<(UserRecord, Vec<SessionRecord>)>,
-    /// The first quota already at its limit, if any (then nothing else was read).
-    pub over_limit: Option<usize>,
+    /// The account's consecutive failed password checks.
+    pub failures: u64,
 }
 
 /// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
@@ -298,9 +298,11 @@ pub struct Quota {
     /// The window's start (epoch seconds): one counter item per window.
     pub window: i64,
     pub expires: i64,
-    pub limit: u32,
-    /// Delete the counter instead of adding to it (a login that succeeded forgives the account's
-    /// failed attempts), still only while it is under the limit.
+    /// The count at which the quota refuses; `None` counts without ever refusing (the
+    /// consecutive-failure counter, whose cap is checked before the password is).
+    pub limit: Option<u32>,
+    /// Delete the counter instead of adding to it (a proven password forgives the account's
+    /// failed attempts).
     pub clear: bool,
 }
 
@@ -490,6 +492,9 @@ impl Store {
     /// deleted on condition that it still exists and has not expired, and the user is updated on
     /// condition that this token is still the newest of its kind (and that `change`'s own guard
     /// holds). Of any number of concurrent uses exactly one gets `Written::Done`.
+    ///
+    /// `counters` ride along (a completed reset clears the account's failed sign-ins).
+    #[allow(clippy::too_many_arguments)]
     pub async fn consume_token(
         &self,
         token_hash: &str,
@@ -497,9 +502,14 @@ impl Store {
         change: UserUpdate,
         audit: &AuditRecord,
         revoke_sessions: &[String],
+        counters: &[Quota],
         now: DateTime<Utc>,
     ) -> Result<Written> {
-        self.transact(self.consumption(token_hash, token, change, audit, revoke_sessions, now)?).await
+        let items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        Ok(match self.commit(items, counters).await? {
+            Committed::Done => Written::Done,
+            _ => Written::ConditionFailed,
+        })
     }
 
     /// Consumes a token, applies `change` and issues a follow-up token (the deletion notice's cancel
@@ -823,34 +833,26 @@ impl Store {
         Ok(user.map(|u| (u, sessions)))
     }
 
-    /// What login needs, in two reads: the email lock (with the login's quota counters, in the
-    /// same strongly consistent batch), then the user's partition (profile and sessions). An
+    /// What login needs, in two reads: the email lock with the account's consecutive-failure
+    /// count (one strongly consistent batch), then the user's partition (profile and sessions). An
     /// unknown address costs the same two reads (the second of an empty partition), so that the
-    /// time of a login does not tell whether the address has an account. A quota already at its
-    /// limit stops before the second read: the login is refused without hashing anything.
+    /// time of a login does not tell whether the address has an account.
     pub async fn login_view(
         &self,
         tenant: &str,
         normalized_email: &str,
-        quotas: &[Quota],
+        failures: &Quota,
     ) -> Result<LoginView> {
         let lock_pk = keys::email(tenant, normalized_email);
-        let mut wanted = vec![(lock_pk.clone(), keys::EMAIL.to_owned())];
-        wanted.extend(quotas.iter().map(|q| (q.pk.clone(), counter_sk(q.window))));
+        let wanted = vec![
+            (lock_pk.clone(), keys::EMAIL.to_owned()),
+            (failures.pk.clone(), counter_sk(failures.window)),
+        ];
         let items = self.get_many(wanted).await?;
         let find = |pk: &str| {
             items.iter().find(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|v| v == pk))
         };
-        let over_limit = quotas.iter().position(|q| {
-            let count = find(&q.pk)
-                .and_then(|i| i.get(COUNT))
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse::<u64>().ok());
-            count.is_some_and(|c| c >= u64::from(q.limit))
-        });
-        if over_limit.is_some() {
-            return Ok(LoginView { found: None, over_limit });
-        }
+        let failures = count_of(find(&failures.pk));
         let found = match find(&lock_pk).cloned().map(decode::<EmailLock>).transpose()? {
             Some(lock) => self.user_with_sessions(tenant, &lock.user_id).await?,
             None => {
@@ -858,7 +860,18 @@ impl Store {
                 None
             }
         };
-        Ok(LoginView { found, over_limit: None })
+        Ok(LoginView { found, failures })
+    }
+
+    /// An account's consecutive failed password checks (`ratelimit::failure_counter`).
+    pub async fn failures(&self, counter: &Quota) -> Result<u64> {
+        #[derive(serde::Deserialize)]
+        struct Counter {
+            #[serde(default)]
+            count: u64,
+        }
+        let item: Option<Counter> = self.get(counter.pk.clone(), &counter_sk(counter.window)).await?;
+        Ok(item.map_or(0, |c| c.count))
     }
 
     /// A session and its user, in one strongly consistent `BatchGetItem`.
@@ -887,6 +900,7 @@ impl Store {
     /// while the user is active and still at the version `user` was read with), the caller's
     /// session carried over to the new version, every other session deleted, the audit event.
     /// `ConditionFailed` when the user or the caller's session changed meanwhile.
+    #[allow(clippy::too_many_arguments)]
     pub async fn change_password(
         &self,
         user: &UserRecord,
@@ -894,6 +908,7 @@ impl Store {
         keep_session: &str,
         revoke: &[String],
         audit: &AuditRecord,
+        counters: &[Quota],
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let (t, id) = (&user.tenant_id, &user.user_id);
@@ -918,11 +933,14 @@ impl Store {
             TransactWriteItem::builder().update(kept).build(),
             put(&self.table, audit_item(audit)?, None)?,
         ];
-        for sid in revoke.iter().filter(|sid| *sid != keep_session).take(MAX_TRANSACTION_ITEMS - items.len())
-        {
+        let room = MAX_TRANSACTION_ITEMS - items.len() - counters.len();
+        for sid in revoke.iter().filter(|sid| *sid != keep_session).take(room) {
             items.push(delete_item(&self.table, keys::user(t, id), &keys::session(sid), None)?);
         }
-        self.transact(items).await
+        Ok(match self.commit(items, counters).await? {
+            Committed::Done => Written::Done,
+            _ => Written::ConditionFailed,
+        })
     }
 
     /// Every session item of a user (live or expired but not yet removed by TTL).
@@ -1345,33 +1363,35 @@ fn counter_sk(window: i64) -> String {
 /// One quota as a transaction item: `ADD` one to the window's counter (or delete it, `clear`),
 /// only while the count is under the limit. The counter expires with TTL after its window.
 fn quota_item(table: &str, q: &Quota) -> Result<TransactWriteItem> {
-    let under_limit = "attribute_not_exists(#count) OR #count < :limit";
     if q.clear {
         let delete = Delete::builder()
             .table_name(table)
             .key("pk", s(&q.pk))
             .key("sk", s(counter_sk(q.window)))
-            .condition_expression(under_limit)
-            .expression_attribute_names("#count", COUNT)
-            .expression_attribute_values(":limit", n(i64::from(q.limit)))
             .build()
             .map_err(internal)?;
         return Ok(TransactWriteItem::builder().delete(delete).build());
     }
-    let update = Update::builder()
+    let mut update = Update::builder()
         .table_name(table)
         .key("pk", s(&q.pk))
         .key("sk", s(counter_sk(q.window)))
         .update_expression("ADD #count :one SET #ttl = :ttl")
-        .condition_expression(under_limit)
         .expression_attribute_names("#count", COUNT)
         .expression_attribute_names("#ttl", "ttl")
         .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":limit", n(i64::from(q.limit)))
-        .expression_attribute_values(":ttl", n(q.expires))
-        .build()
-        .map_err(internal)?;
-    Ok(TransactWriteItem::builder().update(update).build())
+        .expression_attribute_values(":ttl", n(q.expires));
+    if let Some(limit) = q.limit {
+        update = update
+            .condition_expression("attribute_not_exists(#count) OR #count < :limit")
+            .expression_attribute_values(":limit", n(i64::from(limit)));
+    }
+    Ok(TransactWriteItem::builder().update(update.build().map_err(internal)?).build())
+}
+
+/// The count of a counter item as read, 0 when there is none.
+fn count_of(item: Option<&Item>) -> u64 {
+    item.and_then(|i| i.get(COUNT)).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
 /// An item that is already expired and that nothing ever reads.

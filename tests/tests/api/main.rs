@@ -5,6 +5,7 @@ mod account_deletion;
 mod audit_trail;
 mod authorizer;
 mod bearer;
+mod brute_force;
 mod contract;
 mod cookie;
 mod cors;
