@@ -13,8 +13,10 @@ AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
 .PHONY: help dev test fuzz venv nextest lint validate build build-dev bench sam-build deploy keys rotate-key clean
 
-# The deployed stack's signing-key secret, from its outputs.
-STACK_SECRET = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='SigningKeySecretArn'))"
+# The deployed stack's outputs: the signing-key secret, and the table its public half is published in.
+STACK_OUTPUT = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='$(1)'))"
+STACK_SECRET = $(call STACK_OUTPUT,SigningKeySecretArn)
+STACK_TABLE = $(call STACK_OUTPUT,TableName)
 
 help:
 	@echo "make dev      run the whole API on http://127.0.0.1:9000 with local AWS (moto) on :5000"
@@ -95,7 +97,7 @@ deploy: venv sam-build
 rotate-key:
 	$(CARGO) build --quiet --bin authctl
 ifdef STACK
-	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) $(AUTHCTL) keys rotate
+	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) TABLE_NAME=$$($(STACK_TABLE)) $(AUTHCTL) keys rotate
 else
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:5000} AWS_REGION=$${AWS_REGION:-us-east-1} \
 	  AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} \
@@ -105,7 +107,7 @@ endif
 ## Put a first signing key into the deployed stack's secret (idempotent).
 keys:
 	$(CARGO) build --quiet --bin authctl
-	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) $(AUTHCTL) keys ensure
+	SIGNING_KEY_SECRET_ID=$$($(STACK_SECRET)) TABLE_NAME=$$($(STACK_TABLE)) $(AUTHCTL) keys ensure
 
 clean:
 	$(CARGO) clean

@@ -11,8 +11,8 @@ use shared::error::Result;
 use crate::http::Reply;
 
 pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
-    let ring = app.keys.ring().await?;
+    let keys = app.verifier(None).await?;
     // Short enough that a rotated-in key is picked up by verifiers well before it signs anything
     // they must accept (see the README on key rotation).
-    Ok(Reply::document(ring.jwks())?.cache("public, max-age=300"))
+    Ok(Reply::document(keys.jwks())?.cache("public, max-age=300"))
 }

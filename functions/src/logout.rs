@@ -37,8 +37,8 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         Err(e) => return Err(e),
     }
     if let Some(token) = other {
-        let ring = app.keys.ring_for(tokens::kid_of(&token).as_deref()).await?;
-        if let Some(c) = tokens::verify(&ring, &app.config, token.trim(), TokenUse::Refresh)
+        let keys = app.verifier(tokens::kid_of(token.trim()).as_deref()).await?;
+        if let Some(c) = tokens::verify(&keys, &app.config, token.trim(), TokenUse::Refresh)
             && c.sub == who.user_id
             && c.tid == who.tenant_id
             && c.sid != who.session_id

@@ -14,7 +14,7 @@ use shared::tokens::DEFAULT_SCOPES;
 use crate::http::Reply;
 
 pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
-    let ring = app.keys.ring().await?;
+    let keys = app.verifier(None).await?;
     let issuer = app.config.jwt_issuer.as_str();
     Ok(Reply::document(json!({
         "issuer": issuer,
@@ -24,7 +24,7 @@ pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result
         "grant_types_supported": ["password"],
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["none"],
-        "token_signing_alg_values_supported": ring.algorithms(),
+        "token_signing_alg_values_supported": keys.algorithms(),
         "scopes_supported": DEFAULT_SCOPES.split(' ').collect::<Vec<_>>(),
         "claims_supported": ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "token_use", "email_verified"],
     }))?

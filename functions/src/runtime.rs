@@ -47,10 +47,16 @@ pub mod warm {
         Box::pin(async {})
     }
 
-    /// The signing keys (and with them the Secrets Manager connection), for the functions that
-    /// publish or check keys without reading the table.
-    pub fn keys(app: &App) -> BoxFuture<'_, ()> {
-        Box::pin(load_keys(app))
+    /// The public keys (one read of the table, which opens the DynamoDB connection too), for
+    /// every function that verifies tokens but never signs one: the authorizer, the bearer routes,
+    /// `jwks` and discovery. They never reach Secrets Manager.
+    pub fn public_keys(app: &App) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            // Not fatal: the first request reads them again (and answers 503 if it cannot).
+            if let Err(e) = app.verifier(None).await {
+                tracing::warn!(error = %e, "public keys could not be loaded at start; will retry");
+            }
+        })
     }
 
     /// The DynamoDB connection, for the functions that read the table but handle no tokens.
@@ -58,7 +64,7 @@ pub mod warm {
         Box::pin(app.store.warm_up())
     }
 
-    /// Both, concurrently: every function that verifies a bearer token or a refresh token.
+    /// The private ring and the DynamoDB connection, concurrently: the functions that sign.
     pub fn keys_and_store(app: &App) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             tokio::join!(load_keys(app), app.store.warm_up());
@@ -217,7 +223,7 @@ pub fn run_authorizer() -> Main<lambda_runtime::Error> {
 
 async fn run_authorizer_loop() -> std::result::Result<(), lambda_runtime::Error> {
     init_tracing();
-    let app = build_app(warm::keys_and_store).await?;
+    let app = build_app(warm::public_keys).await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<crate::authorizer::AuthorizerRequest>| {
             let app = app.clone();

@@ -428,9 +428,28 @@ pub(crate) async fn notify_if_locked(app: &App, user: &UserRecord, failures: u64
 /// A failing dependency is an error (503), never a pass: the check fails closed.
 pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Identity> {
     let token = bearer(authorization).ok_or(Error::Unauthorized)?;
-    let ring = app.keys.ring_for(tokens::kid_of(token).as_deref()).await?;
-    let claims = tokens::verify(&ring, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
-    let session = app.store.session(&claims.tid, &claims.sub, &claims.sid).await?;
+    let kid = tokens::kid_of(token);
+    let (claims, session) = match app.public_keys.cached_for(kid.as_deref()).await {
+        Some(keys) => {
+            let claims =
+                tokens::verify(&keys, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
+            let session = app.store.session(&claims.tid, &claims.sub, &claims.sid).await?;
+            (claims, session)
+        }
+        None => {
+            // The public keys are read with the session, in one call: the session by the ids the
+            // token names, which count for nothing until the signature has checked out.
+            let (tid, sub, sid) = tokens::unverified_ids(token).ok_or(Error::Unauthorized)?;
+            let (session, keys) = app.store.session_with_public_keys(&tid, &sub, &sid).await?;
+            let keys = app.public_keys.install(keys).await?;
+            let claims =
+                tokens::verify(&keys, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
+            if (claims.tid.as_str(), claims.sub.as_str(), claims.sid.as_str()) != (&tid, &sub, &sid) {
+                return Err(Error::Unauthorized);
+            }
+            (claims, session)
+        }
+    };
     if !session.is_some_and(|s| s.is_live(Utc::now())) {
         return Err(Error::Unauthorized);
     }

@@ -14,15 +14,19 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use std::sync::OnceLock;
 
 use crate::config::{Config, ConfigError};
-use crate::keys::Keys;
+use crate::keys::{Keys, PublicKeys, Verifier};
 use crate::mailer::Mailer;
 use crate::store::Store;
+use std::sync::Arc;
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
+    /// The private ring (Secrets Manager): only the functions that sign touch it.
     pub keys: Keys,
+    /// The public keys (the table): what every function that verifies uses.
+    pub public_keys: PublicKeys,
 }
 
 impl App {
@@ -46,12 +50,32 @@ impl App {
             store: Store::new(dynamodb, config.table_name.clone()),
             mailer: Mailer::new(ses, config.mail_from.clone()),
             keys: Keys::new(secrets, config.signing_key_secret_id.clone(), config.key_cache),
+            public_keys: PublicKeys::new(config.key_cache),
             config,
         }
     }
 
     pub fn new(config: Config, sdk: &SdkConfig) -> App {
         App::with_sdk_configs(config, sdk, sdk, sdk)
+    }
+
+    /// The public keys that should know `kid`: the cached ones, or the table's item read anew
+    /// (when none are cached, they are stale, or `kid` is new to them). A failed read keeps
+    /// serving keys already held; with none it is an error (503).
+    pub async fn verifier(&self, kid: Option<&str>) -> crate::Result<Arc<Verifier>> {
+        if let Some(verifier) = self.public_keys.cached_for(kid).await {
+            return Ok(verifier);
+        }
+        match self.store.public_keys().await {
+            Ok(set) => self.public_keys.install(set).await,
+            Err(e) => match self.public_keys.stale().await {
+                Some(verifier) => {
+                    tracing::warn!(error = %e, "public keys could not be re-read; keeping the cached ones");
+                    Ok(verifier)
+                }
+                None => Err(e),
+            },
+        }
     }
 }
 

@@ -12,6 +12,12 @@
 //! token signed before a rotation keeps working until it expires. Each key carries its algorithm,
 //! and a token is verified with that algorithm only: the `alg` of a token's header is never trusted
 //! to choose one (no `none`, no HS256 with a public key).
+//!
+//! The private ring is read only by the functions that sign (login, refresh, magic-link verify).
+//! Its public half is published apart, as one item of the table (`PublicKeySet`) that rotation
+//! writes in the same step as the secret; every function that only verifies (the authorizer, the
+//! bearer routes, `jwks`, discovery) reads that item, with its first session read, and has no
+//! permission on the secret at all.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -171,13 +177,26 @@ struct VerifyingKey {
     key: DecodingKey,
 }
 
-/// The loaded keys: the one that signs, the ones that verify, and the public JWKS.
+/// The loaded keys: the one that signs, and the public half of all of them.
 pub struct KeyRing {
     signing_kid: String,
     signing_alg: Algorithm,
     signing_key: EncodingKey,
+    verifier: Verifier,
+}
+
+/// The keys that verify, from public JWKs only: what a function that never signs holds.
+pub struct Verifier {
     verifying: HashMap<String, VerifyingKey>,
     jwks: JwkSet,
+}
+
+/// The public half of the ring, as the table keeps it: the JWKS and the kid that signs now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublicKeySet {
+    pub current_kid: String,
+    pub jwks: JwkSet,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -188,6 +207,8 @@ pub enum KeyRingError {
     BadKey(String),
     #[error("the current key {0} is not in the key list")]
     NoCurrent(String),
+    #[error("public key {0} is not an RS256 or EdDSA signing key")]
+    BadPublicKey(String),
 }
 
 impl KeyRing {
@@ -197,7 +218,6 @@ impl KeyRing {
     }
 
     pub fn from_document(doc: &KeySetDocument) -> std::result::Result<Self, KeyRingError> {
-        let mut verifying = HashMap::new();
         let mut public = Vec::new();
         let mut signing = None;
         for k in &doc.keys {
@@ -215,8 +235,6 @@ impl KeyRing {
                 KeyAlgorithm::Rs256 => JwkAlgorithm::RS256,
                 KeyAlgorithm::EdDsa => JwkAlgorithm::EdDSA,
             });
-            let decoding = DecodingKey::from_jwk(&jwk).map_err(|_| KeyRingError::BadKey(k.kid.clone()))?;
-            verifying.insert(k.kid.clone(), VerifyingKey { alg: k.alg.jwt(), key: decoding });
             public.push(jwk);
             if k.kid == doc.current_kid {
                 signing = Some((k.alg.jwt(), encoding));
@@ -228,9 +246,72 @@ impl KeyRing {
             signing_kid: doc.current_kid.clone(),
             signing_alg,
             signing_key,
-            verifying,
-            jwks: JwkSet { keys: public },
+            verifier: Verifier::from_jwks(JwkSet { keys: public })?,
         })
+    }
+
+    /// The public half, as verifying functions hold it.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The public half as the table keeps it.
+    pub fn public_set(&self, now: DateTime<Utc>) -> PublicKeySet {
+        PublicKeySet {
+            current_kid: self.signing_kid.clone(),
+            jwks: self.verifier.jwks.clone(),
+            updated_at: now,
+        }
+    }
+
+    /// Whether a key with this id verifies here.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.verifier.knows(kid)
+    }
+
+    pub fn jwks(&self) -> &JwkSet {
+        self.verifier.jwks()
+    }
+
+    /// Signs `claims` under the current key, with `typ` in the header (RFC 8725 §3.11: each kind
+    /// of token its own type, so that one kind can never be replayed as another).
+    pub fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
+        let mut header = Header::new(self.signing_alg);
+        header.kid = Some(self.signing_kid.clone());
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.signing_key)
+            .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
+    }
+
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Option<T> {
+        self.verifier.verify(token, typ, issuer, audience)
+    }
+}
+
+impl Verifier {
+    /// The verifier of a JWKS: every key must name its `kid` and an algorithm we sign with, and
+    /// that algorithm is the only one its tokens are checked with.
+    pub fn from_jwks(jwks: JwkSet) -> std::result::Result<Self, KeyRingError> {
+        let mut verifying = HashMap::new();
+        for jwk in &jwks.keys {
+            let kid = jwk.common.key_id.clone().ok_or_else(|| KeyRingError::BadPublicKey(String::new()))?;
+            let alg = match jwk.common.key_algorithm {
+                Some(JwkAlgorithm::RS256) => Algorithm::RS256,
+                Some(JwkAlgorithm::EdDSA) => Algorithm::EdDSA,
+                _ => return Err(KeyRingError::BadPublicKey(kid)),
+            };
+            // `Jwk` models public parameters only (RSA `n`/`e`, OKP `x`): a private one could not
+            // even be carried through here.
+            let key = DecodingKey::from_jwk(jwk).map_err(|_| KeyRingError::BadPublicKey(kid.clone()))?;
+            verifying.insert(kid, VerifyingKey { alg, key });
+        }
+        Ok(Verifier { verifying, jwks })
     }
 
     /// Whether a key with this id verifies here.
@@ -256,14 +337,6 @@ impl KeyRing {
 
     /// Signs `claims` under the current key, with `typ` in the header (RFC 8725 §3.11: each kind
     /// of token its own type, so that one kind can never be replayed as another).
-    pub fn sign<T: Serialize>(&self, claims: &T, typ: &str) -> Result<String> {
-        let mut header = Header::new(self.signing_alg);
-        header.kid = Some(self.signing_kid.clone());
-        header.typ = Some(typ.to_owned());
-        jsonwebtoken::encode(&header, claims, &self.signing_key)
-            .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
-    }
-
     /// Verifies the header's `typ`, the signature, `iss`, `aud`, `exp`, `nbf` (30 s leeway), and
     /// that `iat` is present, a number and not in the future. The key is chosen by `kid` alone and
     /// its own algorithm is the only one accepted; a missing or unknown `kid` is an invalid token.
@@ -423,6 +496,56 @@ impl Keys {
         // A malformed key set is an operator error: logged in full at the edge, shown to clients
         // as an internal error.
         KeyRing::from_json(json).map(Arc::new).map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+/// The public keys, read from the table (`PublicKeySet`) and kept for `KEY_CACHE_SECONDS`, by the
+/// functions that only verify. A token whose `kid` the cached set does not know makes the
+/// container read the item again, at most every few seconds. It never touches Secrets Manager.
+pub struct PublicKeys {
+    max_age: Duration,
+    cached: RwLock<Option<(Arc<Verifier>, Instant)>>,
+    /// When an unknown `kid` last forced a read (made-up kids must not become a stream of reads).
+    unknown_kid_read: Mutex<Option<Instant>>,
+}
+
+impl PublicKeys {
+    pub fn new(max_age: Duration) -> Self {
+        PublicKeys { max_age, cached: RwLock::new(None), unknown_kid_read: Mutex::new(None) }
+    }
+
+    /// The cached keys when they are fresh and know `kid` (or when `kid` is unknown but was looked
+    /// for a moment ago: the token is then simply invalid). `None`: the item must be read.
+    pub async fn cached_for(&self, kid: Option<&str>) -> Option<Arc<Verifier>> {
+        let (verifier, at) = self.cached.read().await.clone()?;
+        if at.elapsed() >= self.max_age {
+            return None;
+        }
+        if kid.is_none_or(|k| verifier.knows(k)) {
+            return Some(verifier);
+        }
+        let mut last = self.unknown_kid_read.lock().await;
+        if last.is_some_and(|at| at.elapsed() < UNKNOWN_KID_RELOAD) {
+            return Some(verifier);
+        }
+        *last = Some(Instant::now());
+        None
+    }
+
+    /// The keys as last read, however old: what to keep serving when a re-read fails.
+    pub async fn stale(&self) -> Option<Arc<Verifier>> {
+        self.cached.read().await.as_ref().map(|(v, _)| v.clone())
+    }
+
+    /// Keeps a freshly read set. A missing or unreadable item is an operator error (the key was
+    /// never published: `authctl keys ensure`): an internal error, logged at the edge.
+    pub async fn install(&self, set: Option<PublicKeySet>) -> Result<Arc<Verifier>> {
+        let set = set.ok_or_else(|| {
+            Error::Internal("no public signing keys in the table (run `authctl keys ensure`)".into())
+        })?;
+        let verifier = Arc::new(Verifier::from_jwks(set.jwks).map_err(|e| Error::Internal(e.to_string()))?);
+        *self.cached.write().await = Some((verifier.clone(), Instant::now()));
+        Ok(verifier)
     }
 }
 

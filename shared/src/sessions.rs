@@ -110,8 +110,8 @@ pub struct Refreshed {
 pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Result<Refreshed> {
     let config = &app.config;
     let ring = app.keys.ring_for(tokens::kid_of(refresh_token).as_deref()).await?;
-    let claims =
-        tokens::verify(&ring, config, refresh_token, TokenUse::Refresh).ok_or(Error::Unauthorized)?;
+    let claims = tokens::verify(ring.verifier(), config, refresh_token, TokenUse::Refresh)
+        .ok_or(Error::Unauthorized)?;
     let generation = claims.generation.ok_or(Error::Unauthorized)?;
     let presented = crypto::token_hash(refresh_token);
     let now = Utc::now();

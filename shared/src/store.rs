@@ -8,6 +8,7 @@
 //! | single-use token | `T#<t>#TOKEN#<sha256 hex>` | `TOKEN` |
 //! | session | `T#<t>#USER#<user_id>` | `SESSION#<session_id>` |
 //! | audit event | `T#<t>#AUDIT#<user_id>` | `EVENT#<uuid v7>` (time-ordered) |
+//! | public signing keys (one for the deployment) | `SERVICE#KEYS` | `PUBLIC` |
 //!
 //! Reads that decide security (sessions, tokens, users) are strongly consistent. Writes that must
 //! not half-happen are one conditional write or one transaction. The store knows nothing of HTTP:
@@ -28,6 +29,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::LazyClient;
 use crate::error::{Error, Result};
+use crate::keys::PublicKeySet;
 use crate::metrics::CallLog;
 use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
 
@@ -42,6 +44,8 @@ pub mod keys {
     /// `gsi1pk` of every account whose deletion is pending, across tenants.
     pub const DELETION_INDEX: &str = "DELETION";
     pub const DECOY: &str = "DECOY";
+    /// The public half of the signing keys: one ring signs for every app.
+    pub const PUBLIC_KEYS: (&str, &str) = ("SERVICE#KEYS", "PUBLIC");
 
     /// `gsi1sk` of a pending deletion: due time first, so the purge reads the due ones in order.
     pub fn deletion_due(at: chrono::DateTime<chrono::Utc>, tenant: &str, user_id: &str) -> String {
@@ -874,6 +878,53 @@ impl Store {
         Ok(item.map_or(0, |c| c.count))
     }
 
+    /// The public signing keys (`keys::PublicKeySet`), as rotation last published them.
+    pub async fn public_keys(&self) -> Result<Option<PublicKeySet>> {
+        let (pk, sk) = keys::PUBLIC_KEYS;
+        self.get::<PublicKeysItem>(pk.to_owned(), sk).await?.map(PublicKeysItem::into_set).transpose()
+    }
+
+    /// A session and the public signing keys, in one strongly consistent `BatchGetItem`: what a
+    /// verifying function reads when its cached keys are missing or stale, at no extra call.
+    pub async fn session_with_public_keys(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<(Option<SessionRecord>, Option<PublicKeySet>)> {
+        let (keys_pk, keys_sk) = keys::PUBLIC_KEYS;
+        let items = self
+            .get_many(vec![
+                (keys::user(tenant, user_id), keys::session(session_id)),
+                (keys_pk.to_owned(), keys_sk.to_owned()),
+            ])
+            .await?;
+        let (mut session, mut public) = (None, None);
+        for item in items {
+            if item.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|pk| pk == keys_pk) {
+                public = Some(decode::<PublicKeysItem>(item)?.into_set()?);
+            } else {
+                session = Some(decode(item)?);
+            }
+        }
+        Ok((session, public))
+    }
+
+    /// Publishes the public signing keys (rotation, `authctl keys ensure`).
+    pub async fn put_public_keys(&self, set: &PublicKeySet) -> Result<()> {
+        let (pk, sk) = keys::PUBLIC_KEYS;
+        let jwks = serde_json::to_string(&set.jwks).map_err(internal)?;
+        let item = PublicKeysItem { current_kid: set.current_kid.clone(), jwks, updated_at: set.updated_at };
+        self.client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(keyed(pk.to_owned(), sk, &item)?))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// A session and its user, in one strongly consistent `BatchGetItem`.
     pub async fn session_with_user(
         &self,
@@ -1273,6 +1324,22 @@ impl Store {
 #[derive(Serialize, serde::Deserialize)]
 struct EmailLock {
     user_id: String,
+}
+
+/// The public keys item: the JWKS kept as its JSON text, exactly as published.
+#[derive(Serialize, serde::Deserialize)]
+struct PublicKeysItem {
+    current_kid: String,
+    jwks: String,
+    updated_at: DateTime<Utc>,
+}
+
+impl PublicKeysItem {
+    fn into_set(self) -> Result<PublicKeySet> {
+        let jwks = serde_json::from_str(&self.jwks)
+            .map_err(|e| Error::Internal(format!("the public keys item does not decode: {e}")))?;
+        Ok(PublicKeySet { current_kid: self.current_kid, jwks, updated_at: self.updated_at })
+    }
 }
 
 fn decode<T: DeserializeOwned>(item: Item) -> Result<T> {

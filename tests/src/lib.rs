@@ -240,23 +240,27 @@ impl TestApp {
 
     /// Runs the authorizer on an `Authorization` header value, as API Gateway would.
     pub async fn authorize(&self, authorization: Option<&str>) -> functions::authorizer::AuthorizerResponse {
-        let mut headers = serde_json::Map::new();
-        if let Some(a) = authorization {
-            headers.insert("authorization".into(), json!(a));
-        }
-        let event: functions::authorizer::AuthorizerRequest = serde_json::from_value(json!({
-            "version": "2.0",
-            "type": "REQUEST",
-            "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/api/v1/users/me",
-            "identitySource": authorization.map(|a| vec![a]).unwrap_or_default(),
-            "routeKey": "GET /api/v1/users/me",
-            "rawPath": "/api/v1/users/me",
-            "headers": headers,
-            "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": "/api/v1/users/me", "sourceIp": "203.0.113.10"}},
-        }))
-        .expect("authorizer event");
-        functions::authorizer::handle(&self.app, event).await
+        functions::authorizer::handle(&self.app, authorizer_event(authorization)).await
     }
+}
+
+/// The authorizer's event for a request with this `Authorization` header, as API Gateway sends it.
+pub fn authorizer_event(authorization: Option<&str>) -> functions::authorizer::AuthorizerRequest {
+    let mut headers = serde_json::Map::new();
+    if let Some(a) = authorization {
+        headers.insert("authorization".into(), json!(a));
+    }
+    serde_json::from_value(json!({
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/api/v1/users/me",
+        "identitySource": authorization.map(|a| vec![a]).unwrap_or_default(),
+        "routeKey": "GET /api/v1/users/me",
+        "rawPath": "/api/v1/users/me",
+        "headers": headers,
+        "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": "/api/v1/users/me", "sourceIp": "203.0.113.10"}},
+    }))
+    .expect("authorizer event")
 }
 
 #[derive(Debug, Clone)]
@@ -496,6 +500,7 @@ impl TestApp {
         let (kid, _) = bootstrap::rotate_signing_key(
             &sdk,
             &self.config.signing_key_secret_id,
+            &self.config.table_name,
             self.config.jwt_algorithm,
             keep_for,
         )

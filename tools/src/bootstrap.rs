@@ -81,10 +81,27 @@ pub async fn ensure_table(sdk: &SdkConfig, table_name: &str, template: &Value) -
     Ok(())
 }
 
+/// Publishes the public half of a key set in the table, where the verifying functions read it.
+async fn publish(sdk: &SdkConfig, table: &str, doc: &KeySetDocument) -> Result<()> {
+    let ring = shared::keys::KeyRing::from_document(doc).map_err(|e| anyhow!(e.to_string()))?;
+    shared::store::Store::new(sdk, table)
+        .put_public_keys(&ring.public_set(Utc::now()))
+        .await
+        .map_err(|e| anyhow!("{e}: {:?}", std::error::Error::source(&e).map(|s| s.to_string())))
+        .context("publishing the public keys in the table")
+}
+
 /// Makes sure the secret holds a usable key set: creates the secret with one fresh key when it does
 /// not exist, or puts one when it exists without keys (as CloudFormation creates it). A secret that
-/// already holds keys is left alone. Returns whether a key was created.
-pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgorithm) -> Result<bool> {
+/// already holds keys is left alone. Either way its public half is (re)published in the table, so
+/// that a deployment whose table lacks it (a new table, or one from before it existed) gets it.
+/// Returns whether a key was created.
+pub async fn ensure_signing_key(
+    sdk: &SdkConfig,
+    secret_id: &str,
+    table: &str,
+    alg: KeyAlgorithm,
+) -> Result<bool> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let current = client.get_secret_value().secret_id(secret_id).send().await;
     let existing = match current {
@@ -98,6 +115,7 @@ pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgori
     if let Some(json) = &existing {
         if let Ok(doc) = serde_json::from_str::<KeySetDocument>(json) {
             if !doc.keys.is_empty() {
+                publish(sdk, table, &doc).await?;
                 return Ok(false);
             }
         } else if !json.trim().is_empty() {
@@ -109,8 +127,10 @@ pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgori
     let key = StoredKey::generate(alg, Utc::now()).map_err(|e| anyhow!(e.to_string()))?;
     let doc = KeySetDocument { current_kid: key.kid.clone(), keys: vec![key] };
     let json = serde_json::to_string(&doc)?;
-    // The ring must load before it is stored.
+    // The ring must load before it is stored; its public half is published before the secret
+    // holds it, so that no token can be signed by a key the verifiers cannot find.
     shared::keys::KeyRing::from_json(&json).map_err(|e| anyhow!(e.to_string()))?;
+    publish(sdk, table, &doc).await?;
     let mut exists = existing.is_some();
     if !exists {
         match client
@@ -146,9 +166,14 @@ pub async fn ensure_signing_key(sdk: &SdkConfig, secret_id: &str, alg: KeyAlgori
 /// Puts a new signing key into the secret and makes it current. The previous key keeps verifying
 /// until every token it signed has expired (`keep_for`, the longest token lifetime), after which a
 /// later rotation removes it. Returns the new kid and the kids removed.
+///
+/// The public half goes to the table first, then the secret: verifiers know the new key before
+/// anything is signed with it. Should the secret's write fail, the table merely lists a key that
+/// never signs, and the next rotation or `keys ensure` publishes the secret's set again.
 pub async fn rotate_signing_key(
     sdk: &SdkConfig,
     secret_id: &str,
+    table: &str,
     alg: KeyAlgorithm,
     keep_for: std::time::Duration,
 ) -> Result<(String, Vec<String>)> {
@@ -168,6 +193,7 @@ pub async fn rotate_signing_key(
     let removed = doc.rotate(key, now, keep_for);
     let json = serde_json::to_string(&doc)?;
     shared::keys::KeyRing::from_json(&json).map_err(|e| anyhow!(e.to_string()))?;
+    publish(sdk, table, &doc).await?;
     client
         .put_secret_value()
         .secret_id(secret_id)
@@ -196,7 +222,7 @@ pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> 
 pub async fn local(sdk: &SdkConfig, config: &shared::config::Config) -> Result<()> {
     let template = crate::template::load()?;
     ensure_table(sdk, &config.table_name, &template).await?;
-    ensure_signing_key(sdk, &config.signing_key_secret_id, config.jwt_algorithm).await?;
+    ensure_signing_key(sdk, &config.signing_key_secret_id, &config.table_name, config.jwt_algorithm).await?;
     ensure_mail_identity(sdk, &config.mail_from).await?;
     Ok(())
 }

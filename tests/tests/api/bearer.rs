@@ -209,3 +209,22 @@ async fn type_and_issued_at_are_checked() {
     future["iat"] = json!(Utc::now().timestamp() + 3600);
     assert_refused(&app, &ring.sign(&future, AT).unwrap(), "a token issued in the future").await;
 }
+
+/// A container that has not read the public keys yet (a cold start that could not warm them)
+/// reads them with the caller's session, in one `BatchGetItem`, and serves the request.
+#[tokio::test]
+async fn a_cold_container_reads_the_keys_with_the_session_and_serves() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("cold")).await;
+    for (method, path) in [
+        ("GET", "/api/v1/auth/verify-token"),
+        ("GET", ME),
+        ("GET", "/api/v1/auth/sessions"),
+        ("DELETE", "/api/v1/auth/sessions"),
+    ] {
+        let cold = app.with_config(&[]).await;
+        let r = app.send_to(&cold, app.call(method, path).bearer(&access)).await;
+        assert_eq!(r.status, 200, "{method} {path}: {}", r.text);
+        assert_eq!(cold.store.calls().since(0).first(), Some(&"BatchGetItem"), "{method} {path}");
+    }
+}

@@ -86,3 +86,52 @@ async fn eddsa_works_end_to_end() {
     assert_eq!(r.status, 200);
     app.get("/api/v1/users/me").bearer(access2).send().await.assert_error(401, "unauthorized");
 }
+
+/// Verifying functions hold only the public keys, read from the table with the first session read
+/// of a container (one `BatchGetItem`) and again when a token names a key they do not know; they
+/// never ask Secrets Manager (their roles cannot: `authctl iam-check`).
+#[tokio::test]
+async fn the_authorizer_reads_the_public_keys_with_its_first_session_read_and_on_a_new_kid() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("public-keys")).await;
+    let bearer = format!("Bearer {access}");
+    let container = app.with_config(&[]).await;
+    let authorize = |container: std::sync::Arc<shared::App>, bearer: String| async move {
+        let before = container.store.calls().count();
+        let r = functions::authorizer::handle(&container, auth_tests::authorizer_event(Some(&bearer))).await;
+        (r.context["auth_kind"].clone(), container.store.calls().since(before))
+    };
+    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("jwt"), vec!["BatchGetItem"]));
+    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("jwt"), vec!["GetItem"]));
+
+    // A key rotated in elsewhere: the first token it signed makes the container read the keys anew.
+    app.rotate_key(Duration::from_secs(86_400)).await;
+    let signer = app.with_config(&[]).await;
+    let second = unique_email("public-keys-new");
+    app.verified_user(&second).await;
+    let new_token = login_on(&signer, &app, &second).await;
+    let (kind, calls) = authorize(container.clone(), format!("Bearer {new_token}")).await;
+    assert_eq!(kind, "jwt");
+    assert_eq!(calls, ["BatchGetItem"], "the unknown kid made one read of keys and session");
+
+    // The item holds public parameters only.
+    let item = app
+        .dynamodb()
+        .await
+        .get_item()
+        .table_name(&app.config.table_name)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S("SERVICE#KEYS".into()))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("PUBLIC".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the public keys are published");
+    let jwks: serde_json::Value = serde_json::from_str(item["jwks"].as_s().unwrap()).unwrap();
+    for key in jwks["keys"].as_array().unwrap() {
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "{private} in {key}");
+        }
+    }
+    assert!(!format!("{item:?}").contains("PRIVATE KEY"));
+}

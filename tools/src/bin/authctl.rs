@@ -61,9 +61,14 @@ async fn keys_rotate() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
     let keep_for = config.access_token_ttl.max(config.refresh_token_ttl) + std::time::Duration::from_secs(60);
-    let (kid, removed) =
-        bootstrap::rotate_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm, keep_for)
-            .await?;
+    let (kid, removed) = bootstrap::rotate_signing_key(
+        &sdk,
+        &config.signing_key_secret_id,
+        &config.table_name,
+        config.jwt_algorithm,
+        keep_for,
+    )
+    .await?;
     println!(
         "{kid} ({}) signs from now on in {}",
         config.jwt_algorithm.as_str(),
@@ -78,7 +83,14 @@ async fn keys_rotate() -> Result<()> {
 async fn keys_ensure() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
-    if bootstrap::ensure_signing_key(&sdk, &config.signing_key_secret_id, config.jwt_algorithm).await? {
+    if bootstrap::ensure_signing_key(
+        &sdk,
+        &config.signing_key_secret_id,
+        &config.table_name,
+        config.jwt_algorithm,
+    )
+    .await?
+    {
         println!(
             "put a new {} signing key into {}",
             config.jwt_algorithm.as_str(),
