@@ -18,8 +18,14 @@ def post(path, body):
 
 
 post("/api/v1/auth/register", {"email": email, "password": password})
-with urllib.request.urlopen(moto + "/moto-api/data.json", timeout=60) as r:
-    mails = [m for m in json.load(r)["ses"]["Message"] if email in m["destinations"]["ToAddresses"]]
+# The mail leaves through the outbox: `make dev`'s mailer sends it within a second or so.
+mails = []
+for _ in range(120):
+    with urllib.request.urlopen(moto + "/moto-api/data.json", timeout=60) as r:
+        mails = [m for m in json.load(r)["ses"]["Message"] if email in m["destinations"]["ToAddresses"]]
+    if mails:
+        break
+    time.sleep(0.5)
 token = re.search(r"verify-email\?token=([A-Za-z0-9_-]+)", mails[-1]["body"]).group(1)
 post("/api/v1/auth/verify-email", {"token": token})
 print(post("/api/v1/auth/login", {"email": email, "password": password})["data"]["access_token"])

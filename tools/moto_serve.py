@@ -24,7 +24,9 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
-DYNAMODB_TARGET = "DynamoDB_"
+# DynamoDB's and DynamoDB Streams' targets (`DynamoDB_20120810.*`, `DynamoDBStreams_20120810.*`):
+# a stream read must not see half a transaction either.
+DYNAMODB_TARGET = "DynamoDB"
 
 
 class AtomicDynamoDb:

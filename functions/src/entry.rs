@@ -5,7 +5,7 @@
 //!
 //! The table also says what each function warms during its cold start (see `runtime::warm`).
 
-use crate::runtime::{Main, run_authorizer, run_http, run_scheduled, warm};
+use crate::runtime::{Main, run_authorizer, run_http, run_mailer, run_scheduled, warm};
 
 macro_rules! http_entries {
     ($($function:ident => $warm:ident,)*) => {
@@ -53,6 +53,12 @@ http_entries! {
 pub fn authorizer() -> Main<lambda_runtime::Error> {
     shared::iam::set_process_function(crate::routes::AUTHORIZER);
     run_authorizer()
+}
+
+/// The mailer, fed by the table's DynamoDB stream.
+pub fn mailer() -> Main<lambda_runtime::Error> {
+    shared::iam::set_process_function(crate::routes::MAILER);
+    run_mailer()
 }
 
 /// The scheduled purge of accounts whose deletion grace period has ended.

@@ -21,6 +21,7 @@ pub mod login;
 pub mod logout;
 pub mod magic_link;
 pub mod magic_link_verify;
+pub mod mailer;
 pub mod openapi;
 pub mod openid_configuration;
 pub mod password_change;

@@ -65,6 +65,8 @@ pub const ROUTES: &[Route] = &[
 
 /// Functions that are not routes of their own.
 pub const AUTHORIZER: &str = "authorizer";
+/// The outbox's mailer, fed by the table's stream.
+pub const MAILER: &str = "mailer";
 
 /// The route a request's method and path select, and the path parameters (`{id}`) it binds.
 pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {

@@ -113,7 +113,7 @@ pub fn init_tracing() {
 
 /// Crates whose DEBUG and TRACE events print raw event payloads or requests, which hold
 /// passwords and tokens: capped at INFO whatever is asked.
-const CAPPED: [&str; 9] = [
+const CAPPED: [&str; 10] = [
     "lambda_runtime",
     "lambda_runtime_api_client",
     "lambda_http",
@@ -121,6 +121,7 @@ const CAPPED: [&str; 9] = [
     "aws_sdk_dynamodb",
     "aws_sdk_sesv2",
     "aws_sdk_secretsmanager",
+    "aws_sdk_kms",
     "hyper",
     "h2",
 ];
@@ -211,6 +212,23 @@ where
                     }
                 })
             }
+        },
+    ))
+    .await
+}
+
+/// Runs the mailer on the table's stream.
+pub fn run_mailer() -> Main<lambda_runtime::Error> {
+    Box::pin(run_mailer_loop())
+}
+
+async fn run_mailer_loop() -> std::result::Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let app = build_app(warm::store).await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+            let app = app.clone();
+            async move { Ok::<_, std::convert::Infallible>(crate::mailer::handle(&app, event.payload).await) }
         },
     ))
     .await

@@ -13,8 +13,8 @@ use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
 use crate::error::{Error, Result};
-use crate::mailer::Mail;
 use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
 use crate::store::{Committed, Guard, UserUpdate, Written};
@@ -83,18 +83,34 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     token_record.vouches_for_password = true;
     let event = audit::record(config, tenant, &user_id, EventType::Register, client, Default::default(), now);
 
-    if app.store.create_user(&user, &token_hash, &token_record, &event, &[]).await? != Committed::Done {
+    let letter =
+        Letter::VerifyEmail { name: user.name.clone(), ttl_seconds: config.verify_token_ttl.as_secs() };
+    let mail = outbox::compose(&app.sealer, tenant, Some(&user_id), &input.email, &letter, Some(&token), now)
+        .await?;
+    if app.store.create_user(&user, &token_hash, &token_record, &event, &mail).await? != Committed::Done {
         // The address is taken.
         if !config.prevent_user_existence_errors {
             return Err(Error::EmailTaken);
         }
         // Answer exactly as for a new account, and tell the owner of the address instead: at the
         // address as the account stores it, never as this request typed it.
-        if let Some(owner) = app.store.user_by_email(tenant, input.email.normalized()).await? {
-            let notice = Mail::email_taken_notice()?;
-            if let Err(e) = app.mailer.send(&Email::from_stored(owner.email), notice).await {
-                tracing::warn!(error = %e, "existing-account notice could not be sent");
+        match app.store.user_by_email(tenant, input.email.normalized()).await? {
+            Some(owner) => {
+                let to = Email::from_stored(owner.email.clone());
+                let notice = outbox::compose(
+                    &app.sealer,
+                    tenant,
+                    Some(&owner.user_id),
+                    &to,
+                    &Letter::EmailTakenNotice,
+                    None,
+                    now,
+                )
+                .await?;
+                app.store.put_outbox(&notice).await?;
             }
+            // Erased between the two writes: nobody to tell.
+            None => app.store.decoy_write(tenant, now).await?,
         }
         return Ok(Registered {
             user_id: crypto::new_id(),
@@ -102,8 +118,11 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
             email_verified: false,
         });
     }
-
-    send_verification(app, &user, &token, client).await?;
+    if config.prevent_user_existence_errors {
+        // The reads and the write a taken address costs, so that a new one takes as long.
+        app.store.user_by_email(tenant, input.email.normalized()).await?;
+        app.store.decoy_write(tenant, now).await?;
+    }
     Ok(Registered { user_id, email: user.email, email_verified: false })
 }
 
@@ -141,46 +160,6 @@ pub(crate) fn new_user(
         credential_version: 0,
         created_at: now,
         updated_at: now,
-    }
-}
-
-/// Mails the verification link to the user's address (as they typed it).
-async fn send_verification(app: &App, user: &UserRecord, token: &str, client: &ClientInfo) -> Result<()> {
-    let config = &app.config;
-    let mail = Mail::verify_email(
-        &config.frontend_url,
-        token,
-        user.name.as_deref(),
-        config.verify_token_ttl.as_secs(),
-    )?;
-    let to = Email::from_stored(user.email.clone());
-    send_or_record_failure(app, user, &to, mail, "verify_email", client).await;
-    Ok(())
-}
-
-/// A mail that cannot be sent never loses the account: the failure is logged and audited, and the
-/// user can ask for the mail again.
-async fn send_or_record_failure(
-    app: &App,
-    user: &UserRecord,
-    to: &Email,
-    mail: Mail,
-    purpose: &str,
-    client: &ClientInfo,
-) {
-    if let Err(e) = app.mailer.send(to, mail).await {
-        tracing::error!(error = %e, source = ?std::error::Error::source(&e).map(|s| s.to_string()), purpose, "mail could not be sent");
-        let details = audit::details([("purpose", json!(purpose))]);
-        let event = audit::record(
-            &app.config,
-            &user.tenant_id,
-            &user.user_id,
-            EventType::MailFailed,
-            client,
-            details,
-            Utc::now(),
-        );
-        app.store.put_audit_or_log(&event).await;
     }
 }
 
@@ -246,7 +225,7 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
     if drop_password {
         change.remove("password_hash");
     }
-    match app.store.consume_token(&hash, &record, change, &event, &[], &[], now).await? {
+    match app.store.consume_token(&hash, &record, change, &event, &[], &[], None, now).await? {
         Written::Done => {}
         Written::ConditionFailed => return Err(Error::InvalidToken),
     }
@@ -265,28 +244,22 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
 pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
     let config = &app.config;
     let tenant = config.default_tenant.as_str();
-    let Some(user) = app.store.user_by_email(tenant, email.normalized()).await? else {
+    let now = Utc::now();
+    let user = app.store.user_by_email(tenant, email.normalized()).await?;
+    let Some(user) = user.filter(|u| !u.email_verified && u.status == UserStatus::Active) else {
         audit::log_only(
             EventType::VerificationResent,
             tenant,
             client,
-            &audit::details([("outcome", json!("unknown_email"))]),
+            &audit::details([("outcome", json!("nothing_to_send"))]),
         );
-        // The same store work as for an account, so that timing does not tell them apart.
-        return app.store.decoy_write(tenant, Utc::now()).await;
-    };
-    let now = Utc::now();
-    if user.email_verified || user.status != UserStatus::Active {
+        // The same work as for an account that gets a link, so that neither the answer nor its
+        // time tells them apart.
+        outbox::decoy_seal(&app.sealer, tenant).await?;
         return app.store.decoy_write(tenant, now).await;
-    }
+    };
     let (token, hash) = crypto::new_token();
     let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
-    if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Unverified), now).await?
-        == Written::ConditionFailed
-    {
-        // Verified in the meantime: nothing to send.
-        return Ok(());
-    }
     let event = audit::record(
         config,
         tenant,
@@ -296,9 +269,16 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
         Default::default(),
         now,
     );
-    // The answer must not differ for a real account.
-    app.store.put_audit_or_log(&event).await;
-    send_verification(app, &user, &token, client).await
+    let letter =
+        Letter::VerifyEmail { name: user.name.clone(), ttl_seconds: config.verify_token_ttl.as_secs() };
+    let to = Email::from_stored(user.email.clone());
+    let mail =
+        outbox::compose(&app.sealer, tenant, Some(&user.user_id), &to, &letter, Some(&token), now).await?;
+    // Verified in the meantime: nothing is written and nothing is sent; the answer is the same.
+    app.store
+        .issue_token(&user, &hash, &record, UserUpdate::new(Guard::Unverified), &event, &mail, now)
+        .await?;
+    Ok(())
 }
 
 // ----- login ---------------------------------------------------------------------------------------
@@ -366,10 +346,13 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
             // A known account's failure writes its audit item, an unknown one a decoy: the same
             // write, so both take as long; either counts one more consecutive failure.
             let counted = Limits::count_failure(app, email.normalized());
-            app.store.record_failed_login(tenant, event.as_ref(), now, counted.quotas()).await?;
-            if let Some(u) = &other {
-                notify_if_locked(app, u, view.failures + 1).await;
-            }
+            let notice = match &other {
+                Some(u) => lock_notice(app, u, view.failures + 1, now).await?,
+                None => None,
+            };
+            app.store
+                .record_failed_login(tenant, event.as_ref(), now, counted.quotas(), notice.as_ref())
+                .await?;
             return Err(Error::InvalidCredentials);
         }
     };
@@ -382,7 +365,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
         let details = audit::details([("reason", json!("email_not_verified"))]);
         let event =
             audit::record(config, tenant, &user.user_id, EventType::LoginFailed, client, details, now);
-        app.store.record_failed_login(tenant, Some(&event), now, forgiven.quotas()).await?;
+        app.store.record_failed_login(tenant, Some(&event), now, forgiven.quotas(), None).await?;
         return Err(Error::EmailNotVerified);
     }
     let (pair, session_id) = sessions::start(
@@ -400,22 +383,25 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     Ok(LoggedIn { pair, user, session_id })
 }
 
-/// Mails the owner when this failure is the one that locked password sign-in. Concurrent
-/// failures may each believe so; a second mail then is the price of not reading the count back.
-pub(crate) async fn notify_if_locked(app: &App, user: &UserRecord, failures: u64) {
+/// The notice to the owner when this failure is the one that locks password sign-in, for the
+/// failure's own write. Concurrent failures may each believe so; a second notice then is the price
+/// of not reading the count back.
+pub(crate) async fn lock_notice(
+    app: &App,
+    user: &UserRecord,
+    failures: u64,
+    now: DateTime<Utc>,
+) -> Result<Option<OutboxRecord>> {
     let cap = app.config.login_max_consecutive_failures;
     if failures != u64::from(cap) {
-        return;
+        return Ok(None);
     }
-    let details = audit::details([("failures", json!(failures))]);
     tracing::warn!(user_id = user.user_id.as_str(), failures, "password sign-in locked");
-    let sent = match Mail::login_locked(cap) {
-        Ok(mail) => app.mailer.send(&Email::from_stored(user.email.clone()), mail).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = sent {
-        tracing::error!(error = %e, ?details, "lock-out notice could not be sent");
-    }
+    let to = Email::from_stored(user.email.clone());
+    let letter = Letter::LoginLocked { failures: cap };
+    outbox::compose(&app.sealer, &user.tenant_id, Some(&user.user_id), &to, &letter, None, now)
+        .await
+        .map(Some)
 }
 
 // ----- bearer verification -------------------------------------------------------------------------

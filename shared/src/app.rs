@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use crate::config::{Config, ConfigError};
 use crate::keys::{Keys, PublicKeys, Verifier};
 use crate::mailer::Mailer;
+use crate::outbox::Sealer;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -23,6 +24,8 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub mailer: Mailer,
+    /// Seals link tokens for the outbox (flows) and opens them (the mailer).
+    pub sealer: Sealer,
     /// The private ring (Secrets Manager): only the functions that sign touch it.
     pub keys: Keys,
     /// The public keys (the table): what every function that verifies uses.
@@ -49,6 +52,7 @@ impl App {
         App {
             store: Store::new(dynamodb, config.table_name.clone()),
             mailer: Mailer::new(ses, config.mail_from.clone()),
+            sealer: Sealer::new(dynamodb, config.outbox_key_id.clone()),
             keys: Keys::new(secrets, config.signing_key_secret_id.clone(), config.key_cache),
             public_keys: PublicKeys::new(config.key_cache),
             config,

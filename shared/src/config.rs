@@ -55,6 +55,8 @@ pub struct Config {
     pub refresh_token_cookie: bool,
     pub cors_allowed_origins: Vec<String>,
     pub mail_from: String,
+    /// The KMS key (id, ARN or alias) that seals link tokens waiting in the mail outbox.
+    pub outbox_key_id: String,
     pub frontend_url: String,
     pub audit_retention_days: u32,
     /// The tenant (app) that single-tenant use runs in; every key carries it.
@@ -96,6 +98,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("REFRESH_TOKEN_COOKIE", "false"),
     ("CORS_ALLOWED_ORIGINS", ""),
     ("MAIL_FROM", "no-reply@auth.local"),
+    ("OUTBOX_KEY_ID", "alias/auth-outbox"),
     ("FRONTEND_URL", "http://localhost:3000"),
     ("AUDIT_RETENTION_DAYS", "90"),
     ("DEFAULT_TENANT_ID", "default"),
@@ -173,6 +176,7 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .collect(),
             mail_from: r.string("MAIL_FROM")?,
+            outbox_key_id: r.string("OUTBOX_KEY_ID")?,
             frontend_url: r.string("FRONTEND_URL")?.trim_end_matches('/').to_owned(),
             audit_retention_days: r.number("AUDIT_RETENTION_DAYS", 1)?,
             default_tenant: r.parse("DEFAULT_TENANT_ID", |v| {

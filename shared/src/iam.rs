@@ -36,6 +36,8 @@ pub const RECORD_DIR_VAR: &str = "AUTH_IAM_RECORD_DIR";
 pub mod resource {
     pub const TABLE: &str = "Table";
     pub const SIGNING_KEYS: &str = "SigningKeys";
+    /// The KMS key that seals the outbox's link tokens.
+    pub const OUTBOX_KEY: &str = "OutboxKey";
     /// SES identities: the template grants `*` with a condition on the sender.
     pub const MAIL_IDENTITY: &str = "*";
     /// The value of `ses:FromAddress` when the sender is the deployment's `MAIL_FROM` (the
@@ -207,6 +209,19 @@ fn secrets_manager_needs(input: &Input) -> Vec<Need> {
     vec![Need::new(action, resource::SIGNING_KEYS)]
 }
 
+/// What a KMS request needs: flows seal (`kms:Encrypt`), only the mailer opens (`kms:Decrypt`).
+fn kms_needs(input: &Input) -> Vec<Need> {
+    use aws_sdk_kms::operation::{decrypt::DecryptInput, encrypt::EncryptInput};
+    let action = if input.downcast_ref::<EncryptInput>().is_some() {
+        "kms:Encrypt"
+    } else if input.downcast_ref::<DecryptInput>().is_some() {
+        "kms:Decrypt"
+    } else {
+        "kms:<unknown operation>"
+    };
+    vec![Need::new(action, resource::OUTBOX_KEY)]
+}
+
 /// What an SES v2 request needs: `ses:SendEmail`, with the sender as the template's condition sees
 /// it (`ses:FromAddress`; `MailFrom` when it is the deployment's `MAIL_FROM`).
 fn ses_needs(input: &Input, mail_from: &str) -> Vec<Need> {
@@ -259,6 +274,11 @@ pub fn dynamodb() -> impl Intercept + 'static {
 /// For the Secrets Manager client of the key ring.
 pub fn secrets_manager() -> impl Intercept + 'static {
     Record(secrets_manager_needs)
+}
+
+/// For the KMS client of the outbox key.
+pub fn kms() -> impl Intercept + 'static {
+    Record(kms_needs)
 }
 
 /// For the SES v2 client sending from `mail_from` (the deployment's `MAIL_FROM`).

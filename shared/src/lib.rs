@@ -13,6 +13,7 @@ pub mod keys;
 pub mod mailer;
 pub mod metrics;
 pub mod model;
+pub mod outbox;
 pub mod ratelimit;
 pub mod recovery;
 pub mod sessions;

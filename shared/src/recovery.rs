@@ -14,8 +14,8 @@ use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::domain::{Email, NewPassword};
 use crate::error::{Error, Result};
-use crate::mailer::Mail;
 use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
 use crate::store::{Guard, UserUpdate, Written};
@@ -41,10 +41,24 @@ fn event(app: &App, user_id: &str, kind: EventType, client: &ClientInfo, now: Da
     audit::record(&app.config, &app.config.default_tenant, user_id, kind, client, Default::default(), now)
 }
 
-async fn send(app: &App, to: &str, mail: Mail, purpose: &str) {
-    if let Err(e) = app.mailer.send(&Email::from_stored(to.to_owned()), mail).await {
-        tracing::error!(error = %e, purpose, "mail could not be sent");
-    }
+/// A mail to a user's stored address, for the outbox (see `outbox`).
+async fn mail(
+    app: &App,
+    user: &UserRecord,
+    letter: &Letter,
+    token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<OutboxRecord> {
+    let to = Email::from_stored(user.email.clone());
+    outbox::compose(&app.sealer, &user.tenant_id, Some(&user.user_id), &to, letter, token, now).await
+}
+
+/// What a request that names an unknown (or unsuitable) address costs: the sealing and the write
+/// a known address's link costs, so that neither the answer nor its time tells them apart.
+async fn decoy(app: &App, now: DateTime<Utc>) -> Result<()> {
+    let tenant = &app.config.default_tenant;
+    outbox::decoy_seal(&app.sealer, tenant).await?;
+    app.store.decoy_write(tenant, now).await
 }
 
 // ----- password reset ------------------------------------------------------------------------------
@@ -55,19 +69,15 @@ pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInf
     let now = Utc::now();
     let user = app.store.user_by_email(&config.default_tenant, email.normalized()).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
-        return app.store.decoy_write(&config.default_tenant, now).await;
+        return decoy(app, now).await;
     };
     let (token, hash) = crypto::new_token();
-    let record = single_use(TokenKind::PasswordReset, &user, now, config.reset_token_ttl.as_secs());
-    if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
-        == Written::Done
-    {
-        app.store
-            .put_audit_or_log(&event(app, &user.user_id, EventType::PasswordResetRequested, client, now))
-            .await;
-        let mail = Mail::password_reset(&config.frontend_url, &token, config.reset_token_ttl.as_secs())?;
-        send(app, &user.email, mail, "password_reset").await;
-    }
+    let ttl = config.reset_token_ttl.as_secs();
+    let record = single_use(TokenKind::PasswordReset, &user, now, ttl);
+    let audit = event(app, &user.user_id, EventType::PasswordResetRequested, client, now);
+    let mail = mail(app, &user, &Letter::PasswordReset { ttl_seconds: ttl }, Some(&token), now).await?;
+    // Disabled meanwhile: nothing is written or sent, and the answer is the same.
+    app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now).await?;
     Ok(())
 }
 
@@ -92,7 +102,11 @@ pub async fn confirm_password_reset(
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
     // A reset is the owner's way back in after a lock-out: it forgives the failed sign-ins.
     let forgiven = Limits::forgiving(app, &user.email_normalized, Route::Login);
-    if app.store.consume_token(&hash, &record, change, &audit, &live, forgiven.quotas(), now).await?
+    let notice = mail(app, &user, &Letter::PasswordChanged { how: "reset".into() }, None, now).await?;
+    if app
+        .store
+        .consume_token(&hash, &record, change, &audit, &live, forgiven.quotas(), Some(&notice), now)
+        .await?
         == Written::ConditionFailed
     {
         return Err(Error::InvalidToken);
@@ -101,7 +115,6 @@ pub async fn confirm_password_reset(
     if let Err(e) = sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await {
         tracing::error!(error = %e, "sessions started during a password reset could not be revoked");
     }
-    send(app, &user.email, Mail::password_changed("reset")?, "password_reset_notice").await;
     Ok(())
 }
 
@@ -151,8 +164,10 @@ pub async fn change_password(
             now,
         );
         let counted = Limits::count_failure(app, email);
-        app.store.record_failed_login(&who.tenant_id, Some(&record), now, counted.quotas()).await?;
-        accounts::notify_if_locked(app, &user, failures + 1).await;
+        let notice = accounts::lock_notice(app, &user, failures + 1, now).await?;
+        app.store
+            .record_failed_login(&who.tenant_id, Some(&record), now, counted.quotas(), notice.as_ref())
+            .await?;
         return Err(Error::InvalidCredentials);
     }
     let password = parse_new_password(app, &user, new_password)?;
@@ -180,9 +195,10 @@ pub async fn change_password(
     // carried over, all or nothing. A session another sign-in started after the read above was
     // checked against the old version and cannot commit after this.
     let forgiven = Limits::forgiving(app, email, Route::Login);
+    let notice = mail(app, &user, &Letter::PasswordChanged { how: "changed".into() }, None, now).await?;
     if app
         .store
-        .change_password(&user, &phc, &who.session_id, &others, &audit, forgiven.quotas(), now)
+        .change_password(&user, &phc, &who.session_id, &others, &audit, forgiven.quotas(), &notice, now)
         .await?
         == Written::ConditionFailed
     {
@@ -190,7 +206,6 @@ pub async fn change_password(
         // since the read: the caller is not who this change was checked for any more.
         return Err(Error::Unauthorized);
     }
-    send(app, &user.email, Mail::password_changed("changed")?, "password_changed_notice").await;
     Ok(())
 }
 
@@ -207,17 +222,13 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
     match app.store.user_by_email(tenant, email.normalized()).await? {
         Some(user) if user.status == UserStatus::Active => {
             let record = single_use(TokenKind::MagicLink, &user, now, ttl);
-            if app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), now).await?
-                == Written::Done
-            {
-                app.store
-                    .put_audit_or_log(&event(app, &user.user_id, EventType::MagicLinkRequested, client, now))
-                    .await;
-                send(app, &user.email, Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
-                    .await;
-            }
+            let audit = event(app, &user.user_id, EventType::MagicLinkRequested, client, now);
+            let mail = mail(app, &user, &Letter::MagicLink { ttl_seconds: ttl }, Some(&token), now).await?;
+            app.store
+                .issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now)
+                .await?;
         }
-        Some(_) => app.store.decoy_write(tenant, now).await?,
+        Some(_) => decoy(app, now).await?,
         None => {
             let expires_at = now.timestamp() + ttl as i64;
             let record = TokenRecord {
@@ -230,15 +241,15 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
                 expires_at,
                 ttl: expires_at,
             };
-            app.store.put_token(&hash, &record).await?;
+            let letter = Letter::MagicLink { ttl_seconds: ttl };
+            let mail = outbox::compose(&app.sealer, tenant, None, email, &letter, Some(&token), now).await?;
+            app.store.put_token(&hash, &record, &mail).await?;
             audit::log_only(
                 EventType::MagicLinkRequested,
                 tenant,
                 client,
                 &audit::details([("account", json!("new"))]),
             );
-            send(app, email.as_str(), Mail::magic_link(&config.frontend_url, &token, ttl)?, "magic_link")
-                .await;
         }
     }
     Ok(())
@@ -263,7 +274,7 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
                 change.remove("password_hash");
             }
             let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
-            if app.store.consume_token(&hash, &record, change, &audit, &[], &[], now).await?
+            if app.store.consume_token(&hash, &record, change, &audit, &[], &[], None, now).await?
                 == Written::ConditionFailed
             {
                 return Err(Error::InvalidToken);
@@ -323,12 +334,13 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
     let record = single_use(TokenKind::DeletionConfirm, &user, now, ttl);
     let mut update = UserUpdate::new(Guard::Active);
     update.set_str("deletion_requested_at", now.to_rfc3339());
-    if app.store.issue_token(&user, &hash, &record, update, now).await? == Written::ConditionFailed {
+    let audit = event(app, &user.user_id, EventType::DeletionRequested, client, now);
+    let mail = mail(app, &user, &Letter::DeletionConfirm { ttl_seconds: ttl }, Some(&token), now).await?;
+    if app.store.issue_token(&user, &hash, &record, update, &audit, &mail, now).await?
+        == Written::ConditionFailed
+    {
         return Err(Error::Unauthorized);
     }
-    app.store.put_audit_or_log(&event(app, &user.user_id, EventType::DeletionRequested, client, now)).await;
-    send(app, &user.email, Mail::deletion_confirm(&config.frontend_url, &token, ttl)?, "deletion_confirm")
-        .await;
     Ok(())
 }
 
@@ -366,9 +378,22 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
     );
     let live: Vec<String> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
+    let when = scheduled_for.format("%Y-%m-%d %H:%M UTC").to_string();
+    let notice =
+        mail(app, &user, &Letter::DeletionScheduled { scheduled_for: when }, Some(&cancel), now).await?;
     if app
         .store
-        .consume_token_issuing(&hash, &record, change, &audit, &cancel_hash, &cancel_record, &live, now)
+        .consume_token_issuing(
+            &hash,
+            &record,
+            change,
+            &audit,
+            &cancel_hash,
+            &cancel_record,
+            &live,
+            &notice,
+            now,
+        )
         .await?
         == Written::ConditionFailed
     {
@@ -378,14 +403,6 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
     if let Err(e) = sessions::revoke_all(app, &user.tenant_id, &user.user_id, None, client).await {
         tracing::error!(error = %e, "sessions started during a deletion could not be revoked");
     }
-    let when = scheduled_for.format("%Y-%m-%d %H:%M UTC").to_string();
-    send(
-        app,
-        &user.email,
-        Mail::deletion_scheduled(&config.frontend_url, &cancel, &when)?,
-        "deletion_scheduled",
-    )
-    .await;
     Ok(scheduled_for)
 }
 
@@ -396,7 +413,7 @@ pub async fn cancel_deletion(app: &App, raw_token: &str, client: &ClientInfo) ->
     let mut change = UserUpdate::new(Guard::PendingDeletion);
     change.set_str("status", "active").remove("scheduled_for").remove("gsi1pk").remove("gsi1sk");
     let audit = event(app, &record.user_id, EventType::DeletionCancelled, client, now);
-    if app.store.consume_token(&hash, &record, change, &audit, &[], &[], now).await?
+    if app.store.consume_token(&hash, &record, change, &audit, &[], &[], None, now).await?
         == Written::ConditionFailed
     {
         return Err(Error::InvalidToken);

@@ -9,6 +9,7 @@
 //! | session | `T#<t>#USER#<user_id>` | `SESSION#<session_id>` |
 //! | audit event | `T#<t>#AUDIT#<user_id>` | `EVENT#<uuid v7>` (time-ordered) |
 //! | public signing keys (one for the deployment) | `SERVICE#KEYS` | `PUBLIC` |
+//! | mail waiting in the outbox | `T#<t>#OUTBOX#<uuid v7>` | `MAIL` |
 //!
 //! Reads that decide security (sessions, tokens, users) are strongly consistent. Writes that must
 //! not half-happen are one conditional write or one transaction. The store knows nothing of HTTP:
@@ -32,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::keys::PublicKeySet;
 use crate::metrics::CallLog;
 use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
+use crate::outbox::OutboxRecord;
 
 const DYNAMODB: &str = "DynamoDB";
 
@@ -70,6 +72,10 @@ pub mod keys {
     pub fn audit_event(event_id: &str) -> String {
         format!("EVENT#{event_id}")
     }
+    pub fn outbox(tenant: &str, id: &str) -> String {
+        format!("T#{tenant}#OUTBOX#{id}")
+    }
+    pub const MAIL: &str = "MAIL";
 }
 
 type Item = HashMap<String, AttributeValue>;
@@ -374,7 +380,7 @@ impl Store {
         token_hash: &str,
         token: &TokenRecord,
         audit: &AuditRecord,
-        quotas: &[Quota],
+        mail: &OutboxRecord,
     ) -> Result<Committed> {
         let t = &user.tenant_id;
         let lock = keyed(
@@ -383,6 +389,7 @@ impl Store {
             &EmailLock { user_id: user.user_id.clone() },
         )?;
         let items = vec![
+            outbox_item(&self.table, mail)?,
             put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
             put(
                 &self.table,
@@ -392,7 +399,7 @@ impl Store {
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
         ];
-        self.commit(items, quotas).await
+        self.commit(items, &[]).await
     }
 
     pub async fn user(&self, tenant: &str, user_id: &str) -> Result<Option<UserRecord>> {
@@ -404,6 +411,8 @@ impl Store {
     pub async fn user_by_email(&self, tenant: &str, normalized_email: &str) -> Result<Option<UserRecord>> {
         let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
         else {
+            // The second read a known address costs, so that both take as long.
+            self.get::<EmailLock>(keys::user(tenant, keys::DECOY), keys::PROFILE).await?;
             return Ok(None);
         };
         self.user(tenant, &lock.user_id).await
@@ -470,6 +479,8 @@ impl Store {
         token_hash: &str,
         token: &TokenRecord,
         mut update: UserUpdate,
+        audit: &AuditRecord,
+        mail: &OutboxRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
@@ -485,6 +496,8 @@ impl Store {
         let mut items = vec![
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             update.transact_item(&self.table, keys::user(t, &user.user_id))?,
+            put(&self.table, audit_item(audit)?, None)?,
+            outbox_item(&self.table, mail)?,
         ];
         if let Some(old) = previous.filter(|old| *old != token_hash) {
             items.push(delete_item(&self.table, keys::token(t, old), keys::TOKEN, None)?);
@@ -507,9 +520,13 @@ impl Store {
         audit: &AuditRecord,
         revoke_sessions: &[String],
         counters: &[Quota],
+        mail: Option<&OutboxRecord>,
         now: DateTime<Utc>,
     ) -> Result<Written> {
-        let items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        if let Some(mail) = mail {
+            items.push(outbox_item(&self.table, mail)?);
+        }
         Ok(match self.commit(items, counters).await? {
             Committed::Done => Written::Done,
             _ => Written::ConditionFailed,
@@ -528,9 +545,11 @@ impl Store {
         next_hash: &str,
         next: &TokenRecord,
         revoke_sessions: &[String],
+        mail: &OutboxRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        items.push(outbox_item(&self.table, mail)?);
         items.push(put(
             &self.table,
             keyed(keys::token(&token.tenant_id, next_hash), keys::TOKEN, next)?,
@@ -574,25 +593,86 @@ impl Store {
         Ok(items)
     }
 
-    /// Stores a token that names no existing user (a magic link to a new address).
-    pub async fn put_token(&self, token_hash: &str, token: &TokenRecord) -> Result<()> {
-        self.client()
-            .put_item()
+    /// Stores a token that names no existing user (a magic link to a new address), with its mail
+    /// and a decoy in place of the user update a known address's link makes: the same transaction
+    /// shape as `issue_token`.
+    pub async fn put_token(&self, token_hash: &str, token: &TokenRecord, mail: &OutboxRecord) -> Result<()> {
+        let t = &token.tenant_id;
+        self.transact(vec![
+            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
+            put(&self.table, decoy_item(t, token.created_at), None)?,
+            put(&self.table, decoy_item(t, token.created_at), None)?,
+            outbox_item(&self.table, mail)?,
+        ])
+        .await
+        .map(|_| ())
+    }
+
+    /// The write an unknown address costs, so that it costs the same as a known one's
+    /// `issue_token`: a transaction of as many items, each already expired and never read.
+    pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
+        let items = (0..4).map(|_| put(&self.table, decoy_item(tenant, now), None)).collect::<Result<_>>()?;
+        self.transact(items).await.map(|_| ())
+    }
+
+    /// A mail with no other work to commit with (the existing-account notice).
+    pub async fn put_outbox(&self, mail: &OutboxRecord) -> Result<()> {
+        self.transact(vec![outbox_item(&self.table, mail)?]).await.map(|_| ())
+    }
+
+    /// The mailer's claim on an item before it sends: only while the item is unclaimed, or its
+    /// claim's lease has run out (a mailer that died mid-send). `false`: sent or being sent.
+    pub async fn claim_outbox(
+        &self,
+        mail: &OutboxRecord,
+        now: DateTime<Utc>,
+        lease_seconds: i64,
+    ) -> Result<bool> {
+        let result = self
+            .client()
+            .update_item()
             .table_name(&self.table)
-            .set_item(Some(keyed(keys::token(&token.tenant_id, token_hash), keys::TOKEN, token)?))
+            .key("pk", s(keys::outbox(&mail.tenant_id, &mail.id)))
+            .key("sk", s(keys::MAIL))
+            .update_expression("SET claimed_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(claimed_until) OR claimed_until < :now)",
+            )
+            .expression_attribute_values(":until", n(now.timestamp() + lease_seconds))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Gives a claim back after a send failed, so that the stream's retry sends it.
+    pub async fn release_outbox(&self, mail: &OutboxRecord) -> Result<()> {
+        self.client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::outbox(&mail.tenant_id, &mail.id)))
+            .key("sk", s(keys::MAIL))
+            .update_expression("REMOVE claimed_until")
+            .condition_expression("attribute_exists(pk)")
             .send()
             .await
             .map_err(unavailable)?;
         Ok(())
     }
 
-    /// The write an unknown address costs, so that it costs the same as a known one: an item that
-    /// is already expired and that nothing ever reads.
-    pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
+    /// Removes a sent mail (and with it the sealed token).
+    pub async fn delete_outbox(&self, mail: &OutboxRecord) -> Result<()> {
         self.client()
-            .put_item()
+            .delete_item()
             .table_name(&self.table)
-            .set_item(Some(decoy_item(tenant, now)))
+            .key("pk", s(keys::outbox(&mail.tenant_id, &mail.id)))
+            .key("sk", s(keys::MAIL))
             .send()
             .await
             .map_err(unavailable)?;
@@ -607,12 +687,17 @@ impl Store {
         audit: Option<&AuditRecord>,
         now: DateTime<Utc>,
         quotas: &[Quota],
+        mail: Option<&OutboxRecord>,
     ) -> Result<Committed> {
         let item = match audit {
             Some(audit) => audit_item(audit)?,
             None => decoy_item(tenant, now),
         };
-        self.commit(vec![put(&self.table, item, None)?], quotas).await
+        let mut items = vec![put(&self.table, item, None)?];
+        if let Some(mail) = mail {
+            items.push(outbox_item(&self.table, mail)?);
+        }
+        self.commit(items, quotas).await
     }
 
     /// Takes quotas with no other write.
@@ -960,6 +1045,7 @@ impl Store {
         revoke: &[String],
         audit: &AuditRecord,
         counters: &[Quota],
+        mail: &OutboxRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let (t, id) = (&user.tenant_id, &user.user_id);
@@ -983,6 +1069,7 @@ impl Store {
             change.transact_item(&self.table, keys::user(t, id))?,
             TransactWriteItem::builder().update(kept).build(),
             put(&self.table, audit_item(audit)?, None)?,
+            outbox_item(&self.table, mail)?,
         ];
         let room = MAX_TRANSACTION_ITEMS - items.len() - counters.len();
         for sid in revoke.iter().filter(|sid| *sid != keep_session).take(room) {
@@ -1363,6 +1450,11 @@ fn keyed<T: Serialize>(pk: String, sk: &str, record: &T) -> Result<Item> {
     item.insert("pk".to_owned(), s(pk));
     item.insert("sk".to_owned(), s(sk));
     Ok(item)
+}
+
+/// A mail for the outbox, as a transaction item.
+fn outbox_item(table: &str, mail: &OutboxRecord) -> Result<TransactWriteItem> {
+    put(table, keyed(keys::outbox(&mail.tenant_id, &mail.id), keys::MAIL, mail)?, None)
 }
 
 fn audit_item(audit: &AuditRecord) -> Result<Item> {

@@ -68,6 +68,8 @@ pub struct TestApp {
     pub moto: String,
     pub vars: HashMap<String, String>,
     http: reqwest::Client,
+    /// The table's stream into the mailer, as Lambda's event source mapping would feed it.
+    pub outbox: authctl::outbox::Pump,
 }
 
 impl TestApp {
@@ -99,7 +101,8 @@ impl TestApp {
         let sdk = local_sdk_config(&moto).await;
         bootstrap::local(&sdk, &config).await.expect("bootstrap of moto");
         let app = Arc::new(App::new(config.clone(), &sdk));
-        TestApp { app, config, moto, vars, http: reqwest::Client::new() }
+        let outbox = authctl::outbox::Pump::new(&sdk, config.table_name.clone());
+        TestApp { app, config, moto, vars, http: reqwest::Client::new(), outbox }
     }
 
     /// The same deployment (table, keys) seen by a function with other settings, as another
@@ -141,8 +144,54 @@ impl TestApp {
 
     // ----- mail, read back from moto as a user reads their inbox --------------------------------
 
-    /// Every mail sent to `to`, oldest first.
+    /// Runs the mailer on what the table's stream holds (the outbox's pending mails).
+    pub async fn deliver_mail(&self) -> usize {
+        self.outbox.run(&self.app).await.expect("the outbox's stream is readable")
+    }
+
+    /// Every mail sent to `to`, oldest first, after the mailer has run on the outbox.
     pub async fn mails_to(&self, to: &str) -> Vec<SentMail> {
+        self.deliver_mail().await;
+        self.sent_mails_to(to).await
+    }
+
+    /// Every record the table's stream holds, as text: what a reader of the stream could see.
+    pub async fn stream_text(&self) -> String {
+        let sdk = local_sdk_config(&self.moto).await;
+        let table = aws_sdk_dynamodb::Client::new(&sdk)
+            .describe_table()
+            .table_name(&self.config.table_name)
+            .send()
+            .await
+            .expect("the table");
+        let arn = table.table().and_then(|t| t.latest_stream_arn()).expect("a stream").to_owned();
+        let streams = aws_sdk_dynamodbstreams::Client::new(&sdk);
+        let description = streams.describe_stream().stream_arn(&arn).send().await.expect("the stream");
+        let mut text = String::new();
+        for shard in description.stream_description().map(|d| d.shards()).unwrap_or_default() {
+            let mut iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(shard.shard_id().unwrap_or_default())
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .expect("a shard iterator")
+                .shard_iterator;
+            while let Some(it) = iterator.take() {
+                let out = streams.get_records().shard_iterator(it).send().await.expect("records");
+                if out.records().is_empty() {
+                    break;
+                }
+                text.push_str(&format!("{:?}", out.records()));
+                iterator = out.next_shard_iterator;
+            }
+        }
+        text
+    }
+
+    /// Every mail SES has taken for `to`, oldest first, without running the mailer.
+    pub async fn sent_mails_to(&self, to: &str) -> Vec<SentMail> {
         let data = self.moto_data().await;
         data["ses"]["Message"]
             .as_array()

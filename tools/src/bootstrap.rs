@@ -49,6 +49,14 @@ pub async fn ensure_table(sdk: &SdkConfig, table_name: &str, template: &Value) -
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&def["KeySchema"])?));
+    if let Some(view) = def["StreamSpecification"]["StreamViewType"].as_str() {
+        request = request.stream_specification(
+            aws_sdk_dynamodb::types::StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(view))
+                .build()?,
+        );
+    }
     for gsi in def["GlobalSecondaryIndexes"].as_sequence().into_iter().flatten() {
         request = request.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -205,6 +213,30 @@ pub async fn rotate_signing_key(
     Ok((kid, removed))
 }
 
+/// Makes sure the outbox key exists under `alias` (moto for `make dev` and the tests; on AWS the
+/// stack creates the key and passes its ARN as `OUTBOX_KEY_ID`). An id or ARN is taken as given.
+pub async fn ensure_outbox_key(sdk: &SdkConfig, key_id: &str) -> Result<()> {
+    let Some(alias) = key_id.strip_prefix("alias/") else { return Ok(()) };
+    let client = aws_sdk_kms::Client::new(sdk);
+    if client.describe_key().key_id(key_id).send().await.is_ok() {
+        return Ok(());
+    }
+    let key = client
+        .create_key()
+        .description("Seals the link tokens of mails waiting in the auth service's outbox")
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_kms::error::DisplayErrorContext(e)))
+        .context("creating the outbox key")?;
+    let key_id = key.key_metadata().map(|m| m.key_id().to_owned()).unwrap_or_default();
+    match client.create_alias().alias_name(format!("alias/{alias}")).target_key_id(key_id).send().await {
+        Ok(_) => Ok(()),
+        // Another process (a parallel test) named its key first: that one serves.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(anyhow!(aws_sdk_kms::error::DisplayErrorContext(e))).context("naming the outbox key"),
+    }
+}
+
 /// Registers the sender address with SES (moto accepts it at once; on AWS the owner confirms it).
 pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> {
     let client = aws_sdk_sesv2::Client::new(sdk);
@@ -224,5 +256,6 @@ pub async fn local(sdk: &SdkConfig, config: &shared::config::Config) -> Result<(
     ensure_table(sdk, &config.table_name, &template).await?;
     ensure_signing_key(sdk, &config.signing_key_secret_id, &config.table_name, config.jwt_algorithm).await?;
     ensure_mail_identity(sdk, &config.mail_from).await?;
+    ensure_outbox_key(sdk, &config.outbox_key_id).await?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use auth_tests::{TestApp, TestResponse};
 use authctl::repo_root;
-use functions::routes::{AUTHORIZER, ROUTES, dispatch};
+use functions::routes::{AUTHORIZER, MAILER, ROUTES, dispatch};
 
 /// What each sample gets from a fresh deployment.
 fn expected(function: &str) -> u16 {
@@ -45,6 +45,13 @@ async fn every_sample_event_runs_through_its_handler() {
             let event = serde_json::from_str(&text).expect("a scheduled event");
             let out = functions::purge_accounts::handle(app.app.clone(), event).await.expect("a purge run");
             assert_eq!(out["purged"], 0);
+        } else if name == MAILER {
+            // An outbox insert whose item is not in this table: there is nothing to claim, so
+            // nothing is sent and nothing is reported as failed.
+            let event = serde_json::from_str(&text).expect("a DynamoDB stream event");
+            let response = functions::mailer::handle(&app.app, event).await;
+            assert!(response.batch_item_failures.is_empty());
+            assert!(app.sent_mails_to("ada@example.com").await.is_empty());
         } else if name == AUTHORIZER {
             let event = serde_json::from_str(&text).expect("an authorizer event");
             let decision = functions::authorizer::handle(&app.app, event).await;
@@ -71,4 +78,5 @@ async fn every_sample_event_runs_through_its_handler() {
         assert!(seen.contains_key(r.function), "events/{}.json is missing", r.function);
     }
     assert!(seen.contains_key(AUTHORIZER), "events/authorizer.json is missing");
+    assert!(seen.contains_key(MAILER), "events/mailer.json is missing");
 }

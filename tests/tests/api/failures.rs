@@ -51,13 +51,9 @@ async fn a_dead_mail_service_never_loses_the_account() {
     let r = app
         .send_to(&broken, app.post("/api/v1/auth/register", json!({"email": email, "password": PASSWORD})))
         .await;
-    assert_eq!(r.status, 201, "the account is created even when its mail cannot be sent: {}", r.text);
-    let user_id = r.body["data"]["user_id"].as_str().unwrap().to_owned();
-    assert!(app.mails_to(&email).await.is_empty());
-    assert!(app.audit_types(&user_id).await.contains(&"mail_failed".to_owned()));
-
-    // Once mail works again, the user asks for a new link and verifies.
-    app.post("/api/v1/auth/resend-verification", json!({"email": email})).send().await;
+    // No request talks to SES any more: the mail waits in the outbox for the mailer (see
+    // outbox.rs for a mailer that meets a dead SES).
+    assert_eq!(r.status, 201, "the account is created even when SES is down: {}", r.text);
     let token = app.token_from_mail(&email, "verify-email").await;
     assert_eq!(app.post("/api/v1/auth/verify-email", json!({"token": token})).send().await.status, 200);
 }

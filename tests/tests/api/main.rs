@@ -17,6 +17,7 @@ mod failures;
 mod key_rotation;
 mod login;
 mod magic_link;
+mod outbox;
 mod password;
 mod profile;
 mod rate_limits;

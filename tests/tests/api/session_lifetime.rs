@@ -143,18 +143,30 @@ async fn a_session_ends_at_its_absolute_lifetime_however_often_it_is_refreshed()
 }
 
 /// `SESSION_IDLE_TIMEOUT_SECONDS`: a session that is refreshed lives on; one left unused ends.
-/// Deadlines are whole seconds, so a check is at least a second from a deadline.
+/// Times are taken from the tokens' `iat` (when the server decided), so a slow request under load
+/// does not move the deadlines the test checks against, and each check is seconds from a deadline.
 #[tokio::test]
 async fn an_idle_session_ends_and_a_used_one_does_not() {
-    let app = TestApp::spawn_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "4")]).await;
+    const IDLE: i64 = 6;
+    let app = TestApp::spawn_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "6")]).await;
     let email = unique_email("idle");
     app.verified_user(&email).await;
     let (_, refresh) = tokens(&app.login(&email, PASSWORD).await);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let login_at = jwt_payload(&refresh)["iat"].as_i64().unwrap();
+    sleep_until(login_at + 3).await;
     let (access, refresh) = tokens(&app.refresh(&refresh).await);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    assert_eq!(app.get(ME).bearer(&access).send().await.status, 200, "used 2.5 s ago: still live");
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let refreshed_at = jwt_payload(&refresh)["iat"].as_i64().unwrap();
+    // Past the login's idle deadline, within the refresh's.
+    sleep_until(login_at + IDLE + 1).await;
+    assert!(Utc::now().timestamp() < refreshed_at + IDLE, "the machine was too slow to check this");
+    assert_eq!(app.get(ME).bearer(&access).send().await.status, 200, "used since: still live");
+    sleep_until(refreshed_at + IDLE + 1).await;
     app.get(ME).bearer(&access).send().await.assert_error(401, "unauthorized");
     app.refresh(&refresh).await.assert_error(401, "unauthorized");
+}
+
+async fn sleep_until(epoch_seconds: i64) {
+    while Utc::now().timestamp() < epoch_seconds {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

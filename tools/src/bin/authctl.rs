@@ -1,7 +1,8 @@
 //! authctl: local AWS for development and tests, bootstrap, and signing keys.
 //!
 //! ```text
-//! authctl dev                       moto on 127.0.0.1:5000, bootstrap, cargo lambda watch on :9000
+//! authctl dev                       moto on 127.0.0.1:5000, bootstrap, the mailer on the outbox's
+//!                                   stream, cargo lambda watch on :9000
 //! authctl bootstrap                 create table, secret and mail identity where AWS_* points
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
 //! authctl keys rotate               make a new key current; older keys verify until their tokens expire
@@ -180,6 +181,18 @@ async fn dev() -> Result<()> {
     let endpoint = moto.endpoint();
     let sdk = local_sdk_config(&endpoint).await;
     bootstrap::local(&sdk, &config).await.context("bootstrapping moto")?;
+    // The mailer, fed by the table's stream as Lambda's event source mapping feeds it on AWS
+    // (`cargo lambda watch` runs HTTP functions only): every half second, in this process.
+    let mailer = std::sync::Arc::new(shared::App::new(config.clone(), &sdk));
+    let pump = authctl::outbox::Pump::new(&sdk, config.table_name.clone());
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = pump.run(&mailer).await {
+                eprintln!("authctl: mailer: {e:#}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
 
     let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut watch = tokio::process::Command::new("cargo");

@@ -1,0 +1,103 @@
+//! The mailer: sends the mails flows leave in the outbox (`shared::outbox`), fed by the table's
+//! DynamoDB stream. Its trigger passes outbox inserts only; it claims each item before sending, so
+//! a record delivered twice sends once, deletes the item (and with it the sealed token) once SES
+//! has the mail, and reports the records it could not send, which the stream retries and finally
+//! hands to the failure destination (template: `MailerFunction`).
+
+use aws_lambda_events::event::dynamodb::{Event, EventRecord};
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use chrono::Utc;
+use serde_json::json;
+use shared::App;
+use shared::audit::{self, ClientInfo, EventType};
+use shared::domain::Email;
+use shared::error::{Error, Result};
+use shared::outbox::{self, CLAIM_LEASE_SECONDS, OUTBOX_KIND, OutboxRecord};
+
+/// Handles one batch of stream records; the response names the records to retry.
+pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
+    shared::iam::as_function(crate::routes::MAILER, Box::pin(deliver_all(app, event))).await
+}
+
+async fn deliver_all(app: &App, event: Event) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let Some(mail) = outbox_insert(&record) else { continue };
+        if let Err(e) = deliver(app, &mail).await {
+            log_failure(app, &mail, &e).await;
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = record.change.sequence_number.clone();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// The outbox item a record inserted, if it is one (the trigger's filter already passes only
+/// these; the check stays so that a wider filter can never send anything else).
+fn outbox_insert(record: &EventRecord) -> Option<OutboxRecord> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let mail: OutboxRecord = match serde_dynamo::from_item(record.change.new_image.clone()) {
+        Ok(mail) => mail,
+        Err(_) => return None,
+    };
+    (mail.kind == OUTBOX_KIND).then_some(mail)
+}
+
+/// Claims, renders, sends and deletes one mail. A claim held by someone else means the mail is
+/// sent or being sent: nothing to do.
+async fn deliver(app: &App, mail: &OutboxRecord) -> Result<()> {
+    if !app.store.claim_outbox(mail, Utc::now(), CLAIM_LEASE_SECONDS).await? {
+        tracing::info!(outbox_id = mail.id.as_str(), "mail already claimed; nothing sent");
+        return Ok(());
+    }
+    let sent = async {
+        let token = outbox::open_token(&app.sealer, mail).await?;
+        let rendered = outbox::render(mail, &app.config.frontend_url, token.as_ref())?;
+        app.mailer.send(&Email::from_stored(mail.to.clone()), rendered).await
+    }
+    .await;
+    if let Err(e) = sent {
+        // Give the claim back, so that the stream's retry sends it.
+        if let Err(release) = app.store.release_outbox(mail).await {
+            tracing::error!(error = %release, "outbox claim could not be released; it expires by itself");
+        }
+        return Err(e);
+    }
+    // Sent: the item (and its sealed token) goes. Should this fail, the claim keeps a redelivery
+    // from sending again and TTL removes the item.
+    if let Err(e) = app.store.delete_outbox(mail).await {
+        tracing::error!(error = %e, outbox_id = mail.id.as_str(), "sent mail could not be removed from the outbox");
+    }
+    tracing::info!(outbox_id = mail.id.as_str(), "mail sent");
+    Ok(())
+}
+
+/// A mail that could not be sent never loses the account: the failure is logged and, for an
+/// account, audited (`mail_failed`); the user can ask for the mail again.
+async fn log_failure(app: &App, mail: &OutboxRecord, error: &Error) {
+    let purpose = mail.letter().map(|l| l.purpose()).unwrap_or("unknown");
+    tracing::error!(
+        error = %error,
+        source = ?std::error::Error::source(error).map(|s| s.to_string()),
+        outbox_id = mail.id.as_str(),
+        purpose,
+        "mail could not be sent"
+    );
+    if let Some(user_id) = &mail.user_id {
+        let details = audit::details([("purpose", json!(purpose))]);
+        let client = ClientInfo { request_id: format!("outbox-{}", mail.id), ..Default::default() };
+        let event = audit::record(
+            &app.config,
+            &mail.tenant_id,
+            user_id,
+            EventType::MailFailed,
+            &client,
+            details,
+            Utc::now(),
+        );
+        app.store.put_audit_or_log(&event).await;
+    }
+}

@@ -1,0 +1,248 @@
+//! The mail outbox. A flow never talks to SES: it writes the mail it owes as an item of the table,
+//! in the same transaction as the rest of its work, and the `mailer` function, fed by the table's
+//! DynamoDB stream, sends it. So a request takes the same time whether it mails or not (an
+//! unknown address can no longer be told from a known one by the time SES takes), a mail exists
+//! exactly when its work committed, and a request retried after a cold start mails nothing twice.
+//!
+//! The link's raw token must not sit in the table, the stream or a backup in clear: the item holds
+//! it sealed with a KMS key that only the mailer may decrypt with (`Sealer`), and the mailer deletes
+//! the item once the mail is sent. The stream trigger passes only outbox inserts
+//! (`OUTBOX_FILTER`), not every counter write.
+//!
+//! Sending claims the item first (a conditional write with a lease), so a record delivered twice
+//! sends once. What remains: a mailer that dies after SES accepted a mail and before it deleted the
+//! item leaves a claim that expires after `CLAIM_LEASE_SECONDS`; a redelivery after that sends the
+//! mail again (README, "Mail").
+
+use aws_sdk_kms::Client;
+use aws_sdk_kms::primitives::Blob;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::app::LazyClient;
+use crate::domain::Email;
+use crate::error::{Error, Result};
+use crate::mailer::Mail;
+
+/// The value of `kind` on outbox items: what the stream filter passes to the mailer.
+pub const OUTBOX_KIND: &str = "outbox";
+
+/// The event-source filter of the mailer's trigger, as the template declares it (a test holds
+/// the two together, and the local harness applies the same rule): inserts of outbox items only.
+pub const OUTBOX_FILTER: &str =
+    r#"{"eventName":["INSERT"],"dynamodb":{"NewImage":{"kind":{"S":["outbox"]}}}}"#;
+
+/// How long a claim holds: longer than the mailer's timeout, so a live send is never doubled.
+pub const CLAIM_LEASE_SECONDS: i64 = 60;
+
+/// How long an unsent item is kept before TTL removes it (a failed mail has reached the failure
+/// destination long before).
+const KEEP_SECONDS: i64 = 7 * 24 * 3600;
+
+/// What a mail says, without its link's token: everything needed to render it later.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "letter", rename_all = "snake_case")]
+pub enum Letter {
+    VerifyEmail { name: Option<String>, ttl_seconds: u64 },
+    PasswordReset { ttl_seconds: u64 },
+    MagicLink { ttl_seconds: u64 },
+    DeletionConfirm { ttl_seconds: u64 },
+    DeletionScheduled { scheduled_for: String },
+    PasswordChanged { how: String },
+    EmailTakenNotice,
+    LoginLocked { failures: u32 },
+}
+
+impl Letter {
+    /// The purpose, for logs and the `mail_failed` audit event.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Letter::VerifyEmail { .. } => "verify_email",
+            Letter::PasswordReset { .. } => "password_reset",
+            Letter::MagicLink { .. } => "magic_link",
+            Letter::DeletionConfirm { .. } => "deletion_confirm",
+            Letter::DeletionScheduled { .. } => "deletion_scheduled",
+            Letter::PasswordChanged { .. } => "password_changed_notice",
+            Letter::EmailTakenNotice => "email_taken_notice",
+            Letter::LoginLocked { .. } => "login_locked_notice",
+        }
+    }
+
+    /// The mail, with the link's token where the letter has a link.
+    pub fn render(&self, frontend_url: &str, token: Option<&str>) -> Result<Mail> {
+        let token = || token.ok_or_else(|| Error::Internal(format!("{} has no token", self.purpose())));
+        match self {
+            Letter::VerifyEmail { name, ttl_seconds } => {
+                Mail::verify_email(frontend_url, token()?, name.as_deref(), *ttl_seconds)
+            }
+            Letter::PasswordReset { ttl_seconds } => {
+                Mail::password_reset(frontend_url, token()?, *ttl_seconds)
+            }
+            Letter::MagicLink { ttl_seconds } => Mail::magic_link(frontend_url, token()?, *ttl_seconds),
+            Letter::DeletionConfirm { ttl_seconds } => {
+                Mail::deletion_confirm(frontend_url, token()?, *ttl_seconds)
+            }
+            Letter::DeletionScheduled { scheduled_for } => {
+                Mail::deletion_scheduled(frontend_url, token()?, scheduled_for)
+            }
+            Letter::PasswordChanged { how } => Mail::password_changed(how),
+            Letter::EmailTakenNotice => Mail::email_taken_notice(),
+            Letter::LoginLocked { failures } => Mail::login_locked(*failures),
+        }
+    }
+}
+
+/// An outbox item as the table (and so the stream) holds it. Nothing in it is secret in clear.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Always `OUTBOX_KIND`.
+    pub kind: String,
+    pub id: String,
+    pub tenant_id: String,
+    /// The account the mail is about, when there is one (for the `mail_failed` audit event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// The address as the account stores it.
+    pub to: String,
+    /// The `Letter`, as JSON.
+    pub letter: String,
+    /// The link's token, sealed by `Sealer` (base64 of the KMS ciphertext).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_token: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub ttl: i64,
+}
+
+impl OutboxRecord {
+    pub fn letter(&self) -> Result<Letter> {
+        serde_json::from_str(&self.letter)
+            .map_err(|e| Error::Internal(format!("outbox item {} has no readable letter: {e}", self.id)))
+    }
+}
+
+/// Seals and opens link tokens with the outbox key (KMS), bound to their tenant and purpose by the
+/// encryption context: a ciphertext copied into another tenant's item does not open.
+#[derive(Clone, Debug)]
+pub struct Sealer {
+    client: LazyClient<Client>,
+    key_id: String,
+}
+
+impl Sealer {
+    pub fn new(sdk: &aws_config::SdkConfig, key_id: impl Into<String>) -> Self {
+        Sealer { client: LazyClient::new(sdk), key_id: key_id.into() }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get(|sdk| {
+            Client::from_conf(aws_sdk_kms::config::Builder::from(sdk).interceptor(crate::iam::kms()).build())
+        })
+    }
+
+    pub async fn seal(&self, tenant: &str, token: &str) -> Result<String> {
+        let out = self
+            .client()
+            .encrypt()
+            .key_id(&self.key_id)
+            .plaintext(Blob::new(token.as_bytes()))
+            .encryption_context("purpose", "outbox-link")
+            .encryption_context("tenant", tenant)
+            .send()
+            .await
+            .map_err(|e| Error::dependency("KMS", e))?;
+        let blob = out.ciphertext_blob.ok_or_else(|| Error::Internal("KMS returned no ciphertext".into()))?;
+        Ok(STANDARD.encode(blob.as_ref()))
+    }
+
+    pub async fn open(&self, tenant: &str, sealed: &str) -> Result<SecretString> {
+        let blob =
+            STANDARD.decode(sealed).map_err(|_| Error::Internal("an outbox token is not base64".into()))?;
+        let out = self
+            .client()
+            .decrypt()
+            .key_id(&self.key_id)
+            .ciphertext_blob(Blob::new(blob))
+            .encryption_context("purpose", "outbox-link")
+            .encryption_context("tenant", tenant)
+            .send()
+            .await
+            .map_err(|e| Error::dependency("KMS", e))?;
+        let plain = out.plaintext.ok_or_else(|| Error::Internal("KMS returned no plaintext".into()))?;
+        String::from_utf8(plain.into_inner())
+            .map(SecretString::from)
+            .map_err(|_| Error::Internal("an outbox token is not text".into()))
+    }
+}
+
+/// A mail for the outbox: `letter` to `to`, with its link's `token` sealed. The caller writes it
+/// in the transaction of the work it belongs to.
+pub async fn compose(
+    sealer: &Sealer,
+    tenant: &str,
+    user_id: Option<&str>,
+    to: &Email,
+    letter: &Letter,
+    token: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<OutboxRecord> {
+    let sealed_token = match token {
+        Some(t) => Some(sealer.seal(tenant, t).await?),
+        None => None,
+    };
+    Ok(OutboxRecord {
+        kind: OUTBOX_KIND.to_owned(),
+        id: crate::crypto::new_id(),
+        tenant_id: tenant.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        to: to.as_str().to_owned(),
+        letter: serde_json::to_string(letter).map_err(|e| Error::Internal(e.to_string()))?,
+        sealed_token,
+        created_at: now,
+        ttl: now.timestamp() + KEEP_SECONDS,
+    })
+}
+
+/// The sealing a known address's mail costs, spent on an unknown one, so that the two take as long.
+pub async fn decoy_seal(sealer: &Sealer, tenant: &str) -> Result<()> {
+    let (random, _) = crate::crypto::new_token();
+    sealer.seal(tenant, &random).await.map(|_| ())
+}
+
+/// Opens an item's token for rendering (the mailer).
+pub async fn open_token(sealer: &Sealer, record: &OutboxRecord) -> Result<Option<SecretString>> {
+    match &record.sealed_token {
+        Some(sealed) => sealer.open(&record.tenant_id, sealed).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Renders an item's mail (the mailer), its token opened.
+pub fn render(record: &OutboxRecord, frontend_url: &str, token: Option<&SecretString>) -> Result<Mail> {
+    record.letter()?.render(frontend_url, token.map(|t| t.expose_secret()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters_round_trip_and_render_with_their_token() {
+        let letter = Letter::VerifyEmail { name: Some("Ada".into()), ttl_seconds: 86_400 };
+        let json = serde_json::to_string(&letter).unwrap();
+        assert_eq!(serde_json::from_str::<Letter>(&json).unwrap(), letter);
+        let mail = letter.render("https://app.example", Some("tok123")).unwrap();
+        assert!(mail.text.contains("https://app.example/verify-email?token=tok123"));
+        assert!(letter.render("https://app.example", None).is_err(), "a link needs its token");
+        assert!(Letter::EmailTakenNotice.render("https://app.example", None).is_ok());
+    }
+
+    #[test]
+    fn the_filter_passes_outbox_inserts_only() {
+        let filter: serde_json::Value = serde_json::from_str(OUTBOX_FILTER).unwrap();
+        assert_eq!(filter["eventName"], serde_json::json!(["INSERT"]));
+        assert_eq!(filter["dynamodb"]["NewImage"]["kind"]["S"], serde_json::json!([OUTBOX_KIND]));
+    }
+}
