@@ -89,6 +89,9 @@ fuzz: venv build-dev
 
 ## Deploy with SAM. GUIDED=1 the first time (asks for the stack name, region, IssuerUrl ...).
 deploy: venv sam-build
+	@# An existing stack gets its public keys published before the deploy takes the verifying
+	@# functions' Secrets Manager grants away (on a first deploy there is no stack yet: skipped).
+	-@$(MAKE) --no-print-directory keys 2>/dev/null
 	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam deploy --config-file samconfig.toml $(if $(GUIDED),--guided,)
 	$(MAKE) keys
 

@@ -24,6 +24,25 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import run_simple
 
+
+class _Untracked(list):
+    """A model's instance list that keeps nothing."""
+
+    def append(self, _instance):
+        pass
+
+
+def untrack_stream_records():
+    """moto keeps every model instance it creates for `/moto-api/data.json`, which serialises them
+    all on each call. A table with a stream makes one record per write: the tests' inbox reads
+    (data.json) grew slower with every write of the run and the process's memory with them. The
+    stream's own shard still holds its records; only the dump leaves them out."""
+    from moto.dynamodb.models.table import StreamRecord
+    from moto.dynamodbstreams.models import ShardIterator
+
+    for model in (StreamRecord, ShardIterator):
+        model.instances_tracked = _Untracked()
+
 # DynamoDB's and DynamoDB Streams' targets (`DynamoDB_20120810.*`, `DynamoDBStreams_20120810.*`):
 # a stream read must not see half a transaction either.
 DYNAMODB_TARGET = "DynamoDB"
@@ -64,6 +83,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    untrack_stream_records()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,

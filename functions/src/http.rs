@@ -234,7 +234,8 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
-        Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // Only the mailer meets it; no route answers with it.
+        Error::Internal(_) | Error::Undeliverable(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     match err {
         // Logged once, here, with the cause; the client sees only the code.
@@ -336,7 +337,13 @@ impl Fields {
     pub fn form(req: &Request) -> Result<Fields> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(req.body().as_ref())
             .map_err(|_| Error::MalformedRequest("The form body cannot be decoded".into()))?;
-        let map = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+        let mut map = Map::new();
+        for (k, v) in pairs {
+            // As in JSON bodies: a repeated field would mean one thing here and another to a proxy.
+            if map.insert(k, Value::String(v)).is_some() {
+                return Err(Error::MalformedRequest("The form body repeats a field".into()));
+            }
+        }
         Ok(Fields { map, errors: FieldErrors::new() })
     }
 

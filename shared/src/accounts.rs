@@ -88,13 +88,22 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
     let mail = outbox::compose(&app.sealer, tenant, Some(&user_id), &input.email, &letter, Some(&token), now)
         .await?;
     if app.store.create_user(&user, &token_hash, &token_record, &event, &mail).await? != Committed::Done {
-        // The address is taken.
+        // The address is taken. If its account never proved the mailbox, whoever registered it
+        // may not own it, and someone (perhaps the owner) now tries again: the first
+        // registration's link stops vouching for its password by dying. The owner gets a link by
+        // resend, and a resent link drops the password it cannot vouch for.
+        let owner = app.store.user_by_email(tenant, input.email.normalized()).await?;
+        if let Some(unproven) = owner.as_ref().filter(|o| !o.email_verified) {
+            let mut dead_link = UserUpdate::new(Guard::Unverified);
+            dead_link.remove(TokenKind::VerifyEmail.user_attribute());
+            app.store.update_user_with(tenant, &unproven.user_id, dead_link, now).await?;
+        }
         if !config.prevent_user_existence_errors {
             return Err(Error::EmailTaken);
         }
         // Answer exactly as for a new account, and tell the owner of the address instead: at the
         // address as the account stores it, never as this request typed it.
-        match app.store.user_by_email(tenant, input.email.normalized()).await? {
+        match owner {
             Some(owner) => {
                 let to = Email::from_stored(owner.email.clone());
                 let notice = outbox::compose(

@@ -193,6 +193,14 @@ impl Config {
             })?,
             aws_timeout: r.seconds("AWS_TIMEOUT_SECONDS")?,
         };
+        if config.session_idle_timeout.is_some_and(|idle| idle < config.access_token_ttl) {
+            // The idle clock restarts at a refresh, and a client refreshes when its access token
+            // runs out: a shorter idle timeout would end the sessions of users busy with the API.
+            return Err(ConfigError {
+                name: "SESSION_IDLE_TIMEOUT_SECONDS",
+                problem: "must be 0 (off) or at least ACCESS_TOKEN_TTL_SECONDS".to_owned(),
+            });
+        }
         if config.cors_allowed_origins.iter().any(|o| o == "*") {
             // Credentials (the refresh cookie) must never be offered to any origin at all.
             return Err(ConfigError {

@@ -52,6 +52,9 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A mail SES refuses for good (a malformed or rejected message): retrying cannot help.
+    #[error("the mail was refused by the mail service")]
+    Undeliverable(String),
     /// A bug: an invariant of our own code did not hold.
     #[error("internal error: {0}")]
     Internal(String),
@@ -91,6 +94,7 @@ impl Error {
             Error::LoginLocked => "login_locked",
             Error::Dependency { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
+            Error::Undeliverable(_) => "undeliverable",
         }
     }
 

@@ -540,8 +540,10 @@ impl PublicKeys {
     /// Keeps a freshly read set. A missing or unreadable item is an operator error (the key was
     /// never published: `authctl keys ensure`): an internal error, logged at the edge.
     pub async fn install(&self, set: Option<PublicKeySet>) -> Result<Arc<Verifier>> {
+        // Not a bug but a deployment step not yet run (`make deploy` runs it): the service cannot
+        // verify anything until it has, which is an outage (503), not a 500.
         let set = set.ok_or_else(|| {
-            Error::Internal("no public signing keys in the table (run `authctl keys ensure`)".into())
+            Error::dependency("DynamoDB", "no public signing keys in the table (run `authctl keys ensure`)")
         })?;
         let verifier = Arc::new(Verifier::from_jwks(set.jwks).map_err(|e| Error::Internal(e.to_string()))?);
         *self.cached.write().await = Some((verifier.clone(), Instant::now()));

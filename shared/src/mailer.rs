@@ -242,7 +242,19 @@ impl Mailer {
             .content(EmailContent::builder().simple(message).build())
             .send()
             .await
-            .map_err(|e| Error::dependency("SES", e))?;
+            .map_err(|e| {
+                // A message SES refuses as such (an address it cannot take, content it rejects)
+                // fails the same way on every retry; anything else (throttling, a paused account,
+                // the network) may pass later.
+                let refused = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_bad_request_exception() || s.is_message_rejected());
+                if refused {
+                    Error::Undeliverable(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string())
+                } else {
+                    Error::dependency("SES", e)
+                }
+            })?;
         Ok(())
     }
 }

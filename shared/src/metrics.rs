@@ -81,7 +81,9 @@ impl Intercept for CountCalls {
 
 /// Operation names as `&'static str`, so that counting allocates nothing per call.
 fn operation_name(name: &str) -> &'static str {
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 12] = [
+        "Encrypt",
+        "Decrypt",
         "GetItem",
         "BatchGetItem",
         "Query",

@@ -129,6 +129,46 @@ fn parse_new_password(app: &App, user: &UserRecord, raw: &str) -> Result<NewPass
     })
 }
 
+/// A check of the caller's password on a protected route (password change, deletion request) is a
+/// login attempt like any other: the account's login quota is taken before the hash, and its
+/// consecutive failures count and lock as at login, so that a stolen access token is no way around
+/// the login limits.
+async fn check_current_password(
+    app: &App,
+    user: &UserRecord,
+    password: &str,
+    reason: &str,
+    client: &ClientInfo,
+) -> Result<()> {
+    let email = &user.email_normalized;
+    Limits::new(app, Route::Login, client, Some(email)).take(app, client).await?;
+    let failures = app.store.failures(&ratelimit::failure_counter(app, email)).await?;
+    if failures >= u64::from(app.config.login_max_consecutive_failures) {
+        return Err(Error::LoginLocked);
+    }
+    let over_long = password.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
+    if over_long || !crypto::verify_password(password, user.password_hash.as_deref()).await? {
+        let details = audit::details([("reason", json!(reason))]);
+        let now = Utc::now();
+        let record = audit::record(
+            &app.config,
+            &user.tenant_id,
+            &user.user_id,
+            EventType::LoginFailed,
+            client,
+            details,
+            now,
+        );
+        let counted = Limits::count_failure(app, email);
+        let notice = accounts::lock_notice(app, user, failures + 1, now).await?;
+        app.store
+            .record_failed_login(&user.tenant_id, Some(&record), now, counted.quotas(), notice.as_ref())
+            .await?;
+        return Err(Error::InvalidCredentials);
+    }
+    Ok(())
+}
+
 // ----- password change -----------------------------------------------------------------------------
 
 /// Changes the password of the caller, who proves the current one. Every other session ends; the
@@ -141,35 +181,8 @@ pub async fn change_password(
     client: &ClientInfo,
 ) -> Result<()> {
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
-    // A guess at the current password is a login attempt: the account's login quota is taken
-    // before the hash, and the account's consecutive failures count and lock as at login (a
-    // stolen access token must not become a way around the login limits).
+    check_current_password(app, &user, current, "wrong_current_password", client).await?;
     let email = &user.email_normalized;
-    Limits::new(app, Route::Login, client, Some(email)).take(app, client).await?;
-    let failures = app.store.failures(&ratelimit::failure_counter(app, email)).await?;
-    if failures >= u64::from(app.config.login_max_consecutive_failures) {
-        return Err(Error::LoginLocked);
-    }
-    let over_long = current.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
-    if over_long || !crypto::verify_password(current, user.password_hash.as_deref()).await? {
-        let details = audit::details([("reason", json!("wrong_current_password"))]);
-        let now = Utc::now();
-        let record = audit::record(
-            &app.config,
-            &who.tenant_id,
-            &who.user_id,
-            EventType::LoginFailed,
-            client,
-            details,
-            now,
-        );
-        let counted = Limits::count_failure(app, email);
-        let notice = accounts::lock_notice(app, &user, failures + 1, now).await?;
-        app.store
-            .record_failed_login(&who.tenant_id, Some(&record), now, counted.quotas(), notice.as_ref())
-            .await?;
-        return Err(Error::InvalidCredentials);
-    }
     let password = parse_new_password(app, &user, new_password)?;
     let phc = crypto::hash_password(password.expose()).await?;
     let now = Utc::now();
@@ -205,6 +218,20 @@ pub async fn change_password(
         // The account changed (another change, a reset, a disabling) or the caller's session ended
         // since the read: the caller is not who this change was checked for any more.
         return Err(Error::Unauthorized);
+    }
+    // A sign-in that checked the old password and committed its session between the read above
+    // and the change: its refresh already fails (the version moved on), and this ends its access
+    // tokens too.
+    let stale: Vec<String> = app
+        .store
+        .sessions(&who.tenant_id, &who.user_id)
+        .await?
+        .into_iter()
+        .filter(|s| s.credential_version <= user.credential_version && s.session_id != who.session_id)
+        .map(|s| s.session_id)
+        .collect();
+    if !stale.is_empty() {
+        app.store.revoke_sessions(&who.tenant_id, &who.user_id, &stale, None).await?;
     }
     Ok(())
 }
@@ -323,10 +350,9 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
     // An account without a password (made by magic link) proves itself by the confirmation mail.
     if user.password_hash.is_some() {
-        let over_long = password.chars().count() > crate::domain::PASSWORD_MAX_CHARS;
-        if over_long || !crypto::verify_password(password, user.password_hash.as_deref()).await? {
-            return Err(Error::InvalidCredentials);
-        }
+        check_current_password(app, &user, password, "wrong_password_for_deletion", client).await?;
+        let forgiven = Limits::forgiving(app, &user.email_normalized, Route::Login);
+        app.store.take_quotas(forgiven.quotas()).await?;
     }
     let now = Utc::now();
     let ttl = config.deletion_token_ttl.as_secs();

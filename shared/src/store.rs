@@ -291,6 +291,18 @@ pub struct LoginView {
     pub failures: u64,
 }
 
+/// What the mailer's claim on an outbox item found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// This mailer may send; the how-manieth attempt it is.
+    Claimed { attempt: u64 },
+    /// The item is gone: the mail was sent.
+    Gone,
+    /// Another mailer holds a live claim: it is sending now, or died and its lease has yet to run
+    /// out. Try again later.
+    Held,
+}
+
 /// Outcome of a write whose condition may legitimately fail (a race lost, a token superseded).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
@@ -621,31 +633,47 @@ impl Store {
     }
 
     /// The mailer's claim on an item before it sends: only while the item is unclaimed, or its
-    /// claim's lease has run out (a mailer that died mid-send). `false`: sent or being sent.
+    /// claim's lease has run out (a mailer that died mid-send). Each claim counts an attempt.
     pub async fn claim_outbox(
         &self,
         mail: &OutboxRecord,
         now: DateTime<Utc>,
         lease_seconds: i64,
-    ) -> Result<bool> {
+    ) -> Result<Claim> {
+        let pk = keys::outbox(&mail.tenant_id, &mail.id);
         let result = self
             .client()
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(keys::outbox(&mail.tenant_id, &mail.id)))
+            .key("pk", s(pk.clone()))
             .key("sk", s(keys::MAIL))
-            .update_expression("SET claimed_until = :until")
+            .update_expression("SET claimed_until = :until ADD attempts :one")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(claimed_until) OR claimed_until < :now)",
             )
             .expression_attribute_values(":until", n(now.timestamp() + lease_seconds))
             .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(out) => {
+                let attempt = out
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("attempts"))
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1);
+                Ok(Claim::Claimed { attempt })
+            }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(false)
+                // Gone (sent and deleted) or held by a live claim: the read tells which.
+                Ok(match self.get::<OutboxRecord>(pk, keys::MAIL).await? {
+                    None => Claim::Gone,
+                    Some(_) => Claim::Held,
+                })
             }
             Err(e) => Err(unavailable(e)),
         }
@@ -739,6 +767,38 @@ impl Store {
             put(&self.table, audit_item(audit)?, None)?,
         ])
         .await
+    }
+
+    /// Applies an update built with `UserUpdate` to a user on its own; `false` when its conditions
+    /// do not hold.
+    pub async fn update_user_with(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        mut update: UserUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        update.set_str("updated_at", now.to_rfc3339());
+        let p = update.parts();
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression(p.expression)
+            .condition_expression(p.condition)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(p.values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     /// Sets (`Some`) or removes (`None`) user attributes under a guard; `false` when the guard (or

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result, anyhow};
 use aws_config::SdkConfig;
-use aws_sdk_dynamodbstreams::types::{AttributeValue, OperationType, Record, ShardIteratorType};
+use aws_sdk_dynamodbstreams::types::{AttributeValue, Record, ShardIteratorType};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 use shared::App;
-use shared::outbox::OUTBOX_KIND;
+use shared::outbox::matches_filter;
 use tokio::sync::Mutex;
 
 pub struct Pump {
@@ -94,11 +94,11 @@ impl Pump {
                     else {
                         continue;
                     };
-                    if passes_filter(record) {
+                    let event = lambda_event(record, &arn);
+                    if matches_filter(&event["Records"][0]) {
                         handed += 1;
                         let event: aws_lambda_events::event::dynamodb::Event =
-                            serde_json::from_value(lambda_event(record, &arn))
-                                .context("building the event")?;
+                            serde_json::from_value(event).context("building the event")?;
                         let response = functions::mailer::handle(app, event).await;
                         if !response.batch_item_failures.is_empty() {
                             return Ok(handed);
@@ -111,17 +111,6 @@ impl Pump {
         }
         Ok(handed)
     }
-}
-
-/// The trigger's filter (`shared::outbox::OUTBOX_FILTER`): inserts of outbox items only.
-fn passes_filter(record: &Record) -> bool {
-    record.event_name() == Some(&OperationType::Insert)
-        && record
-            .dynamodb()
-            .and_then(|d| d.new_image())
-            .and_then(|image| image.get("kind"))
-            .and_then(|kind| kind.as_s().ok())
-            .is_some_and(|kind| kind == OUTBOX_KIND)
 }
 
 /// One stream record as the JSON event Lambda hands a function subscribed to the stream.

@@ -72,7 +72,45 @@ async fn a_redelivered_record_sends_nothing() {
         .await
         .unwrap();
     app.deliver_mail().await;
-    assert!(app.sent_mails_to(&other).await.is_empty());
+    assert!(app.sent_mails_to(&other).await.is_empty(), "a live claim is left to its holder");
+    // Its holder died: once the lease has run out, the retried record sends the mail, once.
+    app.dynamodb()
+        .await
+        .update_item()
+        .table_name(&app.config.table_name)
+        .key("pk", item["pk"].clone())
+        .key("sk", item["sk"].clone())
+        .update_expression("SET claimed_until = :t")
+        .expression_attribute_values(
+            ":t",
+            AttributeValue::N((chrono::Utc::now().timestamp() - 1).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.mails_to(&other).await.len(), 1, "the mail is not lost with its mailer");
+    app.deliver_mail().await;
+    assert_eq!(app.sent_mails_to(&other).await.len(), 1);
+}
+
+/// A mail SES refuses as such fails the same way on every retry: it is audited and dropped at
+/// once, so it never holds back the mails behind it in its shard.
+#[tokio::test]
+async fn a_mail_refused_for_good_is_dropped_and_holds_nothing_back() {
+    let app = TestApp::spawn().await;
+    let first = unique_email("refused");
+    let r = app.register(&first, PASSWORD).await;
+    let user_id = r.body["data"]["user_id"].as_str().unwrap().to_owned();
+    let second = unique_email("behind");
+    app.register(&second, PASSWORD).await;
+    // A mailer whose sender SES has never verified: SES refuses every message (MessageRejected).
+    let refusing = app.with_config(&[("MAIL_FROM", "nobody@unverified.test")]).await;
+    let sdk = authctl::local_sdk_config(&app.moto).await;
+    let pump = authctl::outbox::Pump::new(&sdk, app.config.table_name.clone());
+    assert_eq!(pump.run(&refusing).await.unwrap(), 2, "both records were handed over, in one run");
+    assert!(outbox_items(&app).await.is_empty(), "refused mails leave the outbox");
+    assert!(app.audit_types(&user_id).await.contains(&"mail_failed".to_owned()));
+    assert!(app.sent_mails_to(&first).await.is_empty());
 }
 
 /// Only outbox inserts reach the mailer: a login writes sessions, counters and audit events, and
@@ -110,11 +148,17 @@ async fn known_and_unknown_addresses_do_the_same_store_work() {
         ("/api/v1/auth/resend-verification", &unverified),
         ("/api/v1/auth/magic-link", &verified),
     ] {
+        let kms = app.app.sealer.calls().count();
         let (a, known_calls) = app.counted(app.post(path, json!({"email": known}))).await;
+        let known_kms = app.app.sealer.calls().since(kms);
+        let kms = app.app.sealer.calls().count();
         let (b, unknown_calls) =
             app.counted(app.post(path, json!({"email": unique_email("work-nobody")}))).await;
+        let unknown_kms = app.app.sealer.calls().since(kms);
         assert_eq!((a.status, b.status), (200, 200));
-        assert_eq!(known_calls, unknown_calls, "{path}");
+        assert_eq!(known_calls, unknown_calls, "{path}: DynamoDB");
+        assert_eq!(known_kms, ["Encrypt"], "{path}: the known address's link is sealed");
+        assert_eq!(known_kms, unknown_kms, "{path}: KMS");
     }
     let (a, taken) = app
         .counted(app.post("/api/v1/auth/register", json!({"email": verified, "password": PASSWORD})))

@@ -148,7 +148,9 @@ async fn a_session_ends_at_its_absolute_lifetime_however_often_it_is_refreshed()
 #[tokio::test]
 async fn an_idle_session_ends_and_a_used_one_does_not() {
     const IDLE: i64 = 6;
-    let app = TestApp::spawn_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "6")]).await;
+    let app =
+        TestApp::spawn_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "6"), ("ACCESS_TOKEN_TTL_SECONDS", "6")])
+            .await;
     let email = unique_email("idle");
     app.verified_user(&email).await;
     let (_, refresh) = tokens(&app.login(&email, PASSWORD).await);

@@ -72,7 +72,14 @@ async fn verifying_through_a_resent_link_drops_a_password_the_owner_did_not_set(
     let victim = unique_email("prehijack");
     let attacker_password = "Attacker-Chose-This-77";
     assert_eq!(app.register(&victim, attacker_password).await.status, 201);
+    let attackers_link = app.token_from_mail(&victim, "verify-email").await;
     app.register(&victim, PASSWORD).await.assert_error(409, "email_taken");
+    // The first registration's link, sitting in the victim's inbox, no longer verifies: it was
+    // the one link that would have kept the attacker's password.
+    app.post("/api/v1/auth/verify-email", json!({"token": attackers_link}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
 
     let r = app.post("/api/v1/auth/resend-verification", json!({"email": victim})).send().await;
     assert_eq!(r.status, 200);
