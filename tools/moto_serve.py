@@ -12,6 +12,7 @@ Usage: python tools/moto_serve.py -H 127.0.0.1 -p PORT  (what `authctl` starts; 
 """
 
 import argparse
+import copy
 import os
 import signal
 import sys
@@ -32,16 +33,39 @@ class _Untracked(list):
         pass
 
 
-def untrack_stream_records():
-    """moto keeps every model instance it creates for `/moto-api/data.json`, which serialises them
-    all on each call. A table with a stream makes one record per write: the tests' inbox reads
-    (data.json) grew slower with every write of the run and the process's memory with them. The
-    stream's own shard still holds its records; only the dump leaves them out."""
-    from moto.dynamodb.models.table import StreamRecord
+def untrack_dynamodb_models():
+    """moto keeps every model instance it ever creates for `/moto-api/data.json`, which serialises
+    them all on each call, and its transactions deep-copy whole tables (for rollback), each copy's
+    items and stream records tracked anew. Over a run the tests' inbox reads (data.json, for SES)
+    grew slower with every DynamoDB write, and the process's memory with them. The tables keep
+    their items and streams; only the dump leaves DynamoDB out (nothing reads it there)."""
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import (
+        GlobalSecondaryIndex,
+        LocalSecondaryIndex,
+        StreamRecord,
+        StreamShard,
+        Table,
+    )
     from moto.dynamodbstreams.models import ShardIterator
 
-    for model in (StreamRecord, ShardIterator):
+    for model in (Item, Table, GlobalSecondaryIndex, LocalSecondaryIndex, StreamRecord, StreamShard, ShardIterator):
         model.instances_tracked = _Untracked()
+
+
+def cheap_stream_copies():
+    """A transaction's rollback copy of a table copies its stream's record list, not each record:
+    a record never changes once written, and deep-copying every record of the stream on every
+    transaction made each one slower than the last."""
+    from moto.dynamodb.models.table import StreamShard
+
+    def deepcopy_shard(self, memo):
+        clone = copy.copy(self)
+        clone.items = list(self.items)
+        memo[id(self)] = clone
+        return clone
+
+    StreamShard.__deepcopy__ = deepcopy_shard
 
 # DynamoDB's and DynamoDB Streams' targets (`DynamoDB_20120810.*`, `DynamoDBStreams_20120810.*`):
 # a stream read must not see half a transaction either.
@@ -83,7 +107,8 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    untrack_stream_records()
+    untrack_dynamodb_models()
+    cheap_stream_copies()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
         args.host,

@@ -812,33 +812,13 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let mut update = UserUpdate::new(guard);
-        update.set_str("updated_at", now.to_rfc3339());
         for (attribute, value) in changes {
             match value {
                 Some(v) => update.set_str(attribute, v.clone()),
                 None => update.remove(attribute),
             };
         }
-        let p = update.parts();
-        let result = self
-            .client()
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::user(tenant, user_id)))
-            .key("sk", s(keys::PROFILE))
-            .update_expression(p.expression)
-            .condition_expression(p.condition)
-            .set_expression_attribute_names(Some(p.names))
-            .set_expression_attribute_values(p.values)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        self.update_user_with(tenant, user_id, update, now).await
     }
 
     /// Accounts whose erasure is due, as (tenant, user id), from the deletion index.

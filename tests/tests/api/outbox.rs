@@ -16,6 +16,24 @@ async fn outbox_items(app: &TestApp) -> Vec<std::collections::HashMap<String, At
         .collect()
 }
 
+/// Sets an outbox item's claim to run out `seconds` from now (negative: ran out already).
+async fn set_claim(app: &TestApp, item: &std::collections::HashMap<String, AttributeValue>, seconds: i64) {
+    app.dynamodb()
+        .await
+        .update_item()
+        .table_name(&app.config.table_name)
+        .key("pk", item["pk"].clone())
+        .key("sk", item["sk"].clone())
+        .update_expression("SET claimed_until = :t")
+        .expression_attribute_values(
+            ":t",
+            AttributeValue::N((chrono::Utc::now().timestamp() + seconds).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn mail_leaves_the_request_path_and_its_link_is_never_stored_in_clear() {
     let app = TestApp::spawn().await;
@@ -57,37 +75,11 @@ async fn a_redelivered_record_sends_nothing() {
     let other = unique_email("claimed");
     app.post("/api/v1/auth/magic-link", json!({"email": other})).send().await;
     let item = outbox_items(&app).await.pop().expect("the magic link's mail is pending");
-    app.dynamodb()
-        .await
-        .update_item()
-        .table_name(&app.config.table_name)
-        .key("pk", item["pk"].clone())
-        .key("sk", item["sk"].clone())
-        .update_expression("SET claimed_until = :t")
-        .expression_attribute_values(
-            ":t",
-            AttributeValue::N((chrono::Utc::now().timestamp() + 60).to_string()),
-        )
-        .send()
-        .await
-        .unwrap();
+    set_claim(&app, &item, 60).await;
     app.deliver_mail().await;
     assert!(app.sent_mails_to(&other).await.is_empty(), "a live claim is left to its holder");
     // Its holder died: once the lease has run out, the retried record sends the mail, once.
-    app.dynamodb()
-        .await
-        .update_item()
-        .table_name(&app.config.table_name)
-        .key("pk", item["pk"].clone())
-        .key("sk", item["sk"].clone())
-        .update_expression("SET claimed_until = :t")
-        .expression_attribute_values(
-            ":t",
-            AttributeValue::N((chrono::Utc::now().timestamp() - 1).to_string()),
-        )
-        .send()
-        .await
-        .unwrap();
+    set_claim(&app, &item, -1).await;
     assert_eq!(app.mails_to(&other).await.len(), 1, "the mail is not lost with its mailer");
     app.deliver_mail().await;
     assert_eq!(app.sent_mails_to(&other).await.len(), 1);
