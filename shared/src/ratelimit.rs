@@ -107,7 +107,7 @@ fn window(now: DateTime<Utc>) -> (i64, u64) {
 }
 
 fn counter_pk(tenant: &str, route: Route, kind: &str, subject: &str) -> String {
-    format!("T#{tenant}#RL#{}#{kind}#{subject}", route.name())
+    crate::store::schema::rate_limit(tenant, route.name(), kind, subject)
 }
 
 const IP: &str = "ip";
@@ -136,7 +136,7 @@ pub fn ip_subject(ip: &str) -> String {
 /// alike, so the lock-out tells nothing about which addresses have accounts. It has no window:
 /// only a correct password, a completed reset or a magic-link sign-in clears it.
 fn failures_counter(tenant: &str, normalized_email: &str) -> String {
-    format!("T#{tenant}#FAILS#{normalized_email}")
+    crate::store::schema::failures(tenant, normalized_email)
 }
 
 /// How long an untouched failure count is kept (it is refreshed by every failure).

@@ -1,0 +1,299 @@
+//! Users: the account item, its email lock, look-ups, profile changes, erasure.
+
+use super::*;
+
+impl Store {
+    /// Writes the user, its email lock, its verification token, the `register` audit event and the
+    /// request's quotas in one transaction: either the account exists completely or not at all. A
+    /// taken email (the lock exists) is `ConditionFailed`, and then no quota was taken.
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        token_hash: &str,
+        token: &TokenRecord,
+        audit: &AuditRecord,
+        mail: &OutboxRecord,
+    ) -> Result<Committed> {
+        let t = &user.tenant_id;
+        let lock = keyed(
+            keys::email(t, &user.email_normalized),
+            keys::EMAIL,
+            &EmailLock { user_id: user.user_id.clone() },
+        )?;
+        let items = vec![
+            outbox_item(&self.table, mail)?,
+            put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
+            put(
+                &self.table,
+                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ];
+        self.commit(items, &[]).await
+    }
+
+    pub async fn user(&self, tenant: &str, user_id: &str) -> Result<Option<UserRecord>> {
+        self.get(keys::user(tenant, user_id), keys::PROFILE).await
+    }
+
+    /// Finds a user by normalised email: the lock item names the user, then the user item is read.
+    /// Both reads are strongly consistent, so a password changed a moment ago is the one checked.
+    pub async fn user_by_email(&self, tenant: &str, normalized_email: &str) -> Result<Option<UserRecord>> {
+        let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
+        else {
+            // The second read a known address costs, so that both take as long.
+            self.get::<EmailLock>(keys::user(tenant, keys::DECOY), keys::PROFILE).await?;
+            return Ok(None);
+        };
+        self.user(tenant, &lock.user_id).await
+    }
+
+    /// Applies a profile change: `Some(value)` sets a field, `None` removes it; fields not listed
+    /// stay. Returns the user as stored afterwards.
+    pub async fn update_profile(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        changes: &[(&str, Option<String>)],
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRecord>> {
+        let mut sets = vec!["updated_at = :at".to_owned()];
+        let mut removes = Vec::new();
+        let mut update = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        for (i, (field, value)) in changes.iter().enumerate() {
+            // Placeholders for every name: `name` is a DynamoDB reserved word.
+            update = update.expression_attribute_names(format!("#f{i}"), *field);
+            match value {
+                Some(v) => {
+                    sets.push(format!("#f{i} = :v{i}"));
+                    update = update.expression_attribute_values(format!(":v{i}"), s(v.clone()));
+                }
+                None => removes.push(format!("#f{i}")),
+            }
+        }
+        let mut expression = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        match update.update_expression(expression).send().await {
+            Ok(out) => out.attributes.map(decode).transpose(),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(None)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Creates a verified account from a magic link sent to a new address: the token, the email
+    /// lock and the user in one transaction, as at registration.
+    pub async fn create_user_from_token(
+        &self,
+        user: &UserRecord,
+        token_hash: &str,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let t = &user.tenant_id;
+        self.transact(vec![
+            delete_item(
+                &self.table,
+                keys::token(t, token_hash),
+                keys::TOKEN,
+                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
+            )?,
+            put(
+                &self.table,
+                keyed(
+                    keys::email(t, &user.email_normalized),
+                    keys::EMAIL,
+                    &EmailLock { user_id: user.user_id.clone() },
+                )?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(
+                &self.table,
+                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ])
+        .await
+    }
+
+    /// Applies an update built with `UserUpdate` to a user on its own; `false` when its conditions
+    /// do not hold.
+    pub async fn update_user_with(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        mut update: UserUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        update.set_str("updated_at", now.to_rfc3339());
+        let p = update.parts();
+        let result = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(tenant, user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression(p.expression)
+            .condition_expression(p.condition)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(p.values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Sets (`Some`) or removes (`None`) user attributes under a guard; `false` when the guard (or
+    /// the user's existence) does not hold.
+    pub async fn update_user(
+        &self,
+        tenant: &str,
+        user_id: &str,
+        changes: &[(&str, Option<String>)],
+        guard: Guard,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let mut update = UserUpdate::new(guard);
+        for (attribute, value) in changes {
+            match value {
+                Some(v) => update.set_str(attribute, v.clone()),
+                None => update.remove(attribute),
+            };
+        }
+        self.update_user_with(tenant, user_id, update, now).await
+    }
+
+    /// Accounts whose erasure is due, as (tenant, user id), from the deletion index.
+    pub async fn deletions_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        let upper = format!("{}~", now.format("%Y-%m-%dT%H:%M:%SZ"));
+        loop {
+            let page = self
+                .client()
+                .query()
+                .table_name(&self.table)
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :pk AND gsi1sk <= :due")
+                .expression_attribute_values(":pk", s(keys::DELETION_INDEX))
+                .expression_attribute_values(":due", s(upper.clone()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                if let (Some(t), Some(u)) = (
+                    item.get("tenant_id").and_then(|v| v.as_s().ok()),
+                    item.get("user_id").and_then(|v| v.as_s().ok()),
+                ) {
+                    out.push((t.clone(), u.clone()));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Erases an account: its partition (profile, sessions), email lock, every token it names and
+    /// its audit partition.
+    pub async fn erase_user(&self, user: &UserRecord) -> Result<()> {
+        let t = &user.tenant_id;
+        let mut requests = Vec::new();
+        for item in self.query_partition(keys::user(t, &user.user_id), None).await? {
+            // The profile goes last (below): while it exists, the purge finds the account again.
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).filter(|sk| *sk != keys::PROFILE) {
+                requests.push(delete_request(keys::user(t, &user.user_id), sk.clone())?);
+            }
+        }
+        for item in self.query_partition(keys::audit(t, &user.user_id), None).await? {
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                requests.push(delete_request(keys::audit(t, &user.user_id), sk.clone())?);
+            }
+        }
+        for hash in user.token_hashes() {
+            requests.push(delete_request(keys::token(t, hash), keys::TOKEN.to_owned())?);
+        }
+        for chunk in requests.chunks(25) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        // The profile and the lock last, together: if anything before failed, the account is still
+        // found (and its address still taken) and the next purge finishes the job.
+        self.transact(vec![
+            delete_item(&self.table, keys::user(t, &user.user_id), keys::PROFILE, None)?,
+            delete_item(&self.table, keys::email(t, &user.email_normalized), keys::EMAIL, None)?,
+        ])
+        .await
+        .map(|_| ())
+    }
+
+    /// The user and its sessions, in one strongly consistent query of the user's partition.
+    pub async fn user_with_sessions(
+        &self,
+        tenant: &str,
+        user_id: &str,
+    ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
+        let items = self.query_partition(keys::user(tenant, user_id), None).await?;
+        let mut user = None;
+        let mut sessions = Vec::new();
+        for item in items {
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if sk == keys::PROFILE {
+                user = Some(decode::<UserRecord>(item)?);
+            } else if sk.starts_with(keys::SESSION_PREFIX) {
+                sessions.push(decode::<SessionRecord>(item)?);
+            }
+        }
+        Ok(user.map(|u| (u, sessions)))
+    }
+
+    /// What login needs, in two reads: the email lock with the account's consecutive-failure
+    /// count (one strongly consistent batch), then the user's partition (profile and sessions). An
+    /// unknown address costs the same two reads (the second of an empty partition), so that the
+    /// time of a login does not tell whether the address has an account.
+    pub async fn login_view(
+        &self,
+        tenant: &str,
+        normalized_email: &str,
+        failures: &Quota,
+    ) -> Result<LoginView> {
+        let lock_pk = keys::email(tenant, normalized_email);
+        let wanted = vec![
+            (lock_pk.clone(), keys::EMAIL.to_owned()),
+            (failures.pk.clone(), counter_sk(failures.window)),
+        ];
+        let items = self.get_many(wanted).await?;
+        let find = |pk: &str| {
+            items.iter().find(|i| i.get("pk").and_then(|v| v.as_s().ok()).is_some_and(|v| v == pk))
+        };
+        let failures = count_of(find(&failures.pk));
+        let found = match find(&lock_pk).cloned().map(decode::<EmailLock>).transpose()? {
+            Some(lock) => self.user_with_sessions(tenant, &lock.user_id).await?,
+            None => {
+                self.query_partition(keys::user(tenant, keys::DECOY), None).await?;
+                None
+            }
+        };
+        Ok(LoginView { found, failures })
+    }
+}
