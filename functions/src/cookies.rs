@@ -7,32 +7,38 @@
 //! front end: an `Origin` listed in `CORS_ALLOWED_ORIGINS`, or (no `Origin` at all) an
 //! `X-Requested-With` header, which a cross-site form cannot send.
 
+use cookie::{Cookie, SameSite};
 use lambda_http::Request;
 use lambda_http::http::header;
 use shared::config::Config;
 
 pub const REFRESH: &str = "refresh_token";
-const ATTRIBUTES: &str = "Path=/api/v1/auth; HttpOnly; Secure; SameSite=Strict";
+const PATH: &str = "/api/v1/auth";
 
+/// The refresh cookie, valid as long as the refresh token.
 pub fn refresh_cookie(token: &str, max_age_seconds: u64) -> String {
-    format!("{REFRESH}={token}; Max-Age={max_age_seconds}; {ATTRIBUTES}")
+    let max_age = cookie::time::Duration::seconds(i64::try_from(max_age_seconds).unwrap_or(i64::MAX));
+    attributes(Cookie::build((REFRESH, token.to_owned())).max_age(max_age))
 }
 
 /// Tells the browser to forget the cookie.
 pub fn cleared() -> String {
-    format!("{REFRESH}=; Max-Age=0; {ATTRIBUTES}")
+    attributes(Cookie::build((REFRESH, "")).max_age(cookie::time::Duration::ZERO))
 }
 
-/// A cookie's value from the request's `Cookie` header(s).
-pub fn read<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+fn attributes(cookie: cookie::CookieBuilder<'static>) -> String {
+    cookie.path(PATH).http_only(true).secure(true).same_site(SameSite::Strict).build().to_string()
+}
+
+/// A cookie's value from the request's `Cookie` header(s); a malformed pair is skipped.
+pub fn read(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim())
+        .flat_map(|v| Cookie::split_parse(v).filter_map(Result::ok).collect::<Vec<_>>())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().trim().to_owned())
         .filter(|v| !v.is_empty())
 }
 

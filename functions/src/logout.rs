@@ -28,7 +28,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         }
         None => None,
     }
-    .or_else(|| cookies::read(&req, cookies::REFRESH).map(str::to_owned));
+    .or_else(|| cookies::read(&req, cookies::REFRESH));
 
     match sessions::revoke(&app, &who.tenant_id, &who.user_id, &who.session_id, EventType::Logout, &client)
         .await

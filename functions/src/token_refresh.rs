@@ -32,7 +32,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
             if !cookies::same_site_request(&req, &app.config) {
                 return Err(Error::Forbidden);
             }
-            t.to_owned()
+            t
         }
         None => return Err(Error::field("refresh_token", "required")),
     };

@@ -124,7 +124,10 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
     if !user_current {
         return Err(Error::Unauthorized);
     }
-    if current.refresh_hash != presented || current.generation != generation {
+    // Hashes compared in constant time: how long the comparison takes says nothing of how much of
+    // a guessed token's hash matched.
+    let same = |a: &str, b: &str| bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()));
+    if !same(&current.refresh_hash, &presented) || current.generation != generation {
         return Err(replayed(app, &claims, &presented, generation, &current, now, client).await);
     }
     // Sessions stored before the absolute lifetime existed get it from their login time now.
@@ -191,7 +194,9 @@ async fn replayed(
 ) -> Error {
     let config = &app.config;
     let just_replaced = current.generation == generation + 1
-        && current.prev_hash.as_deref() == Some(presented)
+        && current.prev_hash.as_deref().is_some_and(|prev| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(prev.as_bytes(), presented.as_bytes()))
+        })
         && current.rotated_at.is_some_and(|at| {
             now.signed_duration_since(at).to_std().unwrap_or_default() <= config.refresh_reuse_grace
         });
