@@ -76,7 +76,7 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     // Rate limits on, as deployed, but high enough that repeated runs from one address pass.
     let mut overrides = vec![("RATE_LIMITS".to_owned(), "on".to_owned())];
-    for route in shared::ratelimit::Route::ALL {
+    for route in shared::ratelimit::Route::all() {
         overrides.push((route.variable(), "1000000".to_owned()));
     }
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -9,7 +9,8 @@ use crate::config::Config;
 use crate::crypto;
 use crate::model::AuditRecord;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum EventType {
     Register,
     EmailVerified,
@@ -35,29 +36,9 @@ pub enum EventType {
 }
 
 impl EventType {
+    /// The event's `type`, as stored and shown (`login_failed` ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Register => "register",
-            EventType::EmailVerified => "email_verified",
-            EventType::VerificationResent => "verification_resent",
-            EventType::LoginSucceeded => "login_succeeded",
-            EventType::LoginFailed => "login_failed",
-            EventType::TokenRefreshed => "token_refreshed",
-            EventType::RefreshReuseDetected => "refresh_reuse_detected",
-            EventType::Logout => "logout",
-            EventType::SessionRevoked => "session_revoked",
-            EventType::PasswordResetRequested => "password_reset_requested",
-            EventType::PasswordResetCompleted => "password_reset_completed",
-            EventType::PasswordChanged => "password_changed",
-            EventType::MagicLinkRequested => "magic_link_requested",
-            EventType::MagicLinkUsed => "magic_link_used",
-            EventType::DeletionRequested => "deletion_requested",
-            EventType::DeletionConfirmed => "deletion_confirmed",
-            EventType::DeletionCancelled => "deletion_cancelled",
-            EventType::AccountPurged => "account_purged",
-            EventType::RateLimited => "rate_limited",
-            EventType::MailFailed => "mail_failed",
-        }
+        self.into()
     }
 }
 

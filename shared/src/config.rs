@@ -152,19 +152,18 @@ impl Config {
             })?,
             prevent_user_existence_errors: r.flag("PREVENT_USER_EXISTENCE_ERRORS")?,
             rate_limits: r.flag("RATE_LIMITS")?,
-            rate_limit_per_minute: crate::ratelimit::Route::ALL
-                .iter()
+            rate_limit_per_minute: crate::ratelimit::Route::all()
                 .map(|route| {
                     let name = route.variable();
                     match lookup(&name) {
                         Some(v) if !v.trim().is_empty() => match v.trim().parse::<u32>() {
-                            Ok(n) if n >= 1 => Ok((*route, n)),
+                            Ok(n) if n >= 1 => Ok((route, n)),
                             _ => Err(ConfigError {
                                 name: "RATE_LIMIT_<ROUTE>",
                                 problem: format!("{name} must be a whole number of at least 1 (got {v:?})"),
                             }),
                         },
-                        _ => Ok((*route, route.default_per_minute())),
+                        _ => Ok((route, route.default_per_minute())),
                     }
                 })
                 .collect::<Result<_, _>>()?,

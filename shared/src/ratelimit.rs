@@ -24,7 +24,8 @@ use crate::store::{Committed, Quota, Written};
 
 /// The rate-limited routes and their default limits per minute (`API.md`); each can be changed
 /// with `RATE_LIMIT_<NAME>` (for example `RATE_LIMIT_LOGIN=10`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
+#[strum(serialize_all = "snake_case")]
 pub enum Route {
     Login,
     Register,
@@ -42,36 +43,14 @@ pub enum Route {
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
-        Route::Login,
-        Route::Register,
-        Route::ResendVerification,
-        Route::PasswordReset,
-        Route::MagicLink,
-        Route::Deletion,
-        Route::Refresh,
-        Route::VerifyEmail,
-        Route::PasswordResetConfirm,
-        Route::DeletionConfirm,
-        Route::DeletionCancel,
-        Route::DeletionStatus,
-    ];
+    /// Every rate-limited route.
+    pub fn all() -> impl Iterator<Item = Route> {
+        <Route as strum::IntoEnumIterator>::iter()
+    }
 
+    /// The route's name in counters, logs and its variable (`resend_verification` ...).
     pub fn name(self) -> &'static str {
-        match self {
-            Route::Login => "login",
-            Route::Register => "register",
-            Route::ResendVerification => "resend_verification",
-            Route::PasswordReset => "password_reset",
-            Route::MagicLink => "magic_link",
-            Route::Deletion => "deletion",
-            Route::Refresh => "refresh",
-            Route::VerifyEmail => "verify_email",
-            Route::PasswordResetConfirm => "password_reset_confirm",
-            Route::DeletionConfirm => "deletion_confirm",
-            Route::DeletionCancel => "deletion_cancel",
-            Route::DeletionStatus => "deletion_status",
-        }
+        self.into()
     }
 
     pub fn default_per_minute(self) -> u32 {
@@ -295,5 +274,14 @@ mod tests {
         assert_eq!(Route::Refresh.default_per_minute(), 30);
         assert_eq!(Route::VerifyEmail.default_per_minute(), 10);
         assert_eq!(Route::MagicLink.variable(), "RATE_LIMIT_MAGIC_LINK");
+    }
+
+    #[test]
+    fn names_are_the_stored_and_documented_ones() {
+        assert_eq!(Route::all().count(), 12);
+        assert_eq!(Route::PasswordResetConfirm.name(), "password_reset_confirm");
+        assert_eq!(Route::DeletionStatus.variable(), "RATE_LIMIT_DELETION_STATUS");
+        assert_eq!(EventType::RefreshReuseDetected.as_str(), "refresh_reuse_detected");
+        assert_eq!(EventType::MailFailed.as_str(), "mail_failed");
     }
 }
