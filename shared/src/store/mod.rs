@@ -583,6 +583,17 @@ fn delete_item(
     Ok(TransactWriteItem::builder().delete(delete.build().map_err(internal)?).build())
 }
 
+/// A single-use token's deletion, only while it exists and has not expired: what consuming one is.
+fn consume_live_token(
+    table: &str,
+    tenant: &str,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<TransactWriteItem> {
+    let live = ("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()));
+    delete_item(table, keys::token(tenant, token_hash), keys::TOKEN, Some(live))
+}
+
 fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)

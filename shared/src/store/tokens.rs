@@ -117,12 +117,7 @@ impl Store {
             .remove(attribute)
             .set("updated_at", s(now.to_rfc3339()));
         let mut items = vec![
-            delete_item(
-                &self.table,
-                keys::token(t, token_hash),
-                keys::TOKEN,
-                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
-            )?,
+            consume_live_token(&self.table, t, token_hash, now)?,
             change.transact_item(&self.table, keys::user(t, &token.user_id))?,
             put(&self.table, audit_item(audit)?, None)?,
         ];

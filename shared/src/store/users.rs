@@ -105,12 +105,7 @@ impl Store {
     ) -> Result<Written> {
         let t = &user.tenant_id;
         self.transact(vec![
-            delete_item(
-                &self.table,
-                keys::token(t, token_hash),
-                keys::TOKEN,
-                Some(("attribute_exists(pk) AND expires_at > :now", ":now", n(now.timestamp()))),
-            )?,
+            consume_live_token(&self.table, t, token_hash, now)?,
             put(
                 &self.table,
                 keyed(
