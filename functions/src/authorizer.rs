@@ -21,6 +21,7 @@ use shared::accounts;
 use shared::error::Error;
 
 use crate::identity::{ANONYMOUS, AUTH_KIND, EXPIRES_AT, SCOPES, SESSION_ID, TENANT_ID, USER_ID};
+use shared::caller::CallerKind;
 
 pub type AuthorizerRequest = ApiGatewayV2CustomAuthorizerV2Request;
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
@@ -30,19 +31,26 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
 }
 
 async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
-    let header = event
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| event.identity_source.as_ref().and_then(|s| s.first().cloned()));
+    let token = crate::http::bearer(&event.headers).or_else(|| {
+        // The identity source as API Gateway passes it, when the headers are not (a test's event).
+        let source = event.identity_source.as_ref()?.first()?;
+        let mut headers = lambda_http::http::HeaderMap::new();
+        headers.insert(lambda_http::http::header::AUTHORIZATION, source.parse().ok()?);
+        crate::http::bearer(&headers)
+    });
+    // The app of the route, from its path, as the function will resolve it: only its own
+    // credentials identify anyone there.
+    let path = event.raw_path.clone().unwrap_or_default();
     let request_id = event.request_context.request_id.clone().unwrap_or_default();
     let mut response = AuthorizerResponse::default();
     // Always "authorized": see the module documentation.
     response.is_authorized = true;
     response.context = json!({ AUTH_KIND: ANONYMOUS });
     let calls_before = app.store.calls().count();
-    let outcome = accounts::authenticate(app, header.as_deref()).await;
+    let outcome = match crate::http::resolve_tenant(app, &path).await {
+        Ok(tenant) => accounts::authenticate(app, &tenant, token.as_deref()).await,
+        Err(e) => Err(e),
+    };
     let dynamodb_calls = app.store.calls().count() - calls_before;
     match outcome {
         Ok(who) => {
@@ -51,12 +59,12 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
                 TENANT_ID: who.tenant_id,
                 SESSION_ID: who.session_id,
                 SCOPES: who.scopes.join(" "),
-                AUTH_KIND: who.auth_kind,
+                AUTH_KIND: <&str>::from(CallerKind::Session),
                 EXPIRES_AT: who.expires_at,
             });
             tracing::info!(request_id, identified = true, dynamodb_calls, "authorizer decision");
         }
-        Err(Error::Unauthorized) => {
+        Err(Error::Unauthorized | Error::NotFound) => {
             tracing::info!(request_id, identified = false, dynamodb_calls, "authorizer decision");
         }
         Err(err) => match &err {

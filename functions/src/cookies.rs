@@ -1,33 +1,38 @@
 //! The refresh-token cookie (`REFRESH_TOKEN_COOKIE=true`) and the CSRF rule for requests that
 //! authenticate with it.
 //!
-//! The cookie is `HttpOnly` (no script reads it), `Secure`, `SameSite=Strict` and scoped to
-//! `/api/v1/auth`, where only refresh and logout read it. Because a browser attaches it to any
-//! request to that path, a request that relies on it must also show that it comes from our own
-//! front end: an `Origin` listed in `CORS_ALLOWED_ORIGINS`, or (no `Origin` at all) an
-//! `X-Requested-With` header, which a cross-site form cannot send.
+//! The cookie is `HttpOnly` (no script reads it), `Secure`, `SameSite=Strict` and scoped to the
+//! app's `<base path>/api/v1/auth`, where only refresh and logout read it: two apps on one host
+//! never see each other's cookie. Because a browser attaches it to any request to that path, a
+//! request that relies on it must also show that it comes from the app's own front end: an
+//! `Origin` among the app's CORS origins, or (no `Origin` at all) an `X-Requested-With` header,
+//! which a cross-site form cannot send.
 
 use cookie::{Cookie, SameSite};
 use lambda_http::Request;
 use lambda_http::http::header;
+use shared::Tenant;
 use shared::config::Config;
 
 pub const REFRESH: &str = "refresh_token";
+/// Under the app's base path.
 const PATH: &str = "/api/v1/auth";
 
-/// The refresh cookie, valid as long as the refresh token.
-pub fn refresh_cookie(token: &str, max_age_seconds: u64) -> String {
+/// The app's refresh cookie, valid as long as its refresh tokens.
+pub fn refresh_cookie(tenant: &Tenant, token: &str) -> String {
+    let max_age_seconds = tenant.settings.refresh_token_ttl.as_secs();
     let max_age = cookie::time::Duration::seconds(i64::try_from(max_age_seconds).unwrap_or(i64::MAX));
-    attributes(Cookie::build((REFRESH, token.to_owned())).max_age(max_age))
+    attributes(tenant, Cookie::build((REFRESH, token.to_owned())).max_age(max_age))
 }
 
-/// Tells the browser to forget the cookie.
-pub fn cleared() -> String {
-    attributes(Cookie::build((REFRESH, "")).max_age(cookie::time::Duration::ZERO))
+/// Tells the browser to forget the app's refresh cookie.
+pub fn cleared(tenant: &Tenant) -> String {
+    attributes(tenant, Cookie::build((REFRESH, "")).max_age(cookie::time::Duration::ZERO))
 }
 
-fn attributes(cookie: cookie::CookieBuilder<'static>) -> String {
-    cookie.path(PATH).http_only(true).secure(true).same_site(SameSite::Strict).build().to_string()
+fn attributes(tenant: &Tenant, cookie: cookie::CookieBuilder<'static>) -> String {
+    let path = format!("{}{PATH}", tenant.base_path());
+    cookie.path(path).http_only(true).secure(true).same_site(SameSite::Strict).build().to_string()
 }
 
 /// A cookie's value from the request's `Cookie` header(s); a malformed pair is skipped.
@@ -44,10 +49,10 @@ pub fn read(req: &Request, name: &str) -> Option<String> {
 
 /// Whether a cookie-authenticated request may proceed (see the module documentation). A foreign
 /// `Origin` is refused whatever else the request carries.
-pub fn same_site_request(req: &Request, config: &Config) -> bool {
+pub fn same_site_request(req: &Request, tenant: &Tenant) -> bool {
     let header_value = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     match header_value("origin") {
-        Some(origin) => config.cors_allowed_origins.iter().any(|o| o == origin.trim_end_matches('/')),
+        Some(origin) => tenant.settings.cors_origins.iter().any(|o| o == origin.trim_end_matches('/')),
         None => header_value("x-requested-with").is_some_and(|v| !v.is_empty()),
     }
 }
@@ -55,8 +60,8 @@ pub fn same_site_request(req: &Request, config: &Config) -> bool {
 /// Login CSRF: in cookie mode a sign-in sets the refresh cookie, so a cross-site form that posts an
 /// attacker's credentials would sign the victim's browser into the attacker's account. A sign-in
 /// therefore meets the same rule as a request that uses the cookie.
-pub fn guard_sign_in(req: &Request, config: &Config) -> shared::error::Result<()> {
-    if config.refresh_token_cookie && !same_site_request(req, config) {
+pub fn guard_sign_in(req: &Request, config: &Config, tenant: &Tenant) -> shared::error::Result<()> {
+    if config.refresh_token_cookie && !same_site_request(req, tenant) {
         return Err(shared::error::Error::Forbidden);
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! CORS for the browser origins of `CORS_ALLOWED_ORIGINS`, and nobody else.
+//! CORS for the browser origins of the app's `cors_origins` (`CORS_ALLOWED_ORIGINS` for `default`),
+//! and nobody else.
 //!
 //! A response to an allowed `Origin` carries `Access-Control-Allow-Origin: <that origin>` with
 //! credentials allowed (the refresh cookie); any other origin gets no CORS header at all, so the
@@ -7,15 +8,15 @@
 
 use lambda_http::http::{HeaderValue, header};
 use lambda_http::{Body, Request, Response};
-use shared::config::Config;
+use shared::tenant::AppSettings;
 
 pub const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
 pub const ALLOWED_HEADERS: &str = "authorization, content-type, x-requested-with";
 
 /// The request's `Origin`, if it is one of ours.
-pub fn allowed_origin(req: &Request, config: &Config) -> Option<String> {
+pub fn allowed_origin(req: &Request, settings: &AppSettings) -> Option<String> {
     let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?.trim().trim_end_matches('/');
-    config.cors_allowed_origins.iter().any(|o| o == origin).then(|| origin.to_owned())
+    settings.cors_origins.iter().any(|o| o == origin).then(|| origin.to_owned())
 }
 
 /// Adds the CORS headers for an allowed origin; `Vary: Origin` always, since the answer depends on it.

@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
 
 use crate::cors;
-use crate::http::Reply;
+use crate::http::{Cx, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
-    if cors::allowed_origin(&req, &app.config).is_none() {
+pub async fn handle(_app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let tenant = cx.tenant;
+    if cors::allowed_origin(&req, &tenant.settings).is_none() {
         return Err(Error::Forbidden);
     }
     Ok(Reply::no_content()

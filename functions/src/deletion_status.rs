@@ -6,26 +6,27 @@ use std::sync::Arc;
 
 use lambda_http::{Request, RequestExt};
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use shared::ratelimit::{self, Route};
 use shared::recovery;
 
-use crate::http::Reply;
+use crate::http::{Cx, Reply};
 use crate::identity;
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Option<Caller>) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
     let token = req.query_string_parameters_ref().and_then(|q| q.first("token")).map(str::to_owned);
     let status = match token {
         Some(t) => {
             // The token is the only credential here: limited per IP like the other token routes.
-            ratelimit::hit(&app, Route::DeletionStatus, &client, None).await?;
-            recovery::deletion_status_by_cancel_token(&app, &t).await?
+            ratelimit::hit(&app, &tenant.id, Route::DeletionStatus, &client, None).await?;
+            recovery::deletion_status_by_cancel_token(&app, &tenant, &t).await?
         }
         None => {
-            let who = identity::identify(&app, &req).await?;
+            let caller = caller.ok_or(shared::Error::Unauthorized)?;
             recovery::deletion_status(
-                &identity::current_user(&app, &who).await?,
+                &identity::current_user(&app, caller.session()).await?,
                 app.config.deletion_token_ttl,
             )
         }

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::http::Cx;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 
 use crate::http::Reply;
 
-pub async fn handle(_app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
+pub async fn handle(_app: Arc<App>, _req: Request, _cx: Cx) -> Result<Reply> {
     Reply::ok("The service is up.", json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
 }

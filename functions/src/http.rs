@@ -1,19 +1,20 @@
-//! The HTTP edge shared by every endpoint: request id, size limit, body decoding, the caller's
-//! address, and the one place where `shared::Error` becomes a status code, headers and the
-//! contract's envelope. One structured log line per request.
+//! The HTTP edge shared by every endpoint: the app the path names, request id, size limit, body
+//! decoding, the caller's address, and the one place where `shared::Error` becomes a status code,
+//! headers and the contract's envelope. One structured log line per request.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use headers::HeaderMapExt;
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use shared::App;
 use shared::audit::ClientInfo;
 use shared::error::{Error, FieldErrors, Result};
+use shared::{App, AppId, Tenant};
 
 /// Bodies above this are refused before they are parsed.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -116,32 +117,64 @@ tokio::task_local! {
 }
 
 /// Notes who the caller is, for the request's log line.
-pub fn note_caller(user_id: &str) {
-    let _ = CALLER.try_with(|c| *c.borrow_mut() = Some(user_id.to_owned()));
+pub fn note_caller(user_id: &shared::UserId) {
+    let _ = CALLER.try_with(|c| *c.borrow_mut() = Some(user_id.to_string()));
+}
+
+/// What the edge resolved for a request before its handler runs: the app its path names and who
+/// sent it.
+pub struct Cx {
+    pub tenant: Arc<Tenant>,
+    pub client: ClientInfo,
+}
+
+/// The app a request is for, from its path alone: `/apps/{app_id}/...` names it (`default` is the
+/// root paths' app), the console API and the dashboard are the `console` app's, and every other
+/// path is the `default` app's. `None` for a malformed app id (404, as for an unknown one).
+pub fn app_of_path(path: &str) -> Option<AppId> {
+    if let Some(rest) = path.strip_prefix("/apps/") {
+        let id = rest.split('/').next().unwrap_or_default();
+        return AppId::parse(id);
+    }
+    let under =
+        |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'));
+    if under("/api/v1/console") || under("/dashboard") {
+        Some(AppId::console())
+    } else {
+        Some(AppId::default_app())
+    }
+}
+
+/// The app a request is for, with its settings: what every handler receives, resolved before
+/// anything else (CORS included, since each app has its own origins).
+pub async fn resolve_tenant(app: &App, path: &str) -> Result<Arc<Tenant>> {
+    let id = app_of_path(path).ok_or(Error::NotFound)?;
+    app.tenant(&id).await
 }
 
 /// Runs one request through a handler and turns the outcome into the contract's response.
 pub async fn serve<H, Fut>(app: Arc<App>, req: Request, handler: H) -> Response<Body>
 where
-    H: FnOnce(Arc<App>, Request, ClientInfo) -> Fut,
+    H: FnOnce(Arc<App>, Request, Cx) -> Fut,
     Fut: Future<Output = Result<Reply>>,
 {
     let started = Instant::now();
     let client = client_info(&req);
-    let cors_origin = crate::cors::allowed_origin(&req, &app.config);
     let method = req.method().to_string();
     let path = req.raw_http_path().to_owned();
     let path = if path.is_empty() { req.uri().path().to_owned() } else { path };
     let request_id = client.request_id.clone();
     let calls = app.store.calls().clone();
     let calls_before = calls.count();
+    let tenant = resolve_tenant(&app, &path).await;
+    let cors_origin = tenant.as_ref().ok().and_then(|t| crate::cors::allowed_origin(&req, &t.settings));
 
     let (outcome, user_id) = CALLER
         .scope(std::cell::RefCell::new(None), async move {
-            let outcome = if req.body().len() > MAX_BODY_BYTES {
-                Err(Error::PayloadTooLarge)
-            } else {
-                handler(app, req, client).await
+            let outcome = match tenant {
+                Err(e) => Err(e),
+                Ok(_) if req.body().len() > MAX_BODY_BYTES => Err(Error::PayloadTooLarge),
+                Ok(tenant) => handler(app, req, Cx { tenant, client }).await,
             };
             (outcome, CALLER.with(|c| c.borrow().clone()))
         })
@@ -229,7 +262,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
-        Error::Forbidden | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
+        Error::Forbidden | Error::InsufficientScope | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::EmailTaken => StatusCode::CONFLICT,
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
@@ -428,11 +461,11 @@ pub fn is_form(req: &Request) -> bool {
     media_type(req).is_some_and(|t| t == "application/x-www-form-urlencoded")
 }
 
-/// The body's media type as declared by `Content-Type`, lower-cased, without parameters.
+/// The body's media type as declared by `Content-Type` (its essence: type and subtype, lower-cased,
+/// without parameters); `None` when absent or unreadable.
 fn media_type(req: &Request) -> Option<String> {
-    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let essence = value.split(';').next()?.trim().to_ascii_lowercase();
-    (!essence.is_empty()).then_some(essence)
+    let content_type: headers::ContentType = req.headers().typed_get()?;
+    Some(mime::Mime::from(content_type).essence_str().to_ascii_lowercase())
 }
 
 /// `application/json` and its structured-syntax relatives (`application/merge-patch+json` ...).
@@ -510,7 +543,15 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
     }
 }
 
-/// The `Authorization` header, if it is readable text.
-pub fn authorization(req: &Request) -> Option<&str> {
-    req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), if there is
+/// one. An `Authorization` header of another scheme, or none, is no bearer.
+pub fn bearer(headers: &lambda_http::http::HeaderMap) -> Option<String> {
+    let auth: headers::Authorization<headers::authorization::Bearer> = headers.typed_get()?;
+    let token = auth.token().trim();
+    (!token.is_empty() && token.len() <= 8192).then(|| token.to_owned())
+}
+
+/// Whether the request sends an `Authorization` header at all.
+pub fn has_authorization(req: &Request) -> bool {
+    req.headers().contains_key(header::AUTHORIZATION)
 }

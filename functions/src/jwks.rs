@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
+use crate::http::Cx;
 use lambda_http::Request;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 
 use crate::http::Reply;
 
-pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx) -> Result<Reply> {
     let keys = app.verifier(None).await?;
     // Short enough that a rotated-in key is picked up by verifiers well before it signs anything
     // they must accept (see the README on key rotation).

@@ -5,17 +5,17 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use serde_json::json;
-use shared::App;
 use shared::accounts::{self, LoggedIn, UserView};
-use shared::audit::ClientInfo;
 use shared::domain::Email;
 use shared::error::{Error, Result};
+use shared::{App, Tenant};
 
 use crate::cookies;
-use crate::http::{self, Fields, Reply};
+use crate::http::{self, Cx, Fields, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    cookies::guard_sign_in(&req, &app.config)?;
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
+    cookies::guard_sign_in(&req, &app.config, &tenant)?;
     let (mut f, email_field) =
         if http::is_form(&req) { (Fields::form(&req)?, "username") } else { (Fields::json(&req)?, "email") };
     let email = f.required(email_field);
@@ -26,13 +26,13 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
 
-    let logged_in = accounts::login(&app, &email, &password, &client).await?;
-    token_reply(&app, "Logged in.", &logged_in)
+    let logged_in = accounts::login(&app, &tenant, &email, &password, &client).await?;
+    token_reply(&app, &tenant, "Logged in.", &logged_in)
 }
 
 /// The answer of every sign-in (password, magic link): the pair, the session and the user, never
 /// cached, and the refresh cookie in cookie mode.
-pub fn token_reply(app: &App, message: &str, logged_in: &LoggedIn) -> Result<Reply> {
+pub fn token_reply(app: &App, tenant: &Tenant, message: &str, logged_in: &LoggedIn) -> Result<Reply> {
     let reply = Reply::ok(
         message,
         json!({
@@ -46,10 +46,7 @@ pub fn token_reply(app: &App, message: &str, logged_in: &LoggedIn) -> Result<Rep
     )?
     .no_store();
     Ok(if app.config.refresh_token_cookie {
-        reply.cookie(cookies::refresh_cookie(
-            &logged_in.pair.refresh_token,
-            app.config.refresh_token_ttl.as_secs(),
-        ))
+        reply.cookie(cookies::refresh_cookie(tenant, &logged_in.pair.refresh_token))
     } else {
         reply
     })

@@ -7,17 +7,18 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::{ClientInfo, EventType};
+use shared::audit::EventType;
 use shared::error::{Error, Result};
 use shared::sessions;
 use shared::tokens::{self, TokenUse};
 
 use crate::cookies;
-use crate::http::{self, Reply};
-use crate::identity;
+use crate::http::{self, Cx, Reply};
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
+    let who = caller.session();
     // An optional refresh token of another of the caller's sessions (a client that holds both)
     // ends that session as well.
     let other = match http::optional_json(&req)? {
@@ -38,7 +39,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     }
     if let Some(token) = other {
         let keys = app.verifier(tokens::kid_of(token.trim()).as_deref()).await?;
-        if let Some(c) = tokens::verify(&keys, &app.config, token.trim(), TokenUse::Refresh)
+        if let Some(c) = tokens::verify(&keys, &tenant, token.trim(), TokenUse::Refresh)
             && c.sub == who.user_id
             && c.tid == who.tenant_id
             && c.sid != who.session_id
@@ -51,7 +52,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     }
     let mut reply = Reply::ok("Logged out.", json!({}))?;
     if app.config.refresh_token_cookie {
-        reply = reply.cookie(cookies::cleared());
+        reply = reply.cookie(cookies::cleared(&tenant));
     }
     Ok(reply)
 }

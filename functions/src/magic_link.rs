@@ -6,20 +6,20 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use shared::ratelimit::{self, Route};
 use shared::recovery;
 
-use crate::http::{Fields, Reply};
+use crate::http::{Cx, Fields, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
     let mut f = Fields::json(&req)?;
     let email = f.email("email");
     f.finish()?;
     if let Some(email) = email {
-        ratelimit::hit(&app, Route::MagicLink, &client, Some(email.normalized())).await?;
-        recovery::request_magic_link(&app, &email, &client).await?;
+        ratelimit::hit(&app, &tenant.id, Route::MagicLink, &client, Some(email.normalized())).await?;
+        recovery::request_magic_link(&app, &tenant, &email, &client).await?;
     }
     Reply::ok("Check your inbox: if the address can sign in, a sign-in link is on its way.", json!({}))
 }

@@ -5,20 +5,21 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use shared::ratelimit::{self, Route};
 use shared::recovery;
 
-use crate::http::{Fields, Reply};
+use crate::http::{Cx, Fields, Reply};
 use crate::login::token_reply;
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    crate::cookies::guard_sign_in(&req, &app.config)?;
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
+    crate::cookies::guard_sign_in(&req, &app.config, &tenant)?;
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;
-    ratelimit::hit(&app, Route::VerifyEmail, &client, None).await?;
-    let logged_in = recovery::verify_magic_link(&app, token.as_deref().unwrap_or_default(), &client).await?;
-    token_reply(&app, "Logged in.", &logged_in)
+    ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &client, None).await?;
+    let logged_in =
+        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), &client).await?;
+    token_reply(&app, &tenant, "Logged in.", &logged_in)
 }

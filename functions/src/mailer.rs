@@ -63,7 +63,9 @@ async fn deliver(app: &App, mail: &OutboxRecord) -> Result<()> {
     };
     let sent = async {
         let token = outbox::open_token(&app.sealer, mail).await?;
-        let rendered = outbox::render(mail, &app.config.frontend_url, token.as_ref())?;
+        // The links of the mail's own app.
+        let tenant = app.tenant(&mail.tenant_id).await?;
+        let rendered = outbox::render(mail, &tenant.settings.frontend_url, token.as_ref())?;
         app.mailer.send(&Email::from_stored(mail.to.clone()), rendered).await
     }
     .await;

@@ -3,10 +3,10 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::http::Cx;
 use lambda_http::Request;
 use serde_json::Value;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
 
 use crate::http::Reply;
@@ -21,6 +21,6 @@ pub fn document() -> Result<&'static Value> {
         .map_err(|e| Error::Internal(format!("docs/openapi.yaml does not parse: {e}")))
 }
 
-pub async fn handle(_app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
+pub async fn handle(_app: Arc<App>, _req: Request, _cx: Cx) -> Result<Reply> {
     Ok(Reply::document(document()?)?.cache("public, max-age=300"))
 }

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use shared::tokens::DEFAULT_SCOPES;
 
-use crate::http::Reply;
+use crate::http::{Cx, Reply};
 
-pub async fn handle(app: Arc<App>, _req: Request, _client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, _req: Request, cx: Cx) -> Result<Reply> {
     let keys = app.verifier(None).await?;
-    let issuer = app.config.jwt_issuer.as_str();
+    // The app's own issuer: its discovery document describes its routes.
+    let issuer = cx.tenant.issuer.as_str();
     Ok(Reply::document(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),

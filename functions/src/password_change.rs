@@ -6,15 +6,15 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
 use shared::recovery;
 
-use crate::http::{Fields, Reply};
-use crate::identity;
+use crate::http::{Cx, Fields, Reply};
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
+    let who = caller.session();
     let mut f = Fields::json(&req)?;
     let current = f.required("current_password");
     let new_password = f.required("new_password");
@@ -22,6 +22,6 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     let (Some(current), Some(new_password)) = (current, new_password) else {
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
-    recovery::change_password(&app, &who, &current, &new_password, &client).await?;
+    recovery::change_password(&app, &tenant, who, &current, &new_password, &client).await?;
     Reply::ok("Password changed. Other devices have been signed out.", json!({}))
 }

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use lambda_http::Request;
 use shared::App;
 use shared::accounts::{self, RegisterInput};
-use shared::audit::ClientInfo;
 use shared::domain::{Email, NewPassword, Profile};
 use shared::error::{Error, Result};
 
-use crate::http::{Fields, Reply};
+use crate::http::{Cx, Fields, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
     let mut f = Fields::json(&req)?;
     let email = f.required("email");
     let password = f.required("password");
@@ -34,7 +34,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         if let Some(e) = &email {
             context.push(e.as_str());
         }
-        NewPassword::parse(&p, app.config.password_policy, &context)
+        NewPassword::parse(&p, tenant.settings.password_policy, &context)
             .map_err(|rules| f.reject("password", rules))
             .ok()
     });
@@ -43,6 +43,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
 
-    let registered = accounts::register(&app, RegisterInput { email, password, profile }, &client).await?;
+    let registered =
+        accounts::register(&app, &tenant, RegisterInput { email, password, profile }, &client).await?;
     Reply::created("Account created. Check your inbox to verify your email address.", registered)
 }

@@ -1,22 +1,31 @@
-//! The route table: method, path, function (binary) and whether the authorizer guards it.
+//! Every endpoint, declared once: its function (binary), method, path, who may call it and what its
+//! function warms at a cold start. From this one table come the route table (`ROUTES`), the
+//! in-process dispatch (`dispatch`, used by the tests and the bench), each binary's entry
+//! (`entry::<function>`) and the caller check in front of every protected handler.
 //!
-//! `infra/template.yaml` is the source of truth; this table and the `cargo lambda watch` router in
-//! the workspace `Cargo.toml` are held to it by a test (`tests/tests/api/routes.rs`), so the three
-//! never drift. `dispatch` runs a function's handler in-process, the way its binary would.
+//! `infra/template.yaml`, the `cargo lambda watch` router in the workspace `Cargo.toml`, the binaries
+//! under `src/bin` and `docs/openapi.yaml` are held to `ROUTES` by tests (`tests/tests/api/contract.rs`).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use lambda_http::{Body, Request, Response};
 use shared::App;
+use shared::caller::Accepts;
 
 use crate::http::serve;
 
+/// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// `Auth: {Authorizer: NONE}` in the template.
+    /// Anyone: `Auth: {Authorizer: NONE}` in the template.
     Public,
-    /// Behind the Lambda authorizer.
-    Bearer,
+    /// Behind the Lambda authorizer; the edge hands the handler a `Caller` it accepts, and answers
+    /// 401 (no credential of the route's app), 403 (another kind of caller, or a missing scope)
+    /// itself.
+    Caller(Accepts),
+    /// Behind the authorizer, but a caller is optional: the handler also takes another proof (the
+    /// cancel link of `GET /account/deletion`). A credential that is sent must be valid.
+    OptionalCaller(Accepts),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -27,76 +36,157 @@ pub struct Route {
     pub access: Access,
 }
 
-const fn route(method: &'static str, path: &'static str, function: &'static str, access: Access) -> Route {
-    Route { method, path, function, access }
+impl Route {
+    /// Served without the authorizer.
+    pub fn is_public(&self) -> bool {
+        self.access == Access::Public
+    }
 }
 
-pub const ROUTES: &[Route] = &[
-    route("POST", "/api/v1/auth/register", "register", Access::Public),
-    route("POST", "/api/v1/auth/verify-email", "verify_email", Access::Public),
-    route("POST", "/api/v1/auth/resend-verification", "resend_verification", Access::Public),
-    route("POST", "/api/v1/auth/login", "login", Access::Public),
-    route("POST", "/api/v1/auth/token/refresh", "token_refresh", Access::Public),
-    route("POST", "/api/v1/auth/logout", "logout", Access::Bearer),
-    route("GET", "/api/v1/auth/sessions", "sessions_list", Access::Bearer),
-    route("DELETE", "/api/v1/auth/sessions", "sessions_revoke_all", Access::Bearer),
-    route("DELETE", "/api/v1/auth/sessions/{id}", "session_revoke", Access::Bearer),
-    route("GET", "/api/v1/auth/verify-token", "verify_token", Access::Bearer),
-    route("GET", "/api/v1/users/me", "users_me", Access::Bearer),
-    route("PATCH", "/api/v1/users/me", "users_me_update", Access::Bearer),
-    route("POST", "/api/v1/auth/password/reset", "password_reset", Access::Public),
-    route("POST", "/api/v1/auth/password/reset/confirm", "password_reset_confirm", Access::Public),
-    route("POST", "/api/v1/auth/password/change", "password_change", Access::Bearer),
-    route("POST", "/api/v1/auth/magic-link", "magic_link", Access::Public),
-    route("POST", "/api/v1/auth/magic-link/verify", "magic_link_verify", Access::Public),
-    route("POST", "/api/v1/account/deletion", "deletion_request", Access::Bearer),
-    route("POST", "/api/v1/account/deletion/confirm", "deletion_confirm", Access::Public),
-    route("POST", "/api/v1/account/deletion/cancel", "deletion_cancel", Access::Public),
-    route("GET", "/api/v1/account/deletion", "deletion_status", Access::Bearer),
-    route("GET", "/api/v1/users/me/audit", "users_me_audit", Access::Bearer),
-    route("GET", "/api/v1/health", "health", Access::Public),
-    route("GET", "/api/v1/openapi.json", "openapi", Access::Public),
-    route("GET", "/.well-known/jwks.json", "jwks", Access::Public),
-    route("GET", "/.well-known/openid-configuration", "openid_configuration", Access::Public),
+/// The arguments a handler of each kind of access receives beyond `(app, req, cx)`.
+macro_rules! handler_call {
+    (public, $f:ident, $app:ident, $req:ident, $cx:ident) => {
+        crate::$f::handle($app, $req, $cx).await
+    };
+    (sessions, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
+    (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::optional_caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
+}
+
+macro_rules! access_of {
+    (public) => {
+        Access::Public
+    };
+    (sessions) => {
+        Access::Caller(Accepts::SESSIONS)
+    };
+    (optional_session) => {
+        Access::OptionalCaller(Accepts::SESSIONS)
+    };
+}
+
+macro_rules! endpoints {
+    ($($function:ident: $method:literal $path:literal, $access:ident, warm $warm:ident;)*) => {
+        pub const ROUTES: &[Route] = &[
+            $(Route { method: $method, path: $path, function: stringify!($function), access: access_of!($access) },)*
+        ];
+
+        /// Each endpoint's handler behind its caller check, in the one shape the edge runs.
+        pub mod handlers {
+            use std::sync::Arc;
+
+            use lambda_http::Request;
+            use shared::App;
+            #[allow(unused_imports)]
+            use shared::caller::Accepts;
+            use shared::error::Result;
+
+            use crate::http::{Cx, Reply};
+
+            $(
+                pub async fn $function(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+                    handler_call!($access, $function, app, req, cx)
+                }
+            )*
+        }
+
+        /// Each function's `main`, compiled here once (see `entry`).
+        pub mod entries {
+            use crate::runtime::{Main, run_http, warm};
+
+            $(
+                #[doc = concat!("`", stringify!($function), "`: ", $method, " ", $path, ".")]
+                pub fn $function() -> Main<lambda_http::Error> {
+                    shared::iam::set_process_function(stringify!($function));
+                    run_http(super::handlers::$function, warm::$warm)
+                }
+            )*
+        }
+
+        async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
+            Some(match function {
+                $(stringify!($function) => serve(app, req, handlers::$function).await,)*
+                _ => return None,
+            })
+        }
+    };
+}
+
+endpoints! {
+    register: "POST" "/api/v1/auth/register", public, warm nothing;
+    verify_email: "POST" "/api/v1/auth/verify-email", public, warm store;
+    resend_verification: "POST" "/api/v1/auth/resend-verification", public, warm store;
+    login: "POST" "/api/v1/auth/login", public, warm login;
+    token_refresh: "POST" "/api/v1/auth/token/refresh", public, warm keys_and_store;
+    logout: "POST" "/api/v1/auth/logout", sessions, warm public_keys;
+    sessions_list: "GET" "/api/v1/auth/sessions", sessions, warm public_keys;
+    sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, warm public_keys;
+    session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, warm public_keys;
+    verify_token: "GET" "/api/v1/auth/verify-token", sessions, warm public_keys;
+    users_me: "GET" "/api/v1/users/me", sessions, warm public_keys;
+    users_me_update: "PATCH" "/api/v1/users/me", sessions, warm public_keys;
+    password_reset: "POST" "/api/v1/auth/password/reset", public, warm store;
+    password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", public, warm store;
+    password_change: "POST" "/api/v1/auth/password/change", sessions, warm public_keys;
+    magic_link: "POST" "/api/v1/auth/magic-link", public, warm store;
+    magic_link_verify: "POST" "/api/v1/auth/magic-link/verify", public, warm keys_and_store;
+    deletion_request: "POST" "/api/v1/account/deletion", sessions, warm public_keys;
+    deletion_confirm: "POST" "/api/v1/account/deletion/confirm", public, warm store;
+    deletion_cancel: "POST" "/api/v1/account/deletion/cancel", public, warm store;
+    deletion_status: "GET" "/api/v1/account/deletion", optional_session, warm public_keys;
+    users_me_audit: "GET" "/api/v1/users/me/audit", sessions, warm public_keys;
+    health: "GET" "/api/v1/health", public, warm nothing;
+    openapi: "GET" "/api/v1/openapi.json", public, warm nothing;
+    jwks: "GET" "/.well-known/jwks.json", public, warm public_keys;
+    openid_configuration: "GET" "/.well-known/openid-configuration", public, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
-    route("OPTIONS", "/{proxy+}", "cors_preflight", Access::Public),
-];
+    cors_preflight: "OPTIONS" "/{proxy+}", public, warm nothing;
+}
 
 /// Functions that are not routes of their own.
 pub const AUTHORIZER: &str = "authorizer";
 /// The outbox's mailer, fed by the table's stream.
 pub const MAILER: &str = "mailer";
 
+/// One `matchit` router per method, built once: API Gateway's `{name}` is matchit's, and its greedy
+/// `{name+}` is matchit's catch-all `{*name}`.
+fn routers() -> &'static Vec<(&'static str, matchit::Router<&'static Route>)> {
+    static ROUTERS: OnceLock<Vec<(&'static str, matchit::Router<&'static Route>)>> = OnceLock::new();
+    ROUTERS.get_or_init(|| {
+        let mut by_method: Vec<(&'static str, matchit::Router<&'static Route>)> = Vec::new();
+        for route in ROUTES {
+            let pattern = match route.path.strip_suffix("+}") {
+                Some(head) => match head.rsplit_once('{') {
+                    Some((prefix, name)) => format!("{prefix}{{*{name}}}"),
+                    None => route.path.to_owned(),
+                },
+                None => route.path.to_owned(),
+            };
+            let index = match by_method.iter().position(|(m, _)| *m == route.method) {
+                Some(i) => i,
+                None => {
+                    by_method.push((route.method, matchit::Router::new()));
+                    by_method.len() - 1
+                }
+            };
+            by_method[index].1.insert(pattern, route).expect("the route table has no conflicting paths");
+        }
+        by_method
+    })
+}
+
 /// The route a request's method and path select, and the path parameters (`{id}`) it binds.
 pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
-    ROUTES.iter().filter(|r| r.method.eq_ignore_ascii_case(method)).find_map(|r| {
-        let pattern: Vec<&str> = r.path.split('/').collect();
-        let actual: Vec<&str> = path.split('/').collect();
-        let greedy = pattern.last().is_some_and(|p| p.ends_with("+}"));
-        if pattern.len() != actual.len() && !(greedy && actual.len() >= pattern.len()) {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (p, a) in pattern.iter().zip(&actual) {
-            // `{name+}`: the rest of the path, one or more segments (API Gateway's greedy variable).
-            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix("+}")) {
-                let rest = actual[pattern.len() - 1..].join("/");
-                if rest.is_empty() {
-                    return None;
-                }
-                params.push((name.to_owned(), rest));
-                return Some((r, params));
-            }
-            match p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                Some(name) if !a.is_empty() => params.push((name.to_owned(), (*a).to_owned())),
-                Some(_) => return None,
-                None if p != a => return None,
-                None => {}
-            }
-        }
-        Some((r, params))
-    })
+    let (_, router) = routers().iter().find(|(m, _)| m.eq_ignore_ascii_case(method))?;
+    let found = router.at(path).ok()?;
+    let params = found.params.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    Some((*found.value, params))
 }
 
 /// Runs the named function's handler on a request, as its Lambda binary would. `None` for a name
@@ -109,36 +199,20 @@ pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Res
     shared::iam::as_function(name, Box::pin(run(app, name, req))).await
 }
 
-async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
-    use crate::*;
-    Some(match function {
-        "register" => serve(app, req, register::handle).await,
-        "verify_email" => serve(app, req, verify_email::handle).await,
-        "resend_verification" => serve(app, req, resend_verification::handle).await,
-        "login" => serve(app, req, login::handle).await,
-        "token_refresh" => serve(app, req, token_refresh::handle).await,
-        "logout" => serve(app, req, logout::handle).await,
-        "sessions_list" => serve(app, req, sessions_list::handle).await,
-        "sessions_revoke_all" => serve(app, req, sessions_revoke_all::handle).await,
-        "session_revoke" => serve(app, req, session_revoke::handle).await,
-        "users_me_update" => serve(app, req, users_me_update::handle).await,
-        "verify_token" => serve(app, req, verify_token::handle).await,
-        "users_me" => serve(app, req, users_me::handle).await,
-        "password_reset" => serve(app, req, password_reset::handle).await,
-        "password_reset_confirm" => serve(app, req, password_reset_confirm::handle).await,
-        "password_change" => serve(app, req, password_change::handle).await,
-        "magic_link" => serve(app, req, magic_link::handle).await,
-        "magic_link_verify" => serve(app, req, magic_link_verify::handle).await,
-        "deletion_request" => serve(app, req, deletion_request::handle).await,
-        "deletion_confirm" => serve(app, req, deletion_confirm::handle).await,
-        "deletion_cancel" => serve(app, req, deletion_cancel::handle).await,
-        "deletion_status" => serve(app, req, deletion_status::handle).await,
-        "users_me_audit" => serve(app, req, users_me_audit::handle).await,
-        "health" => serve(app, req, health::handle).await,
-        "openapi" => serve(app, req, openapi::handle).await,
-        "cors_preflight" => serve(app, req, cors_preflight::handle).await,
-        "jwks" => serve(app, req, jwks::handle).await,
-        "openid_configuration" => serve(app, req, openid_configuration::handle).await,
-        _ => return None,
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_select_their_route_and_bind_parameters() {
+        let (route, params) = find("DELETE", "/api/v1/auth/sessions/abc").unwrap();
+        assert_eq!(route.function, "session_revoke");
+        assert_eq!(params, vec![("id".to_owned(), "abc".to_owned())]);
+        assert_eq!(find("delete", "/api/v1/auth/sessions").unwrap().0.function, "sessions_revoke_all");
+        let (preflight, params) = find("OPTIONS", "/api/v1/a/b").unwrap();
+        assert_eq!(preflight.function, "cors_preflight");
+        assert_eq!(params, vec![("proxy".to_owned(), "api/v1/a/b".to_owned())]);
+        assert!(find("GET", "/api/v1/nothing").is_none());
+        assert!(find("PUT", "/api/v1/users/me").is_none());
+    }
 }

@@ -11,14 +11,13 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use tracing::Level;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::http::{self, Reply};
+use crate::http::{self, Cx, Reply};
 
 /// A boxed future: what lets the Lambda loop below be compiled once, in this library, instead of
 /// once per binary (each instantiation of `lambda_http::run` and its service stack took about ten
@@ -158,15 +157,15 @@ async fn build_app(warm: Warm) -> std::result::Result<Arc<App>, lambda_http::Err
 /// layout of its deeply nested future (which overflows rustc's query depth in release builds).
 pub type Main<E> = Pin<Box<dyn Future<Output = std::result::Result<(), E>>>>;
 
-type Handler = Arc<dyn Fn(Arc<App>, Request, ClientInfo) -> BoxFuture<'static, Result<Reply>> + Send + Sync>;
+type Handler = Arc<dyn Fn(Arc<App>, Request, Cx) -> BoxFuture<'static, Result<Reply>> + Send + Sync>;
 
 /// Runs an HTTP endpoint. Only the boxing of `handler` is generic; the loop is not.
 pub fn run_http<H, Fut>(handler: H, warm: Warm) -> Main<lambda_http::Error>
 where
-    H: Fn(Arc<App>, Request, ClientInfo) -> Fut + Send + Sync + 'static,
+    H: Fn(Arc<App>, Request, Cx) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply>> + Send + 'static,
 {
-    Box::pin(run_http_loop(Arc::new(move |app, req, client| Box::pin(handler(app, req, client))), warm))
+    Box::pin(run_http_loop(Arc::new(move |app, req, cx| Box::pin(handler(app, req, cx))), warm))
 }
 
 async fn run_http_loop(handler: Handler, warm: Warm) -> std::result::Result<(), lambda_http::Error> {
@@ -177,7 +176,7 @@ async fn run_http_loop(handler: Handler, warm: Warm) -> std::result::Result<(), 
         let handler = handler.clone();
         async move {
             Ok::<Response<Body>, std::convert::Infallible>(
-                http::serve(app, req, move |app, req, client| handler(app, req, client)).await,
+                http::serve(app, req, move |app, req, cx| handler(app, req, cx)).await,
             )
         }
     }))

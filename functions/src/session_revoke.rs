@@ -5,22 +5,19 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use serde_json::json;
-use shared::App;
-use shared::audit::{ClientInfo, EventType};
+use shared::audit::EventType;
 use shared::error::{Error, Result};
 use shared::sessions;
+use shared::{App, SessionId};
 
-use crate::http::{self, Reply};
-use crate::identity;
+use crate::http::{self, Cx, Reply};
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
-    let id = http::path_param(&req, "id").ok_or(Error::NotFound)?;
-    let plausible =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
-    if !plausible {
-        return Err(Error::NotFound);
-    }
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
+    let client = cx.client;
+    let who = caller.session();
+    // A malformed id names no session of the caller's: 404 like any other.
+    let id = http::path_param(&req, "id").and_then(|id| SessionId::parse(&id)).ok_or(Error::NotFound)?;
     sessions::revoke(&app, &who.tenant_id, &who.user_id, &id, EventType::SessionRevoked, &client).await?;
     Reply::ok("Session revoked.", json!({ "id": id, "current": id == who.session_id }))
 }

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
 use shared::sessions;
 
 use crate::cookies;
-use crate::http::{self, Reply};
+use crate::http::{self, Cx, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
     let from_body = match http::optional_json(&req)? {
         Some(mut f) => {
             let token = f.optional("refresh_token");
@@ -29,7 +29,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
                 return Err(Error::field("refresh_token", "required"));
             };
             // The browser sent the cookie by itself: only our own front end may use it.
-            if !cookies::same_site_request(&req, &app.config) {
+            if !cookies::same_site_request(&req, &tenant) {
                 return Err(Error::Forbidden);
             }
             t
@@ -37,7 +37,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
         None => return Err(Error::field("refresh_token", "required")),
     };
 
-    let refreshed = sessions::refresh(&app, token.trim(), &client).await?;
+    let refreshed = sessions::refresh(&app, &tenant, token.trim(), &client).await?;
     let pair = &refreshed.pair;
     let mut reply = Reply::ok(
         "Tokens refreshed.",
@@ -51,8 +51,7 @@ pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<R
     )?
     .no_store();
     if app.config.refresh_token_cookie {
-        reply = reply
-            .cookie(cookies::refresh_cookie(&pair.refresh_token, app.config.refresh_token_ttl.as_secs()));
+        reply = reply.cookie(cookies::refresh_cookie(&tenant, &pair.refresh_token));
     }
     Ok(reply)
 }

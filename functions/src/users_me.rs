@@ -5,14 +5,14 @@ use std::sync::Arc;
 use lambda_http::Request;
 use shared::App;
 use shared::accounts::UserView;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 
-use crate::http::Reply;
+use crate::http::{Cx, Reply};
 use crate::identity;
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
-    let user = identity::current_user(&app, &who).await?;
+pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
+    let who = caller.session();
+    let user = identity::current_user(&app, who).await?;
     Ok(Reply::ok("Current user.", UserView::from(&user))?.no_store())
 }

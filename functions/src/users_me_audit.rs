@@ -8,18 +8,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Request, RequestExt};
 use serde_json::json;
 use shared::App;
-use shared::audit::ClientInfo;
 use shared::error::{Error, Result};
 use shared::recovery::AuditView;
 
-use crate::http::Reply;
-use crate::identity;
+use crate::http::{Cx, Reply};
+use shared::caller::Caller;
 
 const DEFAULT_LIMIT: i32 = 20;
 const MAX_LIMIT: i32 = 100;
 
-pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
+pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
+    let who = caller.session();
     let query = req.query_string_parameters();
     let limit = match query.first("limit") {
         None => DEFAULT_LIMIT,

@@ -9,17 +9,17 @@ use lambda_http::Request;
 use serde_json::Value;
 use shared::App;
 use shared::accounts::UserView;
-use shared::audit::ClientInfo;
 use shared::domain::Profile;
 use shared::error::{Error, Result};
 
-use crate::http::{Fields, Reply};
+use crate::http::{Cx, Fields, Reply};
 use crate::identity;
+use shared::caller::Caller;
 
 const FIELDS: [&str; 5] = ["name", "username", "first_name", "last_name", "company_name"];
 
-pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
+pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
+    let who = caller.session();
     let mut f = Fields::json(&req)?;
     let mut changes: Vec<(&str, Option<String>)> = Vec::new();
     for field in FIELDS {
@@ -41,7 +41,7 @@ pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<
     }
     f.finish()?;
     let user = if changes.is_empty() {
-        identity::current_user(&app, &who).await?
+        identity::current_user(&app, who).await?
     } else {
         app.store
             .update_profile(&who.tenant_id, &who.user_id, &changes, Utc::now())

@@ -6,18 +6,18 @@ use lambda_http::Request;
 use serde_json::json;
 use shared::App;
 use shared::accounts;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 use shared::ratelimit::{self, Route};
 
-use crate::http::{Fields, Reply};
+use crate::http::{Cx, Fields, Reply};
 
-pub async fn handle(app: Arc<App>, req: Request, client: ClientInfo) -> Result<Reply> {
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
     let mut f = Fields::json(&req)?;
     let token = f.required("token");
     f.finish()?;
-    ratelimit::hit(&app, Route::VerifyEmail, &client, None).await?;
-    let user = accounts::verify_email(&app, token.as_deref().unwrap_or_default(), &client).await?;
+    ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &client, None).await?;
+    let user = accounts::verify_email(&app, &tenant, token.as_deref().unwrap_or_default(), &client).await?;
     let password_set = user.password_hash.is_some();
     Reply::ok(
         if password_set {

@@ -8,15 +8,15 @@ use lambda_http::Request;
 use serde_json::json;
 use shared::App;
 use shared::accounts::UserView;
-use shared::audit::ClientInfo;
 use shared::error::Result;
 
-use crate::http::Reply;
+use crate::http::{Cx, Reply};
 use crate::identity;
+use shared::caller::Caller;
 
-pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<Reply> {
-    let who = identity::identify(&app, &req).await?;
-    let user = identity::current_user(&app, &who).await?;
+pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
+    let who = caller.session();
+    let user = identity::current_user(&app, who).await?;
     Ok(Reply::ok(
         "The token is valid.",
         json!({
@@ -24,7 +24,7 @@ pub async fn handle(app: Arc<App>, req: Request, _client: ClientInfo) -> Result<
             "session_id": who.session_id,
             "expires_at": DateTime::from_timestamp(who.expires_at, 0),
             "scopes": who.scopes,
-            "auth_kind": who.auth_kind,
+            "auth_kind": <&str>::from(caller.kind()),
         }),
     )?
     .no_store())

@@ -4,6 +4,7 @@
 //! Inputs are domain types already parsed at the edge; outputs are domain values. Nothing here
 //! knows about HTTP or Lambda.
 
+use crate::ids::{AppId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -18,12 +19,13 @@ use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
 use crate::store::{Committed, Guard, UserUpdate, Written};
+use crate::tenant::Tenant;
 use crate::tokens::{self, Identity, IssuedPair, TokenUse};
 
 /// The public view of a user, as `GET /api/v1/users/me` and login show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: Option<String>,
     pub username: Option<String>,
@@ -62,19 +64,27 @@ pub struct RegisterInput {
 
 #[derive(Debug, Serialize)]
 pub struct Registered {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub email_verified: bool,
 }
 
-pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> Result<Registered> {
+pub async fn register(
+    app: &App,
+    tenant: &Tenant,
+    input: RegisterInput,
+    client: &ClientInfo,
+) -> Result<Registered> {
     let config = &app.config;
-    let tenant = config.default_tenant.as_str();
+    let settings = &tenant.settings;
+    let tenant = &tenant.id;
     // The quotas before the hash: a flood over the limit costs no Argon2 work.
-    Limits::new(app, Route::Register, client, Some(input.email.normalized())).take(app, client).await?;
+    Limits::new(app, tenant, Route::Register, client, Some(input.email.normalized()))
+        .take(app, client)
+        .await?;
     let now = Utc::now();
     let password_hash = crypto::hash_password(input.password.expose()).await?;
-    let user_id = crypto::new_id();
+    let user_id = UserId::generate();
     let mut user = new_user(tenant, &user_id, &input.email, Some(password_hash), "password", false, now);
     user.set_profile(input.profile);
     let (token, token_hash) = crypto::new_token();
@@ -98,7 +108,7 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
             dead_link.remove(TokenKind::VerifyEmail.user_attribute());
             app.store.update_user_with(tenant, &unproven.user_id, dead_link, now).await?;
         }
-        if !config.prevent_user_existence_errors {
+        if !settings.prevent_user_existence_errors {
             return Err(Error::EmailTaken);
         }
         // Answer exactly as for a new account, and tell the owner of the address instead: at the
@@ -122,12 +132,12 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
             None => app.store.decoy_write(tenant, now).await?,
         }
         return Ok(Registered {
-            user_id: crypto::new_id(),
+            user_id: UserId::generate(),
             email: input.email.as_str().to_owned(),
             email_verified: false,
         });
     }
-    if config.prevent_user_existence_errors {
+    if settings.prevent_user_existence_errors {
         // The reads and the write a taken address costs, so that a new one takes as long.
         app.store.user_by_email(tenant, input.email.normalized()).await?;
         app.store.decoy_write(tenant, now).await?;
@@ -137,8 +147,8 @@ pub async fn register(app: &App, input: RegisterInput, client: &ClientInfo) -> R
 
 /// A new account's record (no profile fields yet, no tokens).
 pub(crate) fn new_user(
-    tenant: &str,
-    user_id: &str,
+    tenant: &AppId,
+    user_id: &UserId,
     email: &Email,
     password_hash: Option<String>,
     provider: &str,
@@ -208,8 +218,13 @@ pub fn parse_single_use_token(raw: &str) -> Result<&str> {
 /// registered the address first may have been someone else, pre-registering it with a password
 /// of their own to take the account over once its owner verifies. The owner then sets a password
 /// with a reset or signs in by magic link; `password_set` in the answer says which case it was.
-pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result<UserRecord> {
-    let tenant = app.config.default_tenant.as_str();
+pub async fn verify_email(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+    client: &ClientInfo,
+) -> Result<UserRecord> {
+    let tenant = &tenant.id;
     let token = parse_single_use_token(token)?;
     let hash = crypto::token_hash(token);
     let now = Utc::now();
@@ -250,9 +265,14 @@ pub async fn verify_email(app: &App, token: &str, client: &ClientInfo) -> Result
 
 /// Sends a fresh verification link to an unverified account. The caller answers the same way
 /// whatever happens here for an unknown or verified address, so the outcome is not returned.
-pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+pub async fn resend_verification(
+    app: &App,
+    tenant: &Tenant,
+    email: &Email,
+    client: &ClientInfo,
+) -> Result<()> {
     let config = &app.config;
-    let tenant = config.default_tenant.as_str();
+    let tenant = &tenant.id;
     let now = Utc::now();
     let user = app.store.user_by_email(tenant, email.normalized()).await?;
     let Some(user) = user.filter(|u| !u.email_verified && u.status == UserStatus::Active) else {
@@ -295,7 +315,7 @@ pub async fn resend_verification(app: &App, email: &Email, client: &ClientInfo) 
 pub struct LoggedIn {
     pub pair: IssuedPair,
     pub user: UserRecord,
-    pub session_id: String,
+    pub session_id: SessionId,
 }
 
 /// Checks an email and password and starts a session. In order: the request's quotas (per IP and
@@ -305,17 +325,23 @@ pub struct LoggedIn {
 /// before any hashing; then the password is checked (against a dummy hash for an unknown address).
 /// A failure counts one more consecutive failure; a correct password forgives the account's quota
 /// and its failures (not the IP's count).
-pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo) -> Result<LoggedIn> {
+pub async fn login(
+    app: &App,
+    app_context: &Tenant,
+    email: &Email,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<LoggedIn> {
     let config = &app.config;
-    let tenant = config.default_tenant.as_str();
+    let tenant = &app_context.id;
     if password.chars().count() > PASSWORD_MAX_CHARS {
         // No password we accept is this long: refuse before any hashing work.
         return Err(Error::InvalidCredentials);
     }
-    Limits::new(app, Route::Login, client, Some(email.normalized())).take(app, client).await?;
+    Limits::new(app, tenant, Route::Login, client, Some(email.normalized())).take(app, client).await?;
     let view = app
         .store
-        .login_view(tenant, email.normalized(), &ratelimit::failure_counter(app, email.normalized()))
+        .login_view(tenant, email.normalized(), &ratelimit::failure_counter(tenant, email.normalized()))
         .await?;
     if view.failures >= u64::from(config.login_max_consecutive_failures) {
         audit::log_only(
@@ -333,7 +359,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     let ok =
         crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let now = Utc::now();
-    let forgiven = Limits::forgiving(app, email.normalized(), Route::Login);
+    let forgiven = Limits::forgiving(tenant, email.normalized(), Route::Login);
     let user = match user {
         Some(u) if ok => u,
         other => {
@@ -354,7 +380,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
             }
             // A known account's failure writes its audit item, an unknown one a decoy: the same
             // write, so both take as long; either counts one more consecutive failure.
-            let counted = Limits::count_failure(app, email.normalized());
+            let counted = Limits::count_failure(tenant, email.normalized());
             let notice = match &other {
                 Some(u) => lock_notice(app, u, view.failures + 1, now).await?,
                 None => None,
@@ -379,6 +405,7 @@ pub async fn login(app: &App, email: &Email, password: &str, client: &ClientInfo
     }
     let (pair, session_id) = sessions::start(
         app,
+        app_context,
         &user,
         &sessions,
         client,
@@ -421,13 +448,13 @@ pub(crate) async fn lock_notice(
 /// revoked session's access tokens stop working at once.
 ///
 /// A failing dependency is an error (503), never a pass: the check fails closed.
-pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Identity> {
-    let token = bearer(authorization).ok_or(Error::Unauthorized)?;
+/// Only a token of `tenant`, the app of the route, counts: another app's token is no credential.
+pub async fn authenticate(app: &App, tenant: &Tenant, bearer: Option<&str>) -> Result<Identity> {
+    let token = bearer.ok_or(Error::Unauthorized)?;
     let kid = tokens::kid_of(token);
     let (claims, session) = match app.public_keys.cached_for(kid.as_deref()).await {
         Some(keys) => {
-            let claims =
-                tokens::verify(&keys, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
+            let claims = tokens::verify(&keys, tenant, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
             let session = app.store.session(&claims.tid, &claims.sub, &claims.sid).await?;
             (claims, session)
         }
@@ -435,11 +462,14 @@ pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Iden
             // The public keys are read with the session, in one call: the session by the ids the
             // token names, which count for nothing until the signature has checked out.
             let (tid, sub, sid) = tokens::unverified_ids(token).ok_or(Error::Unauthorized)?;
+            if tid != tenant.id {
+                // Another app's token: not worth a read.
+                return Err(Error::Unauthorized);
+            }
             let (session, keys) = app.store.session_with_public_keys(&tid, &sub, &sid).await?;
             let keys = app.public_keys.install(keys).await?;
-            let claims =
-                tokens::verify(&keys, &app.config, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
-            if (claims.tid.as_str(), claims.sub.as_str(), claims.sid.as_str()) != (&tid, &sub, &sid) {
+            let claims = tokens::verify(&keys, tenant, token, TokenUse::Access).ok_or(Error::Unauthorized)?;
+            if (&claims.tid, &claims.sub, &claims.sid) != (&tid, &sub, &sid) {
                 return Err(Error::Unauthorized);
             }
             (claims, session)
@@ -453,32 +483,13 @@ pub async fn authenticate(app: &App, authorization: Option<&str>) -> Result<Iden
         tenant_id: claims.tid,
         session_id: claims.sid,
         scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
-        auth_kind: "jwt".to_owned(),
         expires_at: claims.exp,
     })
-}
-
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-pub fn bearer(header: Option<&str>) -> Option<&str> {
-    let value = header?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 8192).then_some(token)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_header_parsing() {
-        assert_eq!(bearer(Some("Bearer abc")), Some("abc"));
-        assert_eq!(bearer(Some("bearer  abc ")), Some("abc"));
-        assert_eq!(bearer(Some("Basic abc")), None);
-        assert_eq!(bearer(Some("Bearer")), None);
-        assert_eq!(bearer(Some("Bearer ")), None);
-        assert_eq!(bearer(None), None);
-    }
 
     #[test]
     fn single_use_tokens_must_look_like_ours() {

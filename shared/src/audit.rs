@@ -2,6 +2,7 @@
 //! `AUDIT_RETENTION_DAYS`) and one structured JSON log line. Neither ever holds a password, a token
 //! or a link: `details` carries only identifiers and reasons.
 
+use crate::ids::{AppId, UserId};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -55,8 +56,8 @@ pub struct ClientInfo {
 /// transaction as the change it records.
 pub fn record(
     config: &Config,
-    tenant_id: &str,
-    user_id: &str,
+    tenant_id: &AppId,
+    user_id: &UserId,
     event: EventType,
     client: &ClientInfo,
     details: Map<String, Value>,
@@ -79,12 +80,12 @@ pub fn record(
 }
 
 /// The log line alone, for events about no known account (a failed login for an unknown email).
-pub fn log_only(event: EventType, tenant_id: &str, client: &ClientInfo, details: &Map<String, Value>) {
+pub fn log_only(event: EventType, tenant_id: &AppId, client: &ClientInfo, details: &Map<String, Value>) {
     let details = Value::Object(details.clone()).to_string();
     tracing::info!(
         target: "audit",
         event = event.as_str(),
-        tenant_id,
+        tenant_id = tenant_id.as_str(),
         ip = client.ip.as_deref().unwrap_or(""),
         user_agent = client.user_agent.as_deref().unwrap_or(""),
         request_id = client.request_id.as_str(),

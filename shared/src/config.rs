@@ -8,16 +8,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::keys::KeyAlgorithm;
+use crate::settings::AppSettings;
+pub use crate::settings::PasswordPolicyKind;
 
-/// Which password rules apply (see `API.md`, "Password policy").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordPolicyKind {
-    /// 8 to 128 code points, lower case, upper case and a digit, not guessable.
-    Default,
-    /// NIST SP 800-63B: at least 15 code points, no composition rules, not guessable.
-    Nist,
-}
-
+/// What the deployment sets: where things are, how tokens are signed, how long AWS calls may take.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
@@ -27,8 +21,6 @@ pub struct Config {
     /// Algorithm of newly generated signing keys; tokens are always verified with the algorithm
     /// recorded next to their key, never with the one a token header asks for.
     pub jwt_algorithm: KeyAlgorithm,
-    pub access_token_ttl: Duration,
-    pub refresh_token_ttl: Duration,
     /// The longest a session lives from its login, however often it is refreshed.
     pub session_max_lifetime: Duration,
     /// A session unused (not refreshed) for this long ends; `None` when off.
@@ -43,34 +35,24 @@ pub struct Config {
     pub magic_link_ttl: Duration,
     pub deletion_grace: Duration,
     pub deletion_token_ttl: Duration,
-    pub max_sessions_per_user: u32,
     /// Consecutive failed password checks after which an account's password sign-in is refused
     /// (429 before any hashing) until its owner signs in another way.
     pub login_max_consecutive_failures: u32,
-    pub password_policy: PasswordPolicyKind,
-    pub prevent_user_existence_errors: bool,
     pub rate_limits: bool,
     /// Requests per minute of each rate-limited route (`RATE_LIMIT_<ROUTE>`).
-    pub rate_limit_per_minute: Vec<(crate::ratelimit::Route, u32)>,
+    pub rate_limit_per_minute: Vec<(crate::limits::Route, u32)>,
     pub refresh_token_cookie: bool,
-    pub cors_allowed_origins: Vec<String>,
     pub mail_from: String,
     /// The KMS key (id, ARN or alias) that seals link tokens waiting in the mail outbox.
     pub outbox_key_id: String,
-    pub frontend_url: String,
     pub audit_retention_days: u32,
-    /// The tenant (app) that single-tenant use runs in; every key carries it.
-    pub default_tenant: String,
+    /// The `default` app's settings (the wave-1 variables); other apps store their own.
+    pub default_app: AppSettings,
     /// Seconds an AWS call may take before it counts as a failed dependency.
     pub aws_timeout: Duration,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("configuration variable {name}: {problem}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub problem: String,
-}
+pub use crate::error::ConfigError;
 
 /// Every variable the service reads, with its default, in the order the README documents them.
 /// The README table and this list are checked against each other by a test.
@@ -101,7 +83,6 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("OUTBOX_KEY_ID", "alias/auth-outbox"),
     ("FRONTEND_URL", "http://localhost:3000"),
     ("AUDIT_RETENTION_DAYS", "90"),
-    ("DEFAULT_TENANT_ID", "default"),
     ("AWS_TIMEOUT_SECONDS", "5"),
     ("KEY_CACHE_SECONDS", "300"),
 ];
@@ -128,8 +109,6 @@ impl Config {
             jwt_algorithm: r.parse("JWT_ALGORITHM", |v| {
                 KeyAlgorithm::parse(v).ok_or_else(|| "expected RS256 or EdDSA".to_owned())
             })?,
-            access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
-            refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
             session_max_lifetime: r.seconds("SESSION_MAX_LIFETIME_SECONDS")?,
             session_idle_timeout: r
                 .number("SESSION_IDLE_TIMEOUT_SECONDS", 0)
@@ -143,16 +122,9 @@ impl Config {
             magic_link_ttl: r.seconds("MAGIC_LINK_TTL_SECONDS")?,
             deletion_grace: r.seconds("DELETION_GRACE_SECONDS")?,
             deletion_token_ttl: r.seconds("DELETION_TOKEN_TTL_SECONDS")?,
-            max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
             login_max_consecutive_failures: r.number("LOGIN_MAX_CONSECUTIVE_FAILURES", 1)?,
-            password_policy: r.parse("PASSWORD_POLICY", |v| match v.to_ascii_lowercase().as_str() {
-                "default" => Ok(PasswordPolicyKind::Default),
-                "nist" => Ok(PasswordPolicyKind::Nist),
-                _ => Err("expected default or nist".to_owned()),
-            })?,
-            prevent_user_existence_errors: r.flag("PREVENT_USER_EXISTENCE_ERRORS")?,
             rate_limits: r.flag("RATE_LIMITS")?,
-            rate_limit_per_minute: crate::ratelimit::Route::all()
+            rate_limit_per_minute: crate::limits::Route::all()
                 .map(|route| {
                     let name = route.variable();
                     match lookup(&name) {
@@ -168,31 +140,30 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?,
             refresh_token_cookie: r.flag("REFRESH_TOKEN_COOKIE")?,
-            cors_allowed_origins: r
-                .string("CORS_ALLOWED_ORIGINS")?
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
             mail_from: r.string("MAIL_FROM")?,
             outbox_key_id: r.string("OUTBOX_KEY_ID")?,
-            frontend_url: r.string("FRONTEND_URL")?.trim_end_matches('/').to_owned(),
             audit_retention_days: r.number("AUDIT_RETENTION_DAYS", 1)?,
-            default_tenant: r.parse("DEFAULT_TENANT_ID", |v| {
-                // The tenant is part of every key (`T#<tenant>#...`): keep it to characters that
-                // can never be confused with the key separator.
-                if !v.is_empty()
-                    && v.len() <= 64
-                    && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    Ok(v.to_owned())
-                } else {
-                    Err("expected 1 to 64 letters, digits, '-' or '_'".to_owned())
-                }
-            })?,
             aws_timeout: r.seconds("AWS_TIMEOUT_SECONDS")?,
+            default_app: AppSettings {
+                frontend_url: r.string("FRONTEND_URL")?.trim_end_matches('/').to_owned(),
+                cors_origins: r
+                    .string("CORS_ALLOWED_ORIGINS")?
+                    .split(',')
+                    .map(|o| o.trim().trim_end_matches('/').to_owned())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
+                password_policy: r.parse("PASSWORD_POLICY", |v| match v.to_ascii_lowercase().as_str() {
+                    "default" => Ok(PasswordPolicyKind::Default),
+                    "nist" => Ok(PasswordPolicyKind::Nist),
+                    _ => Err("expected default or nist".to_owned()),
+                })?,
+                prevent_user_existence_errors: r.flag("PREVENT_USER_EXISTENCE_ERRORS")?,
+                access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
+                refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
+                max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
+            },
         };
-        if config.session_idle_timeout.is_some_and(|idle| idle < config.access_token_ttl) {
+        if config.session_idle_timeout.is_some_and(|idle| idle < config.default_app.access_token_ttl) {
             // The idle clock restarts at a refresh, and a client refreshes when its access token
             // runs out: a shorter idle timeout would end the sessions of users busy with the API.
             return Err(ConfigError {
@@ -200,7 +171,7 @@ impl Config {
                 problem: "must be 0 (off) or at least ACCESS_TOKEN_TTL_SECONDS".to_owned(),
             });
         }
-        if config.cors_allowed_origins.iter().any(|o| o == "*") {
+        if config.default_app.cors_origins.iter().any(|o| o == "*") {
             // Credentials (the refresh cookie) must never be offered to any origin at all.
             return Err(ConfigError {
                 name: "CORS_ALLOWED_ORIGINS",
@@ -211,7 +182,7 @@ impl Config {
     }
 
     /// The limit of a rate-limited route.
-    pub fn rate_limit(&self, route: crate::ratelimit::Route) -> u32 {
+    pub fn rate_limit(&self, route: crate::limits::Route) -> u32 {
         self.rate_limit_per_minute
             .iter()
             .find(|(r, _)| *r == route)
@@ -286,14 +257,13 @@ mod tests {
     #[test]
     fn defaults_are_those_documented() {
         let c = Config::defaults();
-        assert_eq!(c.access_token_ttl, Duration::from_secs(3600));
-        assert_eq!(c.refresh_token_ttl, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(c.default_app.access_token_ttl, Duration::from_secs(3600));
+        assert_eq!(c.default_app.refresh_token_ttl, Duration::from_secs(30 * 24 * 3600));
         assert_eq!(c.magic_link_ttl, Duration::from_secs(600));
-        assert_eq!(c.max_sessions_per_user, 5);
-        assert_eq!(c.password_policy, PasswordPolicyKind::Default);
+        assert_eq!(c.default_app.max_sessions_per_user, 5);
+        assert_eq!(c.default_app.password_policy, PasswordPolicyKind::Default);
         assert!(c.rate_limits);
-        assert!(!c.prevent_user_existence_errors);
-        assert_eq!(c.default_tenant, "default");
+        assert!(!c.default_app.prevent_user_existence_errors);
     }
 
     #[test]
@@ -302,7 +272,6 @@ mod tests {
         assert_eq!(err.name, "ACCESS_TOKEN_TTL_SECONDS");
         assert!(with(&[("RATE_LIMITS", "maybe")]).is_err());
         assert!(with(&[("JWT_ALGORITHM", "HS256")]).is_err());
-        assert!(with(&[("DEFAULT_TENANT_ID", "a#b")]).is_err());
         assert!(with(&[("MAX_SESSIONS_PER_USER", "0")]).is_err());
     }
 
@@ -310,7 +279,7 @@ mod tests {
     fn wildcard_cors_is_refused() {
         assert!(with(&[("CORS_ALLOWED_ORIGINS", "https://a.example, *")]).is_err());
         let c = with(&[("CORS_ALLOWED_ORIGINS", "https://a.example/, https://b.example")]).unwrap();
-        assert_eq!(c.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+        assert_eq!(c.default_app.cors_origins, vec!["https://a.example", "https://b.example"]);
     }
 
     #[test]
@@ -319,6 +288,6 @@ mod tests {
             with(&[("RATE_LIMITS", "off"), ("JWT_ALGORITHM", "EdDSA"), ("PASSWORD_POLICY", "nist")]).unwrap();
         assert!(!c.rate_limits);
         assert_eq!(c.jwt_algorithm, KeyAlgorithm::EdDsa);
-        assert_eq!(c.password_policy, PasswordPolicyKind::Nist);
+        assert_eq!(c.default_app.password_policy, PasswordPolicyKind::Nist);
     }
 }

@@ -3,8 +3,8 @@
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::config::PasswordPolicyKind;
 use crate::error::{Error, FieldErrors};
+use crate::settings::PasswordPolicyKind;
 
 /// No display names (`Name <a@b>`), no IP literals, a dotted domain.
 const STRICT_EMAIL: email_address::Options =

@@ -33,6 +33,9 @@ pub enum Error {
     Unauthorized,
     #[error("this action is not allowed")]
     Forbidden,
+    /// The caller is of a kind the route accepts but lacks one of its scopes.
+    #[error("the credential lacks a scope this action requires")]
+    InsufficientScope,
     #[error("the account is scheduled for deletion")]
     AccountPendingDeletion,
     #[error("the resource was not found")]
@@ -87,6 +90,7 @@ impl Error {
             Error::EmailNotVerified => "email_not_verified",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
+            Error::InsufficientScope => "insufficient_scope",
             Error::AccountPendingDeletion => "account_pending_deletion",
             Error::NotFound => "not_found",
             Error::EmailTaken => "email_taken",
@@ -115,6 +119,14 @@ impl Error {
             }
         }
     }
+}
+
+/// A setting that stops the cold start, named so that the operator can fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration variable {name}: {problem}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub problem: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Mutex, RwLock};
 
-use crate::app::LazyClient;
+use crate::aws::LazyClient;
 use crate::error::{Error, Result};
 
 /// The algorithms a signing key may have.

@@ -8,7 +8,7 @@ use askama::Template;
 use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 
-use crate::app::LazyClient;
+use crate::aws::LazyClient;
 use crate::domain::Email;
 use crate::error::{Error, Result};
 

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Profile;
+use crate::ids::{AppId, SessionId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,8 +19,8 @@ pub enum UserStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRecord {
-    pub user_id: String,
-    pub tenant_id: String,
+    pub user_id: UserId,
+    pub tenant_id: AppId,
     /// As the user typed it.
     pub email: String,
     pub email_normalized: String,
@@ -144,8 +145,8 @@ impl TokenKind {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenRecord {
     pub kind: TokenKind,
-    pub tenant_id: String,
-    pub user_id: String,
+    pub tenant_id: AppId,
+    pub user_id: UserId,
     /// The address a magic link was sent to when no account had it yet: using the link creates
     /// the account (with `user_id` as its id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,9 +172,9 @@ impl TokenRecord {
 /// A login session: the family of refresh tokens that descend from one login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionRecord {
-    pub session_id: String,
-    pub tenant_id: String,
-    pub user_id: String,
+    pub session_id: SessionId,
+    pub tenant_id: AppId,
+    pub user_id: UserId,
     /// SHA-256 of the current refresh token; only it may rotate the session.
     pub refresh_hash: String,
     /// Rotation generation of the current refresh token (1 after login).
@@ -231,8 +232,8 @@ pub struct AuditRecord {
     #[serde(rename = "type")]
     pub kind: String,
     pub at: DateTime<Utc>,
-    pub tenant_id: String,
-    pub user_id: String,
+    pub tenant_id: AppId,
+    pub user_id: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,6 +14,7 @@
 //! item leaves a claim that expires after `CLAIM_LEASE_SECONDS`; a redelivery after that sends the
 //! mail again (README, "Mail").
 
+use crate::ids::{AppId, UserId};
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
@@ -22,7 +23,7 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::app::LazyClient;
+use crate::aws::LazyClient;
 use crate::domain::Email;
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
@@ -101,10 +102,10 @@ pub struct OutboxRecord {
     /// Always `OUTBOX_KIND`.
     pub kind: String,
     pub id: String,
-    pub tenant_id: String,
+    pub tenant_id: AppId,
     /// The account the mail is about, when there is one (for the `mail_failed` audit event).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The address as the account stores it.
     pub to: String,
     /// The `Letter`, as JSON.
@@ -153,14 +154,14 @@ impl Sealer {
         &self.calls
     }
 
-    pub async fn seal(&self, tenant: &str, token: &str) -> Result<String> {
+    pub async fn seal(&self, tenant: &AppId, token: &str) -> Result<String> {
         let out = self
             .client()
             .encrypt()
             .key_id(&self.key_id)
             .plaintext(Blob::new(token.as_bytes()))
             .encryption_context("purpose", "outbox-link")
-            .encryption_context("tenant", tenant)
+            .encryption_context("tenant", tenant.as_str())
             .send()
             .await
             .map_err(|e| Error::dependency("KMS", e))?;
@@ -168,7 +169,7 @@ impl Sealer {
         Ok(STANDARD.encode(blob.as_ref()))
     }
 
-    pub async fn open(&self, tenant: &str, sealed: &str) -> Result<SecretString> {
+    pub async fn open(&self, tenant: &AppId, sealed: &str) -> Result<SecretString> {
         let blob =
             STANDARD.decode(sealed).map_err(|_| Error::Internal("an outbox token is not base64".into()))?;
         let out = self
@@ -177,7 +178,7 @@ impl Sealer {
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(blob))
             .encryption_context("purpose", "outbox-link")
-            .encryption_context("tenant", tenant)
+            .encryption_context("tenant", tenant.as_str())
             .send()
             .await
             .map_err(|e| Error::dependency("KMS", e))?;
@@ -209,8 +210,8 @@ pub fn matches_filter(record: &serde_json::Value) -> bool {
 /// in the transaction of the work it belongs to.
 pub async fn compose(
     sealer: &Sealer,
-    tenant: &str,
-    user_id: Option<&str>,
+    tenant: &AppId,
+    user_id: Option<&UserId>,
     to: &Email,
     letter: &Letter,
     token: Option<&str>,
@@ -223,8 +224,8 @@ pub async fn compose(
     Ok(OutboxRecord {
         kind: OUTBOX_KIND.to_owned(),
         id: crate::crypto::new_id(),
-        tenant_id: tenant.to_owned(),
-        user_id: user_id.map(str::to_owned),
+        tenant_id: tenant.clone(),
+        user_id: user_id.cloned(),
         to: to.as_str().to_owned(),
         letter: serde_json::to_string(letter).map_err(|e| Error::Internal(e.to_string()))?,
         sealed_token,
@@ -234,7 +235,7 @@ pub async fn compose(
 }
 
 /// The sealing a known address's mail costs, spent on an unknown one, so that the two take as long.
-pub async fn decoy_seal(sealer: &Sealer, tenant: &str) -> Result<()> {
+pub async fn decoy_seal(sealer: &Sealer, tenant: &AppId) -> Result<()> {
     let (random, _) = crate::crypto::new_token();
     sealer.seal(tenant, &random).await.map(|_| ())
 }

@@ -14,6 +14,7 @@
 //! attempts count against the account, and a success clears the account's count (so a user who
 //! finally types the right password is not locked out by their own typos).
 
+use crate::ids::AppId;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
@@ -22,59 +23,7 @@ use crate::audit::{self, ClientInfo, EventType};
 use crate::error::{Error, Result};
 use crate::store::{Committed, Quota, Written};
 
-/// The rate-limited routes and their default limits per minute (`API.md`); each can be changed
-/// with `RATE_LIMIT_<NAME>` (for example `RATE_LIMIT_LOGIN=10`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumIter)]
-#[strum(serialize_all = "snake_case")]
-pub enum Route {
-    Login,
-    Register,
-    ResendVerification,
-    PasswordReset,
-    MagicLink,
-    Deletion,
-    Refresh,
-    VerifyEmail,
-    /// Routes that take a mailed token and name no account: per IP only.
-    PasswordResetConfirm,
-    DeletionConfirm,
-    DeletionCancel,
-    DeletionStatus,
-}
-
-impl Route {
-    /// Every rate-limited route.
-    pub fn all() -> impl Iterator<Item = Route> {
-        <Route as strum::IntoEnumIterator>::iter()
-    }
-
-    /// The route's name in counters, logs and its variable (`resend_verification` ...).
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
-    pub fn default_per_minute(self) -> u32 {
-        match self {
-            Route::Login => 5,
-            Route::Register
-            | Route::ResendVerification
-            | Route::PasswordReset
-            | Route::MagicLink
-            | Route::Deletion => 3,
-            Route::Refresh => 30,
-            Route::VerifyEmail
-            | Route::PasswordResetConfirm
-            | Route::DeletionConfirm
-            | Route::DeletionCancel
-            | Route::DeletionStatus => 10,
-        }
-    }
-
-    /// The variable that overrides the limit.
-    pub fn variable(self) -> String {
-        format!("RATE_LIMIT_{}", self.name().to_ascii_uppercase())
-    }
-}
+pub use crate::limits::Route;
 
 const WINDOW_SECONDS: i64 = 60;
 
@@ -85,7 +34,7 @@ fn window(now: DateTime<Utc>) -> (i64, u64) {
     (start, (start + WINDOW_SECONDS - t).max(1) as u64)
 }
 
-fn counter_pk(tenant: &str, route: Route, kind: &str, subject: &str) -> String {
+fn counter_pk(tenant: &AppId, route: Route, kind: &str, subject: &str) -> String {
     crate::store::schema::rate_limit(tenant, route.name(), kind, subject)
 }
 
@@ -114,7 +63,7 @@ pub fn ip_subject(ip: &str) -> String {
 /// keyed by the normalised email like the account quota: a known and an unknown address count
 /// alike, so the lock-out tells nothing about which addresses have accounts. It has no window:
 /// only a correct password, a completed reset or a magic-link sign-in clears it.
-fn failures_counter(tenant: &str, normalized_email: &str) -> String {
+fn failures_counter(tenant: &AppId, normalized_email: &str) -> String {
     crate::store::schema::failures(tenant, normalized_email)
 }
 
@@ -122,9 +71,9 @@ fn failures_counter(tenant: &str, normalized_email: &str) -> String {
 const FAILURES_KEPT_SECONDS: i64 = 90 * 24 * 3600;
 
 /// The consecutive-failure counter of an account (`Store::failures` reads it).
-pub fn failure_counter(app: &App, normalized_email: &str) -> Quota {
+pub fn failure_counter(tenant: &AppId, normalized_email: &str) -> Quota {
     Quota {
-        pk: failures_counter(&app.config.default_tenant, normalized_email),
+        pk: failures_counter(tenant, normalized_email),
         window: 0,
         expires: Utc::now().timestamp() + FAILURES_KEPT_SECONDS,
         limit: None,
@@ -136,6 +85,8 @@ pub fn failure_counter(app: &App, normalized_email: &str) -> Quota {
 /// rate limits are off.
 #[derive(Debug, Clone)]
 pub struct Limits {
+    /// The app whose counters these are (every app counts on its own).
+    tenant: AppId,
     route: Route,
     quotas: Vec<Quota>,
     kinds: Vec<&'static str>,
@@ -143,13 +94,19 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(app: &App, route: Route, client: &ClientInfo, account: Option<&str>) -> Limits {
+    pub fn new(
+        app: &App,
+        tenant: &AppId,
+        route: Route,
+        client: &ClientInfo,
+        account: Option<&str>,
+    ) -> Limits {
         let (start, retry_after) = window(Utc::now());
-        let mut limits = Limits { route, quotas: Vec::new(), kinds: Vec::new(), retry_after };
+        let mut limits =
+            Limits { tenant: tenant.clone(), route, quotas: Vec::new(), kinds: Vec::new(), retry_after };
         if !app.config.rate_limits {
             return limits;
         }
-        let tenant = &app.config.default_tenant;
         let ip = client.ip.as_deref().map(ip_subject);
         for (kind, subject) in [(IP, ip.as_deref()), (ACCOUNT, account)] {
             if let Some(subject) = subject {
@@ -173,15 +130,16 @@ impl Limits {
         if self.quotas.is_empty() {
             return Ok(());
         }
-        self.check(app, client, app.store.take_quotas(&self.quotas).await?).map(|_| ())
+        self.check(client, app.store.take_quotas(&self.quotas).await?).map(|_| ())
     }
 
     /// The consecutive-failure counter of an account, one more failure (not limited here: the
     /// cap is checked on the count read before the password, `Failures::locked`).
-    pub fn count_failure(app: &App, normalized_email: &str) -> Limits {
+    pub fn count_failure(tenant: &AppId, normalized_email: &str) -> Limits {
         Limits {
+            tenant: tenant.clone(),
             route: Route::Login,
-            quotas: vec![failure_counter(app, normalized_email)],
+            quotas: vec![failure_counter(tenant, normalized_email)],
             kinds: vec![ACCOUNT],
             retry_after: 1,
         }
@@ -189,11 +147,11 @@ impl Limits {
 
     /// What proving the password (or the mailbox) forgives: the account's quota in this window and
     /// its consecutive failures. The IP's count stays.
-    pub fn forgiving(app: &App, normalized_email: &str, route: Route) -> Limits {
+    pub fn forgiving(tenant: &AppId, normalized_email: &str, route: Route) -> Limits {
         let (start, _) = window(Utc::now());
-        let tenant = &app.config.default_tenant;
         let clear = |pk: String, window: i64| Quota { pk, window, expires: 0, limit: None, clear: true };
         Limits {
+            tenant: tenant.clone(),
             route,
             quotas: vec![
                 clear(counter_pk(tenant, route, ACCOUNT, normalized_email), start),
@@ -205,8 +163,14 @@ impl Limits {
     }
 
     /// No quotas (a sign-in whose request was limited before, by `hit`).
-    pub fn none() -> Limits {
-        Limits { route: Route::Login, quotas: Vec::new(), kinds: Vec::new(), retry_after: 1 }
+    pub fn none(tenant: &AppId) -> Limits {
+        Limits {
+            tenant: tenant.clone(),
+            route: Route::Login,
+            quotas: Vec::new(),
+            kinds: Vec::new(),
+            retry_after: 1,
+        }
     }
 
     pub fn quotas(&self) -> &[Quota] {
@@ -215,19 +179,19 @@ impl Limits {
 
     /// The outcome of a write that carried these quotas: a quota at its limit refuses the request
     /// (`RateLimited`, and a `rate_limited` log line); anything else is the write's own outcome.
-    pub fn check(&self, app: &App, client: &ClientInfo, committed: Committed) -> Result<Written> {
+    pub fn check(&self, client: &ClientInfo, committed: Committed) -> Result<Written> {
         match committed {
             Committed::Done => Ok(Written::Done),
             Committed::ConditionFailed => Ok(Written::ConditionFailed),
-            Committed::OverLimit(i) => Err(self.refuse(app, client, i)),
+            Committed::OverLimit(i) => Err(self.refuse(client, i)),
         }
     }
 
     /// Refuses the request because the quota at `index` is at its limit.
-    pub fn refuse(&self, app: &App, client: &ClientInfo, index: usize) -> Error {
+    pub fn refuse(&self, client: &ClientInfo, index: usize) -> Error {
         let kind = self.kinds.get(index).copied().unwrap_or(IP);
         let details = audit::details([("route", json!(self.route.name())), ("limit", json!(kind))]);
-        audit::log_only(EventType::RateLimited, &app.config.default_tenant, client, &details);
+        audit::log_only(EventType::RateLimited, &self.tenant, client, &details);
         Error::RateLimited { retry_after_seconds: self.retry_after }
     }
 }
@@ -235,13 +199,19 @@ impl Limits {
 /// Counts one request against the caller's IP (and the named account, if any), in one write of
 /// its own, and refuses it with `RateLimited` once a count has reached the route's limit. For
 /// routes whose own write comes later or not at all.
-pub async fn hit(app: &App, route: Route, client: &ClientInfo, account: Option<&str>) -> Result<()> {
-    let limits = Limits::new(app, route, client, account);
+pub async fn hit(
+    app: &App,
+    tenant: &AppId,
+    route: Route,
+    client: &ClientInfo,
+    account: Option<&str>,
+) -> Result<()> {
+    let limits = Limits::new(app, tenant, route, client, account);
     if limits.quotas().is_empty() {
         return Ok(());
     }
     let committed = app.store.take_quotas(limits.quotas()).await?;
-    limits.check(app, client, committed).map(|_| ())
+    limits.check(client, committed).map(|_| ())
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Requests that name an email (reset, magic link) answer the same whether or not the address has
 //! an account, and do the same store work: an unknown address gets a decoy write of the same shape.
 
+use crate::ids::{AppId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -19,26 +20,34 @@ use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
 use crate::store::{Guard, UserUpdate, Written};
+use crate::tenant::Tenant;
 use crate::tokens::Identity;
 
 /// A token sent by a client, its record if it is a live token of `kind`.
 async fn live_token(
     app: &App,
+    tenant: &AppId,
     raw: &str,
     kind: TokenKind,
     now: DateTime<Utc>,
 ) -> Result<(String, TokenRecord)> {
     let token = accounts::parse_single_use_token(raw)?;
     let hash = crypto::token_hash(token);
-    let record = app.store.token(&app.config.default_tenant, &hash).await?.ok_or(Error::InvalidToken)?;
+    let record = app.store.token(tenant, &hash).await?.ok_or(Error::InvalidToken)?;
     if record.kind != kind || record.is_expired(now) {
         return Err(Error::InvalidToken);
     }
     Ok((hash, record))
 }
 
-fn event(app: &App, user_id: &str, kind: EventType, client: &ClientInfo, now: DateTime<Utc>) -> AuditRecord {
-    audit::record(&app.config, &app.config.default_tenant, user_id, kind, client, Default::default(), now)
+fn event(
+    app: &App,
+    user: (&AppId, &UserId),
+    kind: EventType,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> AuditRecord {
+    audit::record(&app.config, user.0, user.1, kind, client, Default::default(), now)
 }
 
 /// A mail to a user's stored address, for the outbox (see `outbox`).
@@ -55,8 +64,7 @@ async fn mail(
 
 /// What a request that names an unknown (or unsuitable) address costs: the sealing and the write
 /// a known address's link costs, so that neither the answer nor its time tells them apart.
-async fn decoy(app: &App, now: DateTime<Utc>) -> Result<()> {
-    let tenant = &app.config.default_tenant;
+async fn decoy(app: &App, tenant: &AppId, now: DateTime<Utc>) -> Result<()> {
     outbox::decoy_seal(&app.sealer, tenant).await?;
     app.store.decoy_write(tenant, now).await
 }
@@ -64,17 +72,22 @@ async fn decoy(app: &App, now: DateTime<Utc>) -> Result<()> {
 // ----- password reset ------------------------------------------------------------------------------
 
 /// Mails a reset link to a known, active account. The caller answers the same in every case.
-pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+pub async fn request_password_reset(
+    app: &App,
+    tenant: &Tenant,
+    email: &Email,
+    client: &ClientInfo,
+) -> Result<()> {
     let config = &app.config;
     let now = Utc::now();
-    let user = app.store.user_by_email(&config.default_tenant, email.normalized()).await?;
+    let user = app.store.user_by_email(&tenant.id, email.normalized()).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
-        return decoy(app, now).await;
+        return decoy(app, &tenant.id, now).await;
     };
     let (token, hash) = crypto::new_token();
     let ttl = config.reset_token_ttl.as_secs();
     let record = single_use(TokenKind::PasswordReset, &user, now, ttl);
-    let audit = event(app, &user.user_id, EventType::PasswordResetRequested, client, now);
+    let audit = event(app, (&user.tenant_id, &user.user_id), EventType::PasswordResetRequested, client, now);
     let mail = mail(app, &user, &Letter::PasswordReset { ttl_seconds: ttl }, Some(&token), now).await?;
     // Disabled meanwhile: nothing is written or sent, and the answer is the same.
     app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now).await?;
@@ -85,23 +98,24 @@ pub async fn request_password_reset(app: &App, email: &Email, client: &ClientInf
 /// a refused password leaves the link usable. Every session of the user ends; nobody is logged in.
 pub async fn confirm_password_reset(
     app: &App,
+    tenant: &Tenant,
     raw_token: &str,
     new_password: &str,
     client: &ClientInfo,
 ) -> Result<()> {
     let now = Utc::now();
-    let (hash, record) = live_token(app, raw_token, TokenKind::PasswordReset, now).await?;
+    let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::PasswordReset, now).await?;
     let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
-    let password = parse_new_password(app, &user, new_password)?;
+    let password = parse_new_password(tenant, &user, new_password)?;
     let phc = crypto::hash_password(password.expose()).await?;
     let mut change = UserUpdate::new(Guard::Active);
     // The link came to the mailbox: using it proves the address, as a verification link would.
     change.set_str("password_hash", phc).set_bool("email_verified", true).bump_credential_version();
-    let audit = event(app, &user.user_id, EventType::PasswordResetCompleted, client, now);
-    let live: Vec<String> =
+    let audit = event(app, (&user.tenant_id, &user.user_id), EventType::PasswordResetCompleted, client, now);
+    let live: Vec<SessionId> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
     // A reset is the owner's way back in after a lock-out: it forgives the failed sign-ins.
-    let forgiven = Limits::forgiving(app, &user.email_normalized, Route::Login);
+    let forgiven = Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login);
     let notice = mail(app, &user, &Letter::PasswordChanged { how: "reset".into() }, None, now).await?;
     if app
         .store
@@ -118,11 +132,11 @@ pub async fn confirm_password_reset(
     Ok(())
 }
 
-fn parse_new_password(app: &App, user: &UserRecord, raw: &str) -> Result<NewPassword> {
+fn parse_new_password(tenant: &Tenant, user: &UserRecord, raw: &str) -> Result<NewPassword> {
     let profile = user.profile();
     let mut context = profile.guessable_words();
     context.push(&user.email);
-    NewPassword::parse(raw, app.config.password_policy, &context).map_err(|rules| {
+    NewPassword::parse(raw, tenant.settings.password_policy, &context).map_err(|rules| {
         let mut fields = crate::error::FieldErrors::new();
         fields.insert("new_password".to_owned(), rules.into_iter().map(str::to_owned).collect());
         Error::Validation(fields)
@@ -141,8 +155,8 @@ async fn check_current_password(
     client: &ClientInfo,
 ) -> Result<()> {
     let email = &user.email_normalized;
-    Limits::new(app, Route::Login, client, Some(email)).take(app, client).await?;
-    let failures = app.store.failures(&ratelimit::failure_counter(app, email)).await?;
+    Limits::new(app, &user.tenant_id, Route::Login, client, Some(email)).take(app, client).await?;
+    let failures = app.store.failures(&ratelimit::failure_counter(&user.tenant_id, email)).await?;
     if failures >= u64::from(app.config.login_max_consecutive_failures) {
         return Err(Error::LoginLocked);
     }
@@ -159,7 +173,7 @@ async fn check_current_password(
             details,
             now,
         );
-        let counted = Limits::count_failure(app, email);
+        let counted = Limits::count_failure(&user.tenant_id, email);
         let notice = accounts::lock_notice(app, user, failures + 1, now).await?;
         app.store
             .record_failed_login(&user.tenant_id, Some(&record), now, counted.quotas(), notice.as_ref())
@@ -175,6 +189,7 @@ async fn check_current_password(
 /// caller's stays.
 pub async fn change_password(
     app: &App,
+    tenant: &Tenant,
     who: &Identity,
     current: &str,
     new_password: &str,
@@ -183,10 +198,10 @@ pub async fn change_password(
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
     check_current_password(app, &user, current, "wrong_current_password", client).await?;
     let email = &user.email_normalized;
-    let password = parse_new_password(app, &user, new_password)?;
+    let password = parse_new_password(tenant, &user, new_password)?;
     let phc = crypto::hash_password(password.expose()).await?;
     let now = Utc::now();
-    let others: Vec<String> = app
+    let others: Vec<SessionId> = app
         .store
         .sessions(&who.tenant_id, &who.user_id)
         .await?
@@ -207,7 +222,7 @@ pub async fn change_password(
     // The new hash, the new credential version, the other sessions' end and the caller's session
     // carried over, all or nothing. A session another sign-in started after the read above was
     // checked against the old version and cannot commit after this.
-    let forgiven = Limits::forgiving(app, email, Route::Login);
+    let forgiven = Limits::forgiving(&user.tenant_id, email, Route::Login);
     let notice = mail(app, &user, &Letter::PasswordChanged { how: "changed".into() }, None, now).await?;
     if app
         .store
@@ -222,7 +237,7 @@ pub async fn change_password(
     // A sign-in that checked the old password and committed its session between the read above
     // and the change: its refresh already fails (the version moved on), and this ends its access
     // tokens too.
-    let stale: Vec<String> = app
+    let stale: Vec<SessionId> = app
         .store
         .sessions(&who.tenant_id, &who.user_id)
         .await?
@@ -240,28 +255,34 @@ pub async fn change_password(
 
 /// Mails a one-time sign-in link. For an address without an account the link creates one (verified,
 /// since using the link proves the mailbox). Pending-deletion accounts get nothing.
-pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -> Result<()> {
+pub async fn request_magic_link(
+    app: &App,
+    tenant: &Tenant,
+    email: &Email,
+    client: &ClientInfo,
+) -> Result<()> {
     let config = &app.config;
-    let tenant = config.default_tenant.as_str();
+    let tenant = &tenant.id;
     let now = Utc::now();
     let ttl = config.magic_link_ttl.as_secs();
     let (token, hash) = crypto::new_token();
     match app.store.user_by_email(tenant, email.normalized()).await? {
         Some(user) if user.status == UserStatus::Active => {
             let record = single_use(TokenKind::MagicLink, &user, now, ttl);
-            let audit = event(app, &user.user_id, EventType::MagicLinkRequested, client, now);
+            let audit =
+                event(app, (&user.tenant_id, &user.user_id), EventType::MagicLinkRequested, client, now);
             let mail = mail(app, &user, &Letter::MagicLink { ttl_seconds: ttl }, Some(&token), now).await?;
             app.store
                 .issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now)
                 .await?;
         }
-        Some(_) => decoy(app, now).await?,
+        Some(_) => decoy(app, tenant, now).await?,
         None => {
             let expires_at = now.timestamp() + ttl as i64;
             let record = TokenRecord {
                 kind: TokenKind::MagicLink,
-                tenant_id: tenant.to_owned(),
-                user_id: crypto::new_id(),
+                tenant_id: tenant.clone(),
+                user_id: UserId::generate(),
                 email: Some(email.as_str().to_owned()),
                 vouches_for_password: false,
                 created_at: now,
@@ -283,9 +304,14 @@ pub async fn request_magic_link(app: &App, email: &Email, client: &ClientInfo) -
 }
 
 /// Signs in with a magic link, creating the account first when the link was sent to a new address.
-pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) -> Result<LoggedIn> {
+pub async fn verify_magic_link(
+    app: &App,
+    tenant: &Tenant,
+    raw_token: &str,
+    client: &ClientInfo,
+) -> Result<LoggedIn> {
     let now = Utc::now();
-    let (hash, record) = live_token(app, raw_token, TokenKind::MagicLink, now).await?;
+    let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::MagicLink, now).await?;
     let user = match &record.email {
         None => {
             let user =
@@ -300,7 +326,7 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
                 // with a reset).
                 change.remove("password_hash");
             }
-            let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
+            let audit = event(app, (&user.tenant_id, &user.user_id), EventType::MagicLinkUsed, client, now);
             if app.store.consume_token(&hash, &record, change, &audit, &[], &[], None, now).await?
                 == Written::ConditionFailed
             {
@@ -317,7 +343,7 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
             let email = Email::from_stored(address.clone());
             let user =
                 accounts::new_user(&record.tenant_id, &record.user_id, &email, None, "magic_link", true, now);
-            let audit = event(app, &user.user_id, EventType::MagicLinkUsed, client, now);
+            let audit = event(app, (&user.tenant_id, &user.user_id), EventType::MagicLinkUsed, client, now);
             // Token, email lock and user in one transaction, as at registration: if the address
             // got an account since the link was sent, this link is dead.
             match app.store.create_user_from_token(&user, &hash, &audit, now).await? {
@@ -329,13 +355,14 @@ pub async fn verify_magic_link(app: &App, raw_token: &str, client: &ClientInfo) 
     let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
     let (pair, session_id) = sessions::start(
         app,
+        tenant,
         &user,
         &existing,
         client,
         now,
         EventType::LoginSucceeded,
         // A magic link is the owner's other way in: it forgives failed password sign-ins.
-        &Limits::forgiving(app, &user.email_normalized, Route::Login),
+        &Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login),
         Error::InvalidToken,
     )
     .await?;
@@ -351,7 +378,7 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
     // An account without a password (made by magic link) proves itself by the confirmation mail.
     if user.password_hash.is_some() {
         check_current_password(app, &user, password, "wrong_password_for_deletion", client).await?;
-        let forgiven = Limits::forgiving(app, &user.email_normalized, Route::Login);
+        let forgiven = Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login);
         app.store.take_quotas(forgiven.quotas()).await?;
     }
     let now = Utc::now();
@@ -360,7 +387,7 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
     let record = single_use(TokenKind::DeletionConfirm, &user, now, ttl);
     let mut update = UserUpdate::new(Guard::Active);
     update.set_str("deletion_requested_at", now.to_rfc3339());
-    let audit = event(app, &user.user_id, EventType::DeletionRequested, client, now);
+    let audit = event(app, (&user.tenant_id, &user.user_id), EventType::DeletionRequested, client, now);
     let mail = mail(app, &user, &Letter::DeletionConfirm { ttl_seconds: ttl }, Some(&token), now).await?;
     if app.store.issue_token(&user, &hash, &record, update, &audit, &mail, now).await?
         == Written::ConditionFailed
@@ -372,10 +399,15 @@ pub async fn request_deletion(app: &App, who: &Identity, password: &str, client:
 
 /// Step 2: the link disables the account at once (every session ends, login answers 403) and
 /// schedules its erasure; a notice carries a cancel link valid until then.
-pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -> Result<DateTime<Utc>> {
+pub async fn confirm_deletion(
+    app: &App,
+    tenant: &Tenant,
+    raw_token: &str,
+    client: &ClientInfo,
+) -> Result<DateTime<Utc>> {
     let config = &app.config;
     let now = Utc::now();
-    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionConfirm, now).await?;
+    let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::DeletionConfirm, now).await?;
     let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
     let grace = chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::days(30));
     let scheduled_for = now + grace;
@@ -402,7 +434,7 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
         audit::details([("scheduled_for", json!(scheduled_for))]),
         now,
     );
-    let live: Vec<String> =
+    let live: Vec<SessionId> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
     let when = scheduled_for.format("%Y-%m-%d %H:%M UTC").to_string();
     let notice =
@@ -433,12 +465,12 @@ pub async fn confirm_deletion(app: &App, raw_token: &str, client: &ClientInfo) -
 }
 
 /// The cancel link of the notice: the account is active again (the user logs in anew).
-pub async fn cancel_deletion(app: &App, raw_token: &str, client: &ClientInfo) -> Result<()> {
+pub async fn cancel_deletion(app: &App, tenant: &Tenant, raw_token: &str, client: &ClientInfo) -> Result<()> {
     let now = Utc::now();
-    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionCancel, now).await?;
+    let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::DeletionCancel, now).await?;
     let mut change = UserUpdate::new(Guard::PendingDeletion);
     change.set_str("status", "active").remove("scheduled_for").remove("gsi1pk").remove("gsi1sk");
-    let audit = event(app, &record.user_id, EventType::DeletionCancelled, client, now);
+    let audit = event(app, (&record.tenant_id, &record.user_id), EventType::DeletionCancelled, client, now);
     if app.store.consume_token(&hash, &record, change, &audit, &[], &[], None, now).await?
         == Written::ConditionFailed
     {
@@ -469,8 +501,13 @@ pub fn deletion_status(user: &UserRecord, link_lifetime: std::time::Duration) ->
 }
 
 /// The deletion status for the holder of a live cancel link (the account has no sessions then).
-pub async fn deletion_status_by_cancel_token(app: &App, raw_token: &str) -> Result<DeletionStatus> {
-    let (hash, record) = live_token(app, raw_token, TokenKind::DeletionCancel, Utc::now()).await?;
+pub async fn deletion_status_by_cancel_token(
+    app: &App,
+    tenant: &Tenant,
+    raw_token: &str,
+) -> Result<DeletionStatus> {
+    let (hash, record) =
+        live_token(app, &tenant.id, raw_token, TokenKind::DeletionCancel, Utc::now()).await?;
     let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
     if user.cancel_token_hash.as_deref() != Some(hash.as_str()) {
         return Err(Error::InvalidToken);

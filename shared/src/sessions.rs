@@ -8,6 +8,7 @@
 //! client's retry racing itself: refused with 401, session kept. Presenting it later, or any older
 //! token, means two parties hold the family: the session is revoked and the event audited.
 
+use crate::ids::{AppId, SessionId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::model::{SessionRecord, UserRecord, UserStatus};
 use crate::ratelimit::{Limits, Route};
 use crate::store::{Rotated, SessionRotation, Written};
+use crate::tenant::Tenant;
 use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
 
 /// Starts a session for a user who just proved who they are, evicting the oldest live sessions
@@ -29,6 +31,7 @@ use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
 #[allow(clippy::too_many_arguments)]
 pub async fn start(
     app: &App,
+    tenant: &Tenant,
     user: &UserRecord,
     existing: &[SessionRecord],
     client: &ClientInfo,
@@ -36,16 +39,15 @@ pub async fn start(
     event: EventType,
     limits: &Limits,
     superseded: Error,
-) -> Result<(IssuedPair, String)> {
+) -> Result<(IssuedPair, SessionId)> {
     let config = &app.config;
     let ring = app.keys.ring().await?;
-    let session_id = crypto::new_id();
+    let session_id = SessionId::generate();
     let absolute_expires_at = now.timestamp().saturating_add(config.session_max_lifetime.as_secs() as i64);
     let pair = tokens::issue_pair(
         &ring,
-        config,
+        tenant,
         &PairRequest {
-            tenant_id: &user.tenant_id,
             user_id: &user.user_id,
             session_id: &session_id,
             email_verified: user.email_verified,
@@ -73,11 +75,11 @@ pub async fn start(
         credential_version: user.credential_version,
         ttl: pair.refresh_expires_at.timestamp(),
     };
-    let evict = to_evict(existing, config.max_sessions_per_user as usize, now);
+    let evict = to_evict(existing, tenant.settings.max_sessions_per_user as usize, now);
     let details = audit::details([("session_id", json!(session_id)), ("evicted_sessions", json!(evict))]);
     let record = audit::record(config, &user.tenant_id, &user.user_id, event, client, details, now);
     let committed = app.store.start_session(&session, &evict, &record, limits.quotas()).await?;
-    match limits.check(app, client, committed)? {
+    match limits.check(client, committed)? {
         Written::Done => Ok((pair, session_id)),
         Written::ConditionFailed => Err(superseded),
     }
@@ -90,7 +92,7 @@ fn idle_deadline(config: &crate::config::Config, now: DateTime<Utc>) -> Option<i
 
 /// The sessions to delete so that, with one new session, at most `max` are live: every expired
 /// one, and the oldest live ones beyond `max - 1`.
-fn to_evict(existing: &[SessionRecord], max: usize, now: DateTime<Utc>) -> Vec<String> {
+fn to_evict(existing: &[SessionRecord], max: usize, now: DateTime<Utc>) -> Vec<SessionId> {
     let (mut live, expired): (Vec<&SessionRecord>, Vec<&SessionRecord>) =
         existing.iter().partition(|s| s.is_live(now));
     live.sort_by(|a, b| (a.created_at, &a.session_id).cmp(&(b.created_at, &b.session_id)));
@@ -100,17 +102,22 @@ fn to_evict(existing: &[SessionRecord], max: usize, now: DateTime<Utc>) -> Vec<S
 
 pub struct Refreshed {
     pub pair: IssuedPair,
-    pub session_id: String,
+    pub session_id: SessionId,
 }
 
 /// Rotates a refresh token: a new pair, the presented token dead. Two calls: the session and its
 /// user read together, then one transaction that rotates only while both are as read (the token
 /// current, the session within its lifetime and idle timeout, the user active at the session's
 /// credential version), with the audit event and the rate limit.
-pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Result<Refreshed> {
+pub async fn refresh(
+    app: &App,
+    tenant: &Tenant,
+    refresh_token: &str,
+    client: &ClientInfo,
+) -> Result<Refreshed> {
     let config = &app.config;
     let ring = app.keys.ring_for(tokens::kid_of(refresh_token).as_deref()).await?;
-    let claims = tokens::verify(ring.verifier(), config, refresh_token, TokenUse::Refresh)
+    let claims = tokens::verify(ring.verifier(), tenant, refresh_token, TokenUse::Refresh)
         .ok_or(Error::Unauthorized)?;
     let generation = claims.generation.ok_or(Error::Unauthorized)?;
     let presented = crypto::token_hash(refresh_token);
@@ -137,9 +144,8 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
     };
     let pair = tokens::issue_pair(
         &ring,
-        config,
+        tenant,
         &PairRequest {
-            tenant_id: &claims.tid,
             user_id: &claims.sub,
             session_id: &claims.sid,
             email_verified: claims.email_verified,
@@ -167,10 +173,10 @@ pub async fn refresh(app: &App, refresh_token: &str, client: &ClientInfo) -> Res
     let record =
         audit::record(config, &claims.tid, &claims.sub, EventType::TokenRefreshed, client, details, now);
     // The rotation, its audit event and the rate limit are one write.
-    let limits = Limits::new(app, Route::Refresh, client, None);
+    let limits = Limits::new(app, &tenant.id, Route::Refresh, client, None);
     match app.store.rotate_session(&rotation, &record, limits.quotas()).await? {
         Rotated::Done => Ok(Refreshed { pair, session_id: claims.sid }),
-        Rotated::OverLimit(index) => Err(limits.refuse(app, client, index)),
+        Rotated::OverLimit(index) => Err(limits.refuse(client, index)),
         // Revoked, expired or evicted meanwhile, or its user changed.
         Rotated::Lost(None) => Err(Error::Unauthorized),
         Rotated::Lost(Some(now_stored)) if now_stored.is_live(now) => {
@@ -237,7 +243,7 @@ async fn replayed(
 /// One session as its owner sees it.
 #[derive(Debug, Serialize)]
 pub struct SessionView {
-    pub id: String,
+    pub id: SessionId,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -247,7 +253,12 @@ pub struct SessionView {
 }
 
 /// The caller's live sessions, newest first.
-pub async fn list(app: &App, tenant: &str, user_id: &str, current: &str) -> Result<Vec<SessionView>> {
+pub async fn list(
+    app: &App,
+    tenant: &AppId,
+    user_id: &UserId,
+    current: &SessionId,
+) -> Result<Vec<SessionView>> {
     let now = Utc::now();
     let mut sessions: Vec<SessionRecord> =
         app.store.sessions(tenant, user_id).await?.into_iter().filter(|s| s.is_live(now)).collect();
@@ -255,7 +266,7 @@ pub async fn list(app: &App, tenant: &str, user_id: &str, current: &str) -> Resu
     Ok(sessions
         .into_iter()
         .map(|s| SessionView {
-            current: s.session_id == current,
+            current: s.session_id == *current,
             expires_at: DateTime::from_timestamp(s.expires_at, 0),
             id: s.session_id,
             created_at: s.created_at,
@@ -269,9 +280,9 @@ pub async fn list(app: &App, tenant: &str, user_id: &str, current: &str) -> Resu
 /// Revokes one session of the caller; `NotFound` when the caller has no such session.
 pub async fn revoke(
     app: &App,
-    tenant: &str,
-    user_id: &str,
-    session_id: &str,
+    tenant: &AppId,
+    user_id: &UserId,
+    session_id: &SessionId,
     event: EventType,
     client: &ClientInfo,
 ) -> Result<()> {
@@ -288,12 +299,12 @@ pub async fn revoke(
 /// listed in `keep` survive (a password change keeps the caller's).
 pub async fn revoke_all(
     app: &App,
-    tenant: &str,
-    user_id: &str,
+    tenant: &AppId,
+    user_id: &UserId,
     keep: Option<&str>,
     client: &ClientInfo,
 ) -> Result<usize> {
-    let ids: Vec<String> = app
+    let ids: Vec<SessionId> = app
         .store
         .sessions(tenant, user_id)
         .await?
@@ -314,9 +325,9 @@ mod tests {
 
     fn session(id: &str, created_secs_ago: i64, expires_in: i64, now: DateTime<Utc>) -> SessionRecord {
         SessionRecord {
-            session_id: id.into(),
-            tenant_id: "t".into(),
-            user_id: "u".into(),
+            session_id: SessionId::parse(id).unwrap(),
+            tenant_id: AppId::default_app(),
+            user_id: UserId::parse("u").unwrap(),
             refresh_hash: "h".into(),
             generation: 1,
             prev_hash: None,

@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 use crate::crypto;
 use crate::error::Result;
+use crate::ids::{AppId, SessionId, UserId};
 use crate::keys::{KeyRing, Verifier};
+use crate::tenant::Tenant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -20,11 +21,11 @@ pub enum TokenUse {
 pub struct Claims {
     pub iss: String,
     pub aud: String,
-    pub sub: String,
+    pub sub: UserId,
     /// Tenant (app) id.
-    pub tid: String,
+    pub tid: AppId,
     /// Session id.
-    pub sid: String,
+    pub sid: SessionId,
     pub jti: String,
     pub iat: i64,
     pub nbf: i64,
@@ -50,21 +51,19 @@ impl TokenUse {
         }
     }
 
-    /// The audience of each kind: access tokens are for the API (`JWT_AUDIENCE`); refresh tokens
-    /// only for our own refresh endpoint, so that a resource server that checks nothing but the
-    /// signature and its audience refuses them too.
-    pub fn audience(self, config: &Config) -> String {
+    /// The audience of each kind: access tokens are for the app's API (`JWT_AUDIENCE` for
+    /// `default`); refresh tokens only for the app's own refresh endpoint, so that a resource
+    /// server that checks nothing but the signature and its audience refuses them too.
+    pub fn audience(self, tenant: &Tenant) -> String {
         match self {
-            TokenUse::Access => config.jwt_audience.clone(),
-            TokenUse::Refresh => format!("{}{REFRESH_PATH}", config.jwt_issuer),
+            TokenUse::Access => tenant.audience.clone(),
+            TokenUse::Refresh => tenant.refresh_audience(),
         }
     }
 }
 
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub const REFRESH_TOKEN_TYPE: &str = "refresh+jwt";
-/// The one endpoint that accepts refresh tokens, under the issuer: their audience.
-const REFRESH_PATH: &str = "/api/v1/auth/token/refresh";
 
 /// Scopes every password or magic-link session gets.
 pub const DEFAULT_SCOPES: &str = "openid profile email";
@@ -80,9 +79,8 @@ pub struct IssuedPair {
 }
 
 pub struct PairRequest<'a> {
-    pub tenant_id: &'a str,
-    pub user_id: &'a str,
-    pub session_id: &'a str,
+    pub user_id: &'a UserId,
+    pub session_id: &'a SessionId,
     pub email_verified: bool,
     pub generation: u64,
     pub now: DateTime<Utc>,
@@ -90,16 +88,17 @@ pub struct PairRequest<'a> {
     pub session_ends_at: i64,
 }
 
-pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Result<IssuedPair> {
+/// A pair for a session of `tenant`: its issuer, audiences and token lifetimes.
+pub fn issue_pair(ring: &KeyRing, tenant: &Tenant, req: &PairRequest<'_>) -> Result<IssuedPair> {
     let now = req.now.timestamp();
-    let access_ttl = config.access_token_ttl.as_secs() as i64;
-    let refresh_ttl = config.refresh_token_ttl.as_secs() as i64;
+    let access_ttl = tenant.settings.access_token_ttl.as_secs() as i64;
+    let refresh_ttl = tenant.settings.refresh_token_ttl.as_secs() as i64;
     let base = |token_use: TokenUse, exp, generation| Claims {
-        iss: config.jwt_issuer.clone(),
-        aud: token_use.audience(config),
-        sub: req.user_id.to_owned(),
-        tid: req.tenant_id.to_owned(),
-        sid: req.session_id.to_owned(),
+        iss: tenant.issuer.clone(),
+        aud: token_use.audience(tenant),
+        sub: req.user_id.clone(),
+        tid: tenant.id.clone(),
+        sid: req.session_id.clone(),
         jti: crypto::new_id(),
         iat: now,
         nbf: now,
@@ -126,21 +125,16 @@ pub fn issue_pair(ring: &KeyRing, config: &Config, req: &PairRequest<'_>) -> Res
 
 /// The tenant, user and session a token names, read WITHOUT checking anything: only to fetch the
 /// session in the same read as the keys that will then check the token. Values that could not be
-/// ours (empty, long, or with characters that no id has) are `None`, so they never reach a key.
-pub fn unverified_ids(token: &str) -> Option<(String, String, String)> {
+/// ours fail to parse as ids (see `ids`), so they never reach a key.
+pub fn unverified_ids(token: &str) -> Option<(AppId, UserId, SessionId)> {
     #[derive(Deserialize)]
     struct Ids {
-        tid: String,
-        sub: String,
-        sid: String,
+        tid: AppId,
+        sub: UserId,
+        sid: SessionId,
     }
     let ids: Ids = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
-    let plausible = |v: &str| {
-        !v.is_empty()
-            && v.len() <= 128
-            && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    };
-    (plausible(&ids.tid) && plausible(&ids.sub) && plausible(&ids.sid)).then_some((ids.tid, ids.sub, ids.sid))
+    Some((ids.tid, ids.sub, ids.sid))
 }
 
 /// The `kid` a token's header names, if it has a readable header.
@@ -150,23 +144,21 @@ pub fn kid_of(token: &str) -> Option<String> {
 
 /// Verifies a token of the expected use; `None` for anything else (bad signature, wrong issuer,
 /// audience or type, expired, unknown key, or a refresh token offered as an access token and the
-/// reverse: they differ in `typ`, `aud` and `token_use`, and each is checked).
-pub fn verify(keys: &Verifier, config: &Config, token: &str, expected: TokenUse) -> Option<Claims> {
-    let claims: Claims =
-        keys.verify(token, expected.typ(), &config.jwt_issuer, &expected.audience(config))?;
-    (claims.token_use == expected).then_some(claims)
+/// reverse: they differ in `typ`, `aud` and `token_use`, and each is checked), and a token of
+/// another app (its `iss`, `aud` and `tid` are each the app's own).
+pub fn verify(keys: &Verifier, tenant: &Tenant, token: &str, expected: TokenUse) -> Option<Claims> {
+    let claims: Claims = keys.verify(token, expected.typ(), &tenant.issuer, &expected.audience(tenant))?;
+    (claims.token_use == expected && claims.tid == tenant.id).then_some(claims)
 }
 
 /// Who is calling a protected route: what the authorizer puts in its context, or what a function
 /// that found no context verified itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    pub user_id: String,
-    pub tenant_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub tenant_id: AppId,
+    pub session_id: SessionId,
     pub scopes: Vec<String>,
-    /// `jwt` for access tokens (wave 2 adds `api_key`).
-    pub auth_kind: String,
     /// Epoch seconds at which the credential stops being valid.
     pub expires_at: i64,
 }

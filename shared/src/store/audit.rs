@@ -1,13 +1,14 @@
 //! Audit events: stored under the user, read back newest first.
 
 use super::*;
+use crate::ids::{AppId, UserId};
 
 impl Store {
     /// One page of a user's audit events, newest first, and the key to continue after it.
     pub async fn audit_page(
         &self,
-        tenant: &str,
-        user_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
         limit: i32,
         after: Option<&str>,
     ) -> Result<(Vec<AuditRecord>, Option<String>)> {

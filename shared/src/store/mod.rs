@@ -15,6 +15,7 @@
 //! not half-happen are one conditional write or one transaction. The store knows nothing of HTTP:
 //! it answers in domain outcomes and `Error::Dependency` for DynamoDB failing.
 
+use crate::ids::{AppId, SessionId, UserId};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
@@ -28,7 +29,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::app::LazyClient;
+use crate::aws::LazyClient;
 use crate::error::{Error, Result};
 use crate::keys::PublicKeySet;
 use crate::metrics::CallLog;
@@ -230,9 +231,9 @@ struct UpdateParts {
 
 /// A refresh-token rotation: the presented token (hash, generation) and its successor.
 pub struct SessionRotation<'a> {
-    pub tenant: &'a str,
-    pub user_id: &'a str,
-    pub session_id: &'a str,
+    pub tenant: &'a AppId,
+    pub user_id: &'a UserId,
+    pub session_id: &'a SessionId,
     pub presented_hash: &'a str,
     pub generation: u64,
     pub new_hash: &'a str,
@@ -519,7 +520,7 @@ impl Store {
 
 #[derive(Serialize, serde::Deserialize)]
 struct EmailLock {
-    user_id: String,
+    user_id: UserId,
 }
 
 /// The public keys item: the JWKS kept as its JSON text, exactly as published.
@@ -586,7 +587,7 @@ fn delete_item(
 /// A single-use token's deletion, only while it exists and has not expired: what consuming one is.
 fn consume_live_token(
     table: &str,
-    tenant: &str,
+    tenant: &AppId,
     token_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<TransactWriteItem> {
@@ -610,7 +611,12 @@ const CREDENTIAL_VERSION: &str = "credential_version";
 /// A condition on the user item, as a transaction item: it exists, is active and is still at the
 /// credential version `version`. Session starts and rotations carry it, so that neither commits
 /// after the credential it was checked against has changed or the account was disabled.
-fn user_state_check(table: &str, tenant: &str, user_id: &str, version: u64) -> Result<TransactWriteItem> {
+fn user_state_check(
+    table: &str,
+    tenant: &AppId,
+    user_id: &UserId,
+    version: u64,
+) -> Result<TransactWriteItem> {
     let mut check = ConditionCheck::builder()
         .table_name(table)
         .key("pk", s(keys::user(tenant, user_id)))
@@ -674,7 +680,7 @@ fn count_of(item: Option<&Item>) -> u64 {
 }
 
 /// An item that is already expired and that nothing ever reads.
-fn decoy_item(tenant: &str, now: DateTime<Utc>) -> Item {
+fn decoy_item(tenant: &AppId, now: DateTime<Utc>) -> Item {
     let (_, hash) = crate::crypto::new_token();
     Item::from([
         ("pk".to_owned(), s(keys::decoy(tenant, &hash))),

@@ -1,6 +1,7 @@
 //! The public half of the signing keys, published for the functions that only verify.
 
 use super::*;
+use crate::ids::{AppId, SessionId, UserId};
 
 impl Store {
     /// The public signing keys (`keys::PublicKeySet`), as rotation last published them.
@@ -13,9 +14,9 @@ impl Store {
     /// verifying function reads when its cached keys are missing or stale, at no extra call.
     pub async fn session_with_public_keys(
         &self,
-        tenant: &str,
-        user_id: &str,
-        session_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
+        session_id: &SessionId,
     ) -> Result<(Option<SessionRecord>, Option<PublicKeySet>)> {
         let (keys_pk, keys_sk) = keys::PUBLIC_KEYS;
         let items = self

@@ -1,11 +1,12 @@
 //! Rate-limit quotas and the writes that carry only them (decoys, failed logins).
 
 use super::*;
+use crate::ids::AppId;
 
 impl Store {
     /// The write an unknown address costs, so that it costs the same as a known one's
     /// `issue_token`: a transaction of as many items, each already expired and never read.
-    pub async fn decoy_write(&self, tenant: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn decoy_write(&self, tenant: &AppId, now: DateTime<Utc>) -> Result<()> {
         let items = (0..4).map(|_| put(&self.table, decoy_item(tenant, now), None)).collect::<Result<_>>()?;
         self.transact(items).await.map(|_| ())
     }
@@ -14,7 +15,7 @@ impl Store {
     /// address, a decoy item in its place, so both cost the same write) and its quotas.
     pub async fn record_failed_login(
         &self,
-        tenant: &str,
+        tenant: &AppId,
         audit: Option<&AuditRecord>,
         now: DateTime<Utc>,
         quotas: &[Quota],

@@ -1,6 +1,8 @@
 //! Every key of the table, built in one place so that no two features invent different
 //! spellings and no handler ever sees a key format.
 
+use crate::ids::{AppId, SessionId, UserId};
+
 pub const PROFILE: &str = "PROFILE";
 pub const EMAIL: &str = "EMAIL";
 pub const TOKEN: &str = "TOKEN";
@@ -12,39 +14,43 @@ pub const DECOY: &str = "DECOY";
 pub const PUBLIC_KEYS: (&str, &str) = ("SERVICE#KEYS", "PUBLIC");
 
 /// `gsi1sk` of a pending deletion: due time first, so the purge reads the due ones in order.
-pub fn deletion_due(at: chrono::DateTime<chrono::Utc>, tenant: &str, user_id: &str) -> String {
+pub fn deletion_due(at: chrono::DateTime<chrono::Utc>, tenant: &AppId, user_id: &UserId) -> String {
     format!("{}#{tenant}#{user_id}", at.format("%Y-%m-%dT%H:%M:%SZ"))
 }
 
-pub fn user(tenant: &str, user_id: &str) -> String {
+pub fn user(tenant: &AppId, user_id: &UserId) -> String {
     format!("T#{tenant}#USER#{user_id}")
 }
-pub fn email(tenant: &str, normalized_email: &str) -> String {
+/// The partition read when an address has no account, so that it costs the read a known one does.
+pub fn decoy_user(tenant: &AppId) -> String {
+    format!("T#{tenant}#USER#{DECOY}")
+}
+pub fn email(tenant: &AppId, normalized_email: &str) -> String {
     format!("T#{tenant}#EMAIL#{normalized_email}")
 }
-pub fn token(tenant: &str, token_hash: &str) -> String {
+pub fn token(tenant: &AppId, token_hash: &str) -> String {
     format!("T#{tenant}#TOKEN#{token_hash}")
 }
-pub fn session(session_id: &str) -> String {
+pub fn session(session_id: &SessionId) -> String {
     format!("{SESSION_PREFIX}{session_id}")
 }
-pub fn audit(tenant: &str, user_id: &str) -> String {
+pub fn audit(tenant: &AppId, user_id: &UserId) -> String {
     format!("T#{tenant}#AUDIT#{user_id}")
 }
 pub fn audit_event(event_id: &str) -> String {
     format!("EVENT#{event_id}")
 }
-pub fn outbox(tenant: &str, id: &str) -> String {
+pub fn outbox(tenant: &AppId, id: &str) -> String {
     format!("T#{tenant}#OUTBOX#{id}")
 }
 pub const MAIL: &str = "MAIL";
 
 /// A rate-limit counter: per route, kind (`ip`, `account`) and subject, one item per window.
-pub fn rate_limit(tenant: &str, route: &str, kind: &str, subject: &str) -> String {
+pub fn rate_limit(tenant: &AppId, route: &str, kind: &str, subject: &str) -> String {
     format!("T#{tenant}#RL#{route}#{kind}#{subject}")
 }
 /// An account's consecutive failed password checks (per normalised email, known or not).
-pub fn failures(tenant: &str, normalized_email: &str) -> String {
+pub fn failures(tenant: &AppId, normalized_email: &str) -> String {
     format!("T#{tenant}#FAILS#{normalized_email}")
 }
 /// The sort key of a counter's window (`W#0` for counters without one).
@@ -52,6 +58,6 @@ pub fn counter_window(window: i64) -> String {
     format!("W#{window}")
 }
 /// An item written only so that an unknown address costs the same write as a known one.
-pub fn decoy(tenant: &str, random: &str) -> String {
+pub fn decoy(tenant: &AppId, random: &str) -> String {
     format!("T#{tenant}#{DECOY}#{random}")
 }

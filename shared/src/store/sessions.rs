@@ -1,6 +1,7 @@
 //! Sessions: start, rotation, revocation, and the password change that carries sessions over.
 
 use super::*;
+use crate::ids::{AppId, SessionId, UserId};
 
 impl Store {
     /// Stores a new session and its audit event, deletes the sessions it evicts and takes the
@@ -11,7 +12,7 @@ impl Store {
     pub async fn start_session(
         &self,
         session: &SessionRecord,
-        evict: &[String],
+        evict: &[SessionId],
         audit: &AuditRecord,
         quotas: &[Quota],
     ) -> Result<Committed> {
@@ -31,9 +32,9 @@ impl Store {
     /// A session and its user, in one strongly consistent `BatchGetItem`.
     pub async fn session_with_user(
         &self,
-        tenant: &str,
-        user_id: &str,
-        session_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
+        session_id: &SessionId,
     ) -> Result<(Option<SessionRecord>, Option<UserRecord>)> {
         let pk = keys::user(tenant, user_id);
         let items = self
@@ -59,8 +60,8 @@ impl Store {
         &self,
         user: &UserRecord,
         password_hash: &str,
-        keep_session: &str,
-        revoke: &[String],
+        keep_session: &SessionId,
+        revoke: &[SessionId],
         audit: &AuditRecord,
         counters: &[Quota],
         mail: &OutboxRecord,
@@ -100,7 +101,7 @@ impl Store {
     }
 
     /// Every session item of a user (live or expired but not yet removed by TTL).
-    pub async fn sessions(&self, tenant: &str, user_id: &str) -> Result<Vec<SessionRecord>> {
+    pub async fn sessions(&self, tenant: &AppId, user_id: &UserId) -> Result<Vec<SessionRecord>> {
         self.query_partition(keys::user(tenant, user_id), Some(keys::SESSION_PREFIX))
             .await?
             .into_iter()
@@ -186,7 +187,12 @@ impl Store {
     }
 
     /// Deletes one session of a user; `false` when the user has no such session.
-    pub async fn revoke_session(&self, tenant: &str, user_id: &str, session_id: &str) -> Result<bool> {
+    pub async fn revoke_session(
+        &self,
+        tenant: &AppId,
+        user_id: &UserId,
+        session_id: &SessionId,
+    ) -> Result<bool> {
         let result = self
             .client()
             .delete_item()
@@ -208,9 +214,9 @@ impl Store {
     /// Deletes sessions of a user (and stores an audit event) in batches.
     pub async fn revoke_sessions(
         &self,
-        tenant: &str,
-        user_id: &str,
-        session_ids: &[String],
+        tenant: &AppId,
+        user_id: &UserId,
+        session_ids: &[SessionId],
         audit: Option<&AuditRecord>,
     ) -> Result<()> {
         let mut requests = Vec::new();
@@ -230,9 +236,9 @@ impl Store {
     /// revocation must bite on the very next request.
     pub async fn session(
         &self,
-        tenant: &str,
-        user_id: &str,
-        session_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
+        session_id: &SessionId,
     ) -> Result<Option<SessionRecord>> {
         self.get(keys::user(tenant, user_id), &keys::session(session_id)).await
     }

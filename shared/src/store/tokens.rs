@@ -1,9 +1,10 @@
 //! Single-use tokens: issued, consumed and superseded with their user in one transaction.
 
 use super::*;
+use crate::ids::{AppId, SessionId};
 
 impl Store {
-    pub async fn token(&self, tenant: &str, token_hash: &str) -> Result<Option<TokenRecord>> {
+    pub async fn token(&self, tenant: &AppId, token_hash: &str) -> Result<Option<TokenRecord>> {
         self.get(keys::token(tenant, token_hash), keys::TOKEN).await
     }
 
@@ -12,6 +13,7 @@ impl Store {
     /// (after a resend or a second request, older links are dead). `update` carries the condition the
     /// user must meet (still unverified, still active ...) and any further change to make with the
     /// token; when the condition fails nothing is written.
+    #[allow(clippy::too_many_arguments)]
     pub async fn issue_token(
         &self,
         user: &UserRecord,
@@ -57,7 +59,7 @@ impl Store {
         token: &TokenRecord,
         change: UserUpdate,
         audit: &AuditRecord,
-        revoke_sessions: &[String],
+        revoke_sessions: &[SessionId],
         counters: &[Quota],
         mail: Option<&OutboxRecord>,
         now: DateTime<Utc>,
@@ -83,7 +85,7 @@ impl Store {
         audit: &AuditRecord,
         next_hash: &str,
         next: &TokenRecord,
-        revoke_sessions: &[String],
+        revoke_sessions: &[SessionId],
         mail: &OutboxRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
@@ -107,7 +109,7 @@ impl Store {
         token: &TokenRecord,
         mut change: UserUpdate,
         audit: &AuditRecord,
-        revoke_sessions: &[String],
+        revoke_sessions: &[SessionId],
         now: DateTime<Utc>,
     ) -> Result<Vec<TransactWriteItem>> {
         let t = &token.tenant_id;

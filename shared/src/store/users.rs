@@ -1,6 +1,7 @@
 //! Users: the account item, its email lock, look-ups, profile changes, erasure.
 
 use super::*;
+use crate::ids::{AppId, UserId};
 
 impl Store {
     /// Writes the user, its email lock, its verification token, the `register` audit event and the
@@ -34,17 +35,17 @@ impl Store {
         self.commit(items, &[]).await
     }
 
-    pub async fn user(&self, tenant: &str, user_id: &str) -> Result<Option<UserRecord>> {
+    pub async fn user(&self, tenant: &AppId, user_id: &UserId) -> Result<Option<UserRecord>> {
         self.get(keys::user(tenant, user_id), keys::PROFILE).await
     }
 
     /// Finds a user by normalised email: the lock item names the user, then the user item is read.
     /// Both reads are strongly consistent, so a password changed a moment ago is the one checked.
-    pub async fn user_by_email(&self, tenant: &str, normalized_email: &str) -> Result<Option<UserRecord>> {
+    pub async fn user_by_email(&self, tenant: &AppId, normalized_email: &str) -> Result<Option<UserRecord>> {
         let Some(lock) = self.get::<EmailLock>(keys::email(tenant, normalized_email), keys::EMAIL).await?
         else {
             // The second read a known address costs, so that both take as long.
-            self.get::<EmailLock>(keys::user(tenant, keys::DECOY), keys::PROFILE).await?;
+            self.get::<EmailLock>(keys::decoy_user(tenant), keys::PROFILE).await?;
             return Ok(None);
         };
         self.user(tenant, &lock.user_id).await
@@ -54,8 +55,8 @@ impl Store {
     /// stay. Returns the user as stored afterwards.
     pub async fn update_profile(
         &self,
-        tenant: &str,
-        user_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
         changes: &[(&str, Option<String>)],
         now: DateTime<Utc>,
     ) -> Result<Option<UserRecord>> {
@@ -129,8 +130,8 @@ impl Store {
     /// do not hold.
     pub async fn update_user_with(
         &self,
-        tenant: &str,
-        user_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
         mut update: UserUpdate,
         now: DateTime<Utc>,
     ) -> Result<bool> {
@@ -161,8 +162,8 @@ impl Store {
     /// the user's existence) does not hold.
     pub async fn update_user(
         &self,
-        tenant: &str,
-        user_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
         changes: &[(&str, Option<String>)],
         guard: Guard,
         now: DateTime<Utc>,
@@ -178,7 +179,7 @@ impl Store {
     }
 
     /// Accounts whose erasure is due, as (tenant, user id), from the deletion index.
-    pub async fn deletions_due(&self, now: DateTime<Utc>) -> Result<Vec<(String, String)>> {
+    pub async fn deletions_due(&self, now: DateTime<Utc>) -> Result<Vec<(AppId, UserId)>> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         let upper = format!("{}~", now.format("%Y-%m-%dT%H:%M:%SZ"));
@@ -197,10 +198,10 @@ impl Store {
                 .map_err(unavailable)?;
             for item in page.items() {
                 if let (Some(t), Some(u)) = (
-                    item.get("tenant_id").and_then(|v| v.as_s().ok()),
-                    item.get("user_id").and_then(|v| v.as_s().ok()),
+                    item.get("tenant_id").and_then(|v| v.as_s().ok()).and_then(|t| AppId::parse(t)),
+                    item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|u| UserId::parse(u)),
                 ) {
-                    out.push((t.clone(), u.clone()));
+                    out.push((t, u));
                 }
             }
             match page.last_evaluated_key {
@@ -245,8 +246,8 @@ impl Store {
     /// The user and its sessions, in one strongly consistent query of the user's partition.
     pub async fn user_with_sessions(
         &self,
-        tenant: &str,
-        user_id: &str,
+        tenant: &AppId,
+        user_id: &UserId,
     ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
         let items = self.query_partition(keys::user(tenant, user_id), None).await?;
         let mut user = None;
@@ -268,7 +269,7 @@ impl Store {
     /// time of a login does not tell whether the address has an account.
     pub async fn login_view(
         &self,
-        tenant: &str,
+        tenant: &AppId,
         normalized_email: &str,
         failures: &Quota,
     ) -> Result<LoginView> {
@@ -285,7 +286,7 @@ impl Store {
         let found = match find(&lock_pk).cloned().map(decode::<EmailLock>).transpose()? {
             Some(lock) => self.user_with_sessions(tenant, &lock.user_id).await?,
             None => {
-                self.query_partition(keys::user(tenant, keys::DECOY), None).await?;
+                self.query_partition(keys::decoy_user(tenant), None).await?;
                 None
             }
         };

@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 
 use auth_tests::{TestApp, unique_email};
 use authctl::{repo_root, template};
-use functions::routes::{AUTHORIZER, Access, ROUTES};
+use functions::routes::{AUTHORIZER, ROUTES};
 
 type RouteKey = (String, String, String, bool);
 
 fn table_routes() -> BTreeSet<RouteKey> {
     ROUTES
         .iter()
-        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned(), r.access == Access::Public))
+        .map(|r| (r.method.to_owned(), r.path.to_owned(), r.function.to_owned(), r.is_public()))
         .collect()
 }
 
@@ -68,7 +68,7 @@ async fn every_route_of_the_table_has_a_handler() {
 #[tokio::test]
 async fn every_protected_route_refuses_a_request_without_identity() {
     let app = TestApp::spawn().await;
-    for r in ROUTES.iter().filter(|r| r.access == Access::Bearer) {
+    for r in ROUTES.iter().filter(|r| !r.is_public()) {
         let bare = app.call(r.method, r.path).send().await;
         bare.assert_error(401, "unauthorized");
         let anonymous = app

@@ -71,7 +71,7 @@ async fn the_authorizer_costs_at_most_one_call() {
     let app = deployed_defaults().await;
     let (access, _) = app.logged_in(&unique_email("cost-authz")).await;
     let (r, calls) = app.authorize_counted(Some(&format!("Bearer {access}"))).await;
-    assert_eq!(r.context["auth_kind"], "jwt", "{:?}", r.context);
+    assert_eq!(r.context["auth_kind"], "session", "{:?}", r.context);
     assert!(calls.len() <= 1, "the authorizer sent {calls:?}");
     // A token that fails its signature check costs nothing at all.
     let (r, calls) = app.authorize_counted(Some("Bearer not.a.jwt")).await;

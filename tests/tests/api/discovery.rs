@@ -39,7 +39,7 @@ async fn jwks_verifies_an_access_token_from_login() {
     for claim in ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "email_verified"] {
         assert!(claims.get(claim).is_some(), "claim {claim} present");
     }
-    assert_eq!(claims["tid"], app.config.default_tenant.as_str());
+    assert_eq!(claims["tid"], "default");
 }
 
 #[tokio::test]

@@ -74,7 +74,7 @@ async fn dead_signing_keys_fail_closed_and_start_no_session() {
     assert_eq!(app.send_to(&broken, app.get("/.well-known/jwks.json")).await.status, 200);
     let bearer = format!("Bearer {access}");
     let decision = functions::authorizer::handle(&broken, auth_tests::authorizer_event(Some(&bearer))).await;
-    assert_eq!(decision.context["auth_kind"], "jwt", "{:?}", decision.context);
+    assert_eq!(decision.context["auth_kind"], "session", "{:?}", decision.context);
     // Only the first login's session exists.
     let sessions = app.get("/api/v1/auth/sessions").bearer(&access).send().await;
     assert_eq!(sessions.body["data"]["sessions"].as_array().unwrap().len(), 1);

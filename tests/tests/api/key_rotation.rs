@@ -101,8 +101,8 @@ async fn the_authorizer_reads_the_public_keys_with_its_first_session_read_and_on
         let r = functions::authorizer::handle(&container, auth_tests::authorizer_event(Some(&bearer))).await;
         (r.context["auth_kind"].clone(), container.store.calls().since(before))
     };
-    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("jwt"), vec!["BatchGetItem"]));
-    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("jwt"), vec!["GetItem"]));
+    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("session"), vec!["BatchGetItem"]));
+    assert_eq!(authorize(container.clone(), bearer.clone()).await, (json!("session"), vec!["GetItem"]));
 
     // A key rotated in elsewhere: the first token it signed makes the container read the keys anew.
     app.rotate_key(Duration::from_secs(86_400)).await;
@@ -111,7 +111,7 @@ async fn the_authorizer_reads_the_public_keys_with_its_first_session_read_and_on
     app.verified_user(&second).await;
     let new_token = login_on(&signer, &app, &second).await;
     let (kind, calls) = authorize(container.clone(), format!("Bearer {new_token}")).await;
-    assert_eq!(kind, "jwt");
+    assert_eq!(kind, "session");
     assert_eq!(calls, ["BatchGetItem"], "the unknown kid made one read of keys and session");
 
     // The item holds public parameters only.

@@ -19,8 +19,8 @@ const NEW_PASSWORD: &str = "Obsidian-Lantern-77-Quay";
 async fn a_sign_in_checked_before_a_reset_cannot_commit_after_it() {
     let app = TestApp::spawn().await;
     let email = unique_email("race-reset");
-    let user_id = app.verified_user(&email).await;
-    let read_before = app.app.store.user("default", &user_id).await.unwrap().unwrap();
+    let user_id = shared::UserId::parse(&app.verified_user(&email).await).unwrap();
+    let read_before = app.app.store.user(&shared::AppId::default_app(), &user_id).await.unwrap().unwrap();
 
     app.post("/api/v1/auth/password/reset", json!({"email": email})).send().await;
     let token = app.token_from_mail(&email, "reset-password").await;
@@ -32,10 +32,10 @@ async fn a_sign_in_checked_before_a_reset_cannot_commit_after_it() {
 
     let late = start(&app, &read_before).await;
     assert!(matches!(late, Err(Error::InvalidCredentials)), "{:?}", late.err());
-    let sessions = app.app.store.sessions("default", &user_id).await.unwrap();
+    let sessions = app.app.store.sessions(&shared::AppId::default_app(), &user_id).await.unwrap();
     assert!(sessions.is_empty(), "no session was stored: {sessions:?}");
     // The control: read after the reset, the same start succeeds.
-    let read_after = app.app.store.user("default", &user_id).await.unwrap().unwrap();
+    let read_after = app.app.store.user(&shared::AppId::default_app(), &user_id).await.unwrap().unwrap();
     assert!(start(&app, &read_after).await.is_ok());
 }
 
@@ -44,9 +44,9 @@ async fn a_sign_in_checked_before_a_reset_cannot_commit_after_it() {
 async fn a_sign_in_checked_before_a_change_or_a_disabling_cannot_commit_after_it() {
     let app = TestApp::spawn().await;
     let email = unique_email("race-change");
-    let user_id = app.verified_user(&email).await;
+    let user_id = shared::UserId::parse(&app.verified_user(&email).await).unwrap();
     let (access, _) = tokens(&app.login(&email, PASSWORD).await);
-    let before_change = app.app.store.user("default", &user_id).await.unwrap().unwrap();
+    let before_change = app.app.store.user(&shared::AppId::default_app(), &user_id).await.unwrap().unwrap();
     let r = app
         .post(
             "/api/v1/auth/password/change",
@@ -58,7 +58,8 @@ async fn a_sign_in_checked_before_a_change_or_a_disabling_cannot_commit_after_it
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(matches!(start(&app, &before_change).await, Err(Error::InvalidCredentials)));
 
-    let before_disabling = app.app.store.user("default", &user_id).await.unwrap().unwrap();
+    let before_disabling =
+        app.app.store.user(&shared::AppId::default_app(), &user_id).await.unwrap().unwrap();
     let r =
         app.post("/api/v1/account/deletion", json!({"password": NEW_PASSWORD})).bearer(&access).send().await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -71,15 +72,16 @@ async fn a_sign_in_checked_before_a_change_or_a_disabling_cannot_commit_after_it
 async fn start(
     app: &TestApp,
     user: &shared::model::UserRecord,
-) -> shared::Result<(shared::tokens::IssuedPair, String)> {
+) -> shared::Result<(shared::tokens::IssuedPair, shared::SessionId)> {
     shared::sessions::start(
         &app.app,
+        &app.app.default_tenant(),
         user,
         &[],
         &ClientInfo::default(),
         Utc::now(),
         EventType::LoginSucceeded,
-        &Limits::none(),
+        &Limits::none(&shared::AppId::default_app()),
         Error::InvalidCredentials,
     )
     .await

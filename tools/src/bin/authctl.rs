@@ -61,7 +61,8 @@ async fn bootstrap_here() -> Result<()> {
 async fn keys_rotate() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
-    let keep_for = config.access_token_ttl.max(config.refresh_token_ttl) + std::time::Duration::from_secs(60);
+    let keep_for = config.default_app.access_token_ttl.max(config.default_app.refresh_token_ttl)
+        + std::time::Duration::from_secs(60);
     let (kid, removed) = bootstrap::rotate_signing_key(
         &sdk,
         &config.signing_key_secret_id,

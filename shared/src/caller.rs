@@ -1,0 +1,95 @@
+//! Who is calling a protected route, as one typed value.
+//!
+//! The edge turns a request's credential into a `Caller` and hands it to the handler of a route
+//! that declared it accepts that kind of caller (and holds the scopes the route names): a protected
+//! handler receives its caller as an argument, so it cannot forget to authenticate. Wave 2 adds the
+//! other kinds (an end-user API key, an app's secret key, an OAuth token) as variants here.
+
+use crate::error::{Error, Result};
+use crate::tokens::Identity;
+
+/// The kinds of caller a route may accept (`auth_kind` in the authorizer's context).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum CallerKind {
+    /// An access token of a login (password, magic link).
+    Session,
+}
+
+/// What a route accepts: the caller kinds, and the scopes each caller must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepts {
+    pub kinds: &'static [CallerKind],
+    pub scopes: &'static [&'static str],
+}
+
+impl Accepts {
+    /// The default of every protected route: a user's own session, no scope beyond it.
+    pub const SESSIONS: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &[] };
+
+    /// Admits a caller or says why not: another kind of caller is 403 `forbidden`, a caller
+    /// without one of the scopes 403 `insufficient_scope`.
+    pub fn admit(&self, caller: Caller) -> Result<Caller> {
+        if !self.kinds.contains(&caller.kind()) {
+            return Err(Error::Forbidden);
+        }
+        if !self.scopes.iter().all(|needed| caller.scopes().iter().any(|held| held == needed)) {
+            return Err(Error::InsufficientScope);
+        }
+        Ok(caller)
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A user signed in to the route's app, by a live session's access token.
+    Session(Identity),
+}
+
+impl Caller {
+    pub fn kind(&self) -> CallerKind {
+        match self {
+            Caller::Session(_) => CallerKind::Session,
+        }
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        match self {
+            Caller::Session(who) => &who.scopes,
+        }
+    }
+
+    /// The user and session behind a session caller.
+    pub fn session(&self) -> &Identity {
+        match self {
+            Caller::Session(who) => who,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{AppId, SessionId, UserId};
+
+    fn session(scopes: &[&str]) -> Caller {
+        Caller::Session(Identity {
+            user_id: UserId::generate(),
+            tenant_id: AppId::default_app(),
+            session_id: SessionId::generate(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            expires_at: 0,
+        })
+    }
+
+    #[test]
+    fn a_route_admits_only_its_kinds_with_its_scopes() {
+        assert!(Accepts::SESSIONS.admit(session(&[])).is_ok());
+        let writers = Accepts { kinds: &[CallerKind::Session], scopes: &["write"] };
+        assert!(writers.admit(session(&["read", "write"])).is_ok());
+        assert!(matches!(writers.admit(session(&["read"])), Err(Error::InsufficientScope)));
+        let nobody = Accepts { kinds: &[], scopes: &[] };
+        assert!(matches!(nobody.admit(session(&["write"])), Err(Error::Forbidden)));
+    }
+}
