@@ -1,10 +1,11 @@
-//! Every endpoint, declared once: its function (binary), method, path, who may call it and what its
-//! function warms at a cold start. From this one table come the route table (`ROUTES`), the
+//! Every endpoint, declared once: its function (binary), method, path, who may call it, whether
+//! every app serves it (at `path` and `/apps/{app_id}` + `path`) or the service once, and what its
+//! function warms at a cold start. From this one table come the route table (`routes()`), the
 //! in-process dispatch (`dispatch`, used by the tests and the bench), each binary's entry
 //! (`entry::<function>`) and the caller check in front of every protected handler.
 //!
 //! `infra/template.yaml`, the `cargo lambda watch` router in the workspace `Cargo.toml`, the binaries
-//! under `src/bin` and `docs/openapi.yaml` are held to `ROUTES` by tests (`tests/tests/api/contract.rs`).
+//! under `src/bin` and `docs/openapi.yaml` are held to `routes()` by tests (`tests/tests/api/contract.rs`).
 
 use std::sync::{Arc, OnceLock};
 
@@ -70,10 +71,30 @@ macro_rules! access_of {
     };
 }
 
+/// The `/apps/{app_id}` form of a path served for every app; none for a service-wide one.
+macro_rules! app_path_of {
+    (every_app, $path:literal) => {
+        Some(concat!("/apps/{app_id}", $path))
+    };
+    (service, $path:literal) => {
+        None
+    };
+}
+
+/// One endpoint as declared: its route at `path` and, for every app's routes, the same at
+/// `/apps/{app_id}` + `path` (contract, "One rule for paths").
+struct Endpoint {
+    route: Route,
+    app_path: Option<&'static str>,
+}
+
 macro_rules! endpoints {
-    ($($function:ident: $method:literal $path:literal, $access:ident, warm $warm:ident;)*) => {
-        pub const ROUTES: &[Route] = &[
-            $(Route { method: $method, path: $path, function: stringify!($function), access: access_of!($access) },)*
+    ($($function:ident: $method:literal $path:literal, $access:ident, $scope:ident, warm $warm:ident;)*) => {
+        const ENDPOINTS: &[Endpoint] = &[
+            $(Endpoint {
+                route: Route { method: $method, path: $path, function: stringify!($function), access: access_of!($access) },
+                app_path: app_path_of!($scope, $path),
+            },)*
         ];
 
         /// Each endpoint's handler behind its caller check, in the one shape the edge runs.
@@ -118,35 +139,49 @@ macro_rules! endpoints {
 }
 
 endpoints! {
-    register: "POST" "/api/v1/auth/register", public, warm nothing;
-    verify_email: "POST" "/api/v1/auth/verify-email", public, warm store;
-    resend_verification: "POST" "/api/v1/auth/resend-verification", public, warm store;
-    login: "POST" "/api/v1/auth/login", public, warm login;
-    token_refresh: "POST" "/api/v1/auth/token/refresh", public, warm keys_and_store;
-    logout: "POST" "/api/v1/auth/logout", sessions, warm public_keys;
-    sessions_list: "GET" "/api/v1/auth/sessions", sessions, warm public_keys;
-    sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, warm public_keys;
-    session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, warm public_keys;
-    verify_token: "GET" "/api/v1/auth/verify-token", sessions, warm public_keys;
-    users_me: "GET" "/api/v1/users/me", sessions, warm public_keys;
-    users_me_update: "PATCH" "/api/v1/users/me", sessions, warm public_keys;
-    password_reset: "POST" "/api/v1/auth/password/reset", public, warm store;
-    password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", public, warm store;
-    password_change: "POST" "/api/v1/auth/password/change", sessions, warm public_keys;
-    magic_link: "POST" "/api/v1/auth/magic-link", public, warm store;
-    magic_link_verify: "POST" "/api/v1/auth/magic-link/verify", public, warm keys_and_store;
-    deletion_request: "POST" "/api/v1/account/deletion", sessions, warm public_keys;
-    deletion_confirm: "POST" "/api/v1/account/deletion/confirm", public, warm store;
-    deletion_cancel: "POST" "/api/v1/account/deletion/cancel", public, warm store;
-    deletion_status: "GET" "/api/v1/account/deletion", optional_session, warm public_keys;
-    users_me_audit: "GET" "/api/v1/users/me/audit", sessions, warm public_keys;
-    health: "GET" "/api/v1/health", public, warm nothing;
-    openapi: "GET" "/api/v1/openapi.json", public, warm nothing;
-    jwks: "GET" "/.well-known/jwks.json", public, warm public_keys;
-    openid_configuration: "GET" "/.well-known/openid-configuration", public, warm public_keys;
+    register: "POST" "/api/v1/auth/register", public, every_app, warm nothing;
+    verify_email: "POST" "/api/v1/auth/verify-email", public, every_app, warm store;
+    resend_verification: "POST" "/api/v1/auth/resend-verification", public, every_app, warm store;
+    login: "POST" "/api/v1/auth/login", public, every_app, warm login;
+    token_refresh: "POST" "/api/v1/auth/token/refresh", public, every_app, warm keys_and_store;
+    logout: "POST" "/api/v1/auth/logout", sessions, every_app, warm public_keys;
+    sessions_list: "GET" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
+    sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
+    session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, every_app, warm public_keys;
+    verify_token: "GET" "/api/v1/auth/verify-token", sessions, every_app, warm public_keys;
+    users_me: "GET" "/api/v1/users/me", sessions, every_app, warm public_keys;
+    users_me_update: "PATCH" "/api/v1/users/me", sessions, every_app, warm public_keys;
+    password_reset: "POST" "/api/v1/auth/password/reset", public, every_app, warm store;
+    password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", public, every_app, warm store;
+    password_change: "POST" "/api/v1/auth/password/change", sessions, every_app, warm public_keys;
+    magic_link: "POST" "/api/v1/auth/magic-link", public, every_app, warm store;
+    magic_link_verify: "POST" "/api/v1/auth/magic-link/verify", public, every_app, warm keys_and_store;
+    deletion_request: "POST" "/api/v1/account/deletion", sessions, every_app, warm public_keys;
+    deletion_confirm: "POST" "/api/v1/account/deletion/confirm", public, every_app, warm store;
+    deletion_cancel: "POST" "/api/v1/account/deletion/cancel", public, every_app, warm store;
+    deletion_status: "GET" "/api/v1/account/deletion", optional_session, every_app, warm public_keys;
+    users_me_audit: "GET" "/api/v1/users/me/audit", sessions, every_app, warm public_keys;
+    health: "GET" "/api/v1/health", public, every_app, warm nothing;
+    openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;
+    jwks: "GET" "/.well-known/jwks.json", public, every_app, warm public_keys;
+    openid_configuration: "GET" "/.well-known/openid-configuration", public, every_app, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
-    cors_preflight: "OPTIONS" "/{proxy+}", public, warm nothing;
+    cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;
+}
+
+/// Every route: each endpoint's path and, for every app's endpoints, its `/apps/{app_id}` form.
+pub fn routes() -> &'static [Route] {
+    static ROUTES: OnceLock<Vec<Route>> = OnceLock::new();
+    ROUTES.get_or_init(|| {
+        ENDPOINTS
+            .iter()
+            .flat_map(|e| {
+                let app_route = e.app_path.map(|path| Route { path, ..e.route });
+                std::iter::once(e.route).chain(app_route)
+            })
+            .collect()
+    })
 }
 
 /// Functions that are not routes of their own.
@@ -160,7 +195,7 @@ fn routers() -> &'static Vec<(&'static str, matchit::Router<&'static Route>)> {
     static ROUTERS: OnceLock<Vec<(&'static str, matchit::Router<&'static Route>)>> = OnceLock::new();
     ROUTERS.get_or_init(|| {
         let mut by_method: Vec<(&'static str, matchit::Router<&'static Route>)> = Vec::new();
-        for route in ROUTES {
+        for route in routes() {
             let pattern = match route.path.strip_suffix("+}") {
                 Some(head) => match head.rsplit_once('{') {
                     Some((prefix, name)) => format!("{prefix}{{*{name}}}"),
@@ -193,7 +228,7 @@ pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, St
 /// that is not an HTTP function.
 pub async fn dispatch(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
     // The AWS calls of the handler are recorded for its function, as its own binary's would be.
-    let name = ROUTES.iter().map(|r| r.function).find(|f| *f == function)?;
+    let name = ENDPOINTS.iter().map(|e| e.route.function).find(|f| *f == function)?;
     // Boxed: the handlers' futures are large, and the scope would otherwise hold one more copy on
     // the stack of whoever awaits this (a test thread's 2 MiB overflowed).
     shared::iam::as_function(name, Box::pin(run(app, name, req))).await
@@ -214,5 +249,8 @@ mod tests {
         assert_eq!(params, vec![("proxy".to_owned(), "api/v1/a/b".to_owned())]);
         assert!(find("GET", "/api/v1/nothing").is_none());
         assert!(find("PUT", "/api/v1/users/me").is_none());
+        let (route, params) = find("POST", "/apps/app_0123456789abcdef/api/v1/auth/login").unwrap();
+        assert_eq!(route.function, "login");
+        assert_eq!(params, vec![("app_id".to_owned(), "app_0123456789abcdef".to_owned())]);
     }
 }

@@ -162,7 +162,10 @@ impl StoredKey {
 
 /// RFC 7468 text of a DER key (the form jsonwebtoken reads back).
 fn pem(label: &str, der: &[u8]) -> String {
-    pem::encode_config(&pem::Pem::new(label, der), pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF))
+    pem::encode_config(
+        &pem::Pem::new(label, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
 struct VerifyingKey {
