@@ -64,9 +64,14 @@ async fn deliver(app: &App, mail: &OutboxRecord) -> Result<()> {
     let sent = async {
         let token = outbox::open_token(&app.sealer, mail).await?;
         // The links of the mail's own app.
-        let tenant = app.tenant(&mail.tenant_id).await?;
-        let rendered = outbox::render(mail, &tenant.settings.frontend_url, token.as_ref())?;
-        app.mailer.send(&Email::from_stored(mail.to.clone()), rendered).await
+        let tenant = app.tenant(&mail.tenant_id).await.map_err(|e| match e {
+            // The app was deleted since: nobody is left to write to.
+            Error::NotFound => Error::Undeliverable("the mail's app no longer exists".into()),
+            other => other,
+        })?;
+        let rendered = outbox::render(mail, &tenant.settings, token.as_ref())?;
+        let to = Email::from_stored(mail.to.clone());
+        app.mailer.send(&to, rendered, tenant.settings.mail_from_name.as_deref()).await
     }
     .await;
     match sent {

@@ -8,7 +8,6 @@ use lambda_http::Request;
 use serde_json::json;
 use shared::App;
 use shared::error::Result;
-use shared::tokens::DEFAULT_SCOPES;
 
 use crate::http::{Cx, Reply};
 
@@ -25,7 +24,7 @@ pub async fn handle(app: Arc<App>, _req: Request, cx: Cx) -> Result<Reply> {
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["none"],
         "token_signing_alg_values_supported": keys.algorithms(),
-        "scopes_supported": DEFAULT_SCOPES.split(' ').collect::<Vec<_>>(),
+        "scopes_supported": cx.tenant.settings.session_scopes,
         "claims_supported": ["iss", "aud", "sub", "tid", "sid", "jti", "iat", "nbf", "exp", "scope", "token_use", "email_verified"],
     }))?
     .cache("public, max-age=300"))

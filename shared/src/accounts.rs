@@ -78,6 +78,9 @@ pub async fn register(
     let config = &app.config;
     let settings = &tenant.settings;
     let tenant = &tenant.id;
+    if !settings.signup_enabled {
+        return Err(Error::Forbidden);
+    }
     // The quotas before the hash: a flood over the limit costs no Argon2 work.
     Limits::new(app, tenant, Route::Register, client, Some(input.email.normalized()))
         .take(app, client)

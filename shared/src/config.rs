@@ -50,6 +50,11 @@ pub struct Config {
     pub default_app: AppSettings,
     /// Seconds an AWS call may take before it counts as a failed dependency.
     pub aws_timeout: Duration,
+    /// How long a container keeps an app's settings before reading them again.
+    pub app_cache: Duration,
+    pub max_apps_per_developer: u32,
+    /// Whether anyone may sign up as a developer (the `console` app).
+    pub console_signup: bool,
 }
 
 pub use crate::error::ConfigError;
@@ -82,9 +87,17 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_FROM", "no-reply@auth.local"),
     ("OUTBOX_KEY_ID", "alias/auth-outbox"),
     ("FRONTEND_URL", "http://localhost:3000"),
+    ("APP_NAME", "Auth"),
+    ("MAIL_FROM_NAME", ""),
+    ("SIGNUP_ENABLED", "true"),
+    ("SESSION_SCOPES", "read write"),
+    ("REDIRECT_URLS", ""),
     ("AUDIT_RETENTION_DAYS", "90"),
     ("AWS_TIMEOUT_SECONDS", "5"),
     ("KEY_CACHE_SECONDS", "300"),
+    ("APP_CACHE_SECONDS", "30"),
+    ("MAX_APPS_PER_DEVELOPER", "10"),
+    ("CONSOLE_SIGNUP", "open"),
 ];
 
 impl Config {
@@ -144,7 +157,24 @@ impl Config {
             outbox_key_id: r.string("OUTBOX_KEY_ID")?,
             audit_retention_days: r.number("AUDIT_RETENTION_DAYS", 1)?,
             aws_timeout: r.seconds("AWS_TIMEOUT_SECONDS")?,
+            app_cache: r.number("APP_CACHE_SECONDS", 0).map(|n| Duration::from_secs(n.into()))?,
+            max_apps_per_developer: r.number("MAX_APPS_PER_DEVELOPER", 1)?,
+            console_signup: r.parse("CONSOLE_SIGNUP", |v| match v.to_ascii_lowercase().as_str() {
+                "open" => Ok(true),
+                "closed" => Ok(false),
+                _ => Err("expected open or closed".to_owned()),
+            })?,
             default_app: AppSettings {
+                name: r.string("APP_NAME")?,
+                mail_from_name: Some(r.string("MAIL_FROM_NAME")?).filter(|n| !n.is_empty()),
+                signup_enabled: r.flag("SIGNUP_ENABLED")?,
+                session_scopes: r.string("SESSION_SCOPES")?.split_whitespace().map(str::to_owned).collect(),
+                redirect_urls: r
+                    .string("REDIRECT_URLS")?
+                    .split(',')
+                    .map(|u| u.trim().trim_end_matches('/').to_owned())
+                    .filter(|u| !u.is_empty())
+                    .collect(),
                 frontend_url: r.string("FRONTEND_URL")?.trim_end_matches('/').to_owned(),
                 cors_origins: r
                     .string("CORS_ALLOWED_ORIGINS")?
@@ -169,6 +199,13 @@ impl Config {
             return Err(ConfigError {
                 name: "SESSION_IDLE_TIMEOUT_SECONDS",
                 problem: "must be 0 (off) or at least ACCESS_TOKEN_TTL_SECONDS".to_owned(),
+            });
+        }
+        if config.default_app.mail_from_name.as_deref().is_some_and(|n| n.chars().any(char::is_control)) {
+            // A line break in the sender's display name would be a header injection.
+            return Err(ConfigError {
+                name: "MAIL_FROM_NAME",
+                problem: "must not hold control characters".to_owned(),
             });
         }
         if config.default_app.cors_origins.iter().any(|o| o == "*") {

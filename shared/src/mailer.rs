@@ -11,8 +11,7 @@ use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use crate::aws::LazyClient;
 use crate::domain::Email;
 use crate::error::{Error, Result};
-
-const PRODUCT: &str = "our service";
+use crate::settings::AppSettings;
 
 /// A rendered message, ready to send.
 #[derive(Debug, Clone)]
@@ -75,22 +74,35 @@ struct MessageText<'a> {
     product: &'a str,
 }
 
-fn message(title: &str, paragraphs: &[String], link: Option<(&str, &str)>, after: &[String]) -> Result<Mail> {
+fn message(
+    app: &AppSettings,
+    title: &str,
+    paragraphs: &[String],
+    link: Option<(&str, &str)>,
+    after: &[String],
+) -> Result<Mail> {
     let (button, link) = match link {
         Some((button, link)) => (button, Some(link)),
         None => ("", None),
     };
+    let product = app.name.as_str();
     Ok(Mail {
-        subject: title.to_owned(),
-        text: render(MessageText { paragraphs, link, button, after, product: PRODUCT })?,
-        html: render(MessageHtml { title, paragraphs, link, button, after, product: PRODUCT })?,
+        subject: subject(app, title),
+        text: render(MessageText { paragraphs, link, button, after, product })?,
+        html: render(MessageHtml { title, paragraphs, link, button, after, product })?,
     })
 }
 
+/// Every subject names the app, so that a user of several apps knows which one writes.
+fn subject(app: &AppSettings, title: &str) -> String {
+    format!("{}: {title}", app.name)
+}
+
 impl Mail {
-    pub fn password_reset(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
-        let url = link(frontend_url, "reset-password", token);
+    pub fn password_reset(app: &AppSettings, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(&app.frontend_url, "reset-password", token);
         message(
+            app,
             "Reset your password",
             &[format!(
                 "Someone, hopefully you, asked to reset the password of your account. The link works once and expires in {}.",
@@ -101,8 +113,9 @@ impl Mail {
         )
     }
 
-    pub fn password_changed(how: &str) -> Result<Mail> {
+    pub fn password_changed(app: &AppSettings, how: &str) -> Result<Mail> {
         message(
+            app,
             "Your password was changed",
             &[format!(
                 "The password of your account was {how}. Every other signed-in device has been signed out."
@@ -114,8 +127,9 @@ impl Mail {
 
     /// Sent once, when an account's password sign-in locks after `failures` failed attempts in a
     /// row.
-    pub fn login_locked(failures: u32) -> Result<Mail> {
+    pub fn login_locked(app: &AppSettings, failures: u32) -> Result<Mail> {
         message(
+            app,
             "Password sign-in to your account is paused",
             &[format!(
                 "Someone entered a wrong password for your account {failures} times in a row, so signing in with the password is paused."
@@ -125,9 +139,10 @@ impl Mail {
         )
     }
 
-    pub fn magic_link(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
-        let url = link(frontend_url, "magic-link", token);
+    pub fn magic_link(app: &AppSettings, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(&app.frontend_url, "magic-link", token);
         message(
+            app,
             "Your sign-in link",
             &[format!(
                 "Use this link to sign in. It works once and expires in {}.",
@@ -138,9 +153,10 @@ impl Mail {
         )
     }
 
-    pub fn deletion_confirm(frontend_url: &str, token: &str, ttl_seconds: u64) -> Result<Mail> {
-        let url = link(frontend_url, "confirm-deletion", token);
+    pub fn deletion_confirm(app: &AppSettings, token: &str, ttl_seconds: u64) -> Result<Mail> {
+        let url = link(&app.frontend_url, "confirm-deletion", token);
         message(
+            app,
             "Confirm the deletion of your account",
             &[format!(
                 "You asked to delete your account. Confirm with this link (valid for {}); the account is then disabled at once and erased after a grace period, during which you can still cancel.",
@@ -152,9 +168,10 @@ impl Mail {
         )
     }
 
-    pub fn deletion_scheduled(frontend_url: &str, cancel_token: &str, scheduled_for: &str) -> Result<Mail> {
-        let url = link(frontend_url, "cancel-deletion", cancel_token);
+    pub fn deletion_scheduled(app: &AppSettings, cancel_token: &str, scheduled_for: &str) -> Result<Mail> {
+        let url = link(&app.frontend_url, "cancel-deletion", cancel_token);
         message(
+            app,
             "Your account will be deleted",
             &[format!(
                 "Your account is disabled and will be erased on {scheduled_for}. Until then you can keep it with this link."
@@ -165,27 +182,29 @@ impl Mail {
     }
 
     pub fn verify_email(
-        frontend_url: &str,
+        app: &AppSettings,
         token: &str,
         name: Option<&str>,
         ttl_seconds: u64,
     ) -> Result<Mail> {
-        let link = link(frontend_url, "verify-email", token);
+        let link = link(&app.frontend_url, "verify-email", token);
         let valid_for = human_duration(ttl_seconds);
+        let product = app.name.as_str();
         Ok(Mail {
-            subject: "Verify your email address".to_owned(),
-            text: render(VerifyEmailText { name, link: &link, valid_for: &valid_for, product: PRODUCT })?,
-            html: render(VerifyEmailHtml { name, link: &link, valid_for: &valid_for, product: PRODUCT })?,
+            subject: subject(app, "Verify your email address"),
+            text: render(VerifyEmailText { name, link: &link, valid_for: &valid_for, product })?,
+            html: render(VerifyEmailHtml { name, link: &link, valid_for: &valid_for, product })?,
         })
     }
 
     /// Sent instead of a second account when `PREVENT_USER_EXISTENCE_ERRORS` hides that the email
     /// is registered.
-    pub fn email_taken_notice() -> Result<Mail> {
+    pub fn email_taken_notice(app: &AppSettings) -> Result<Mail> {
+        let product = app.name.as_str();
         Ok(Mail {
-            subject: "Someone tried to sign up with your email".to_owned(),
-            text: render(EmailTakenText { product: PRODUCT })?,
-            html: render(EmailTakenHtml { product: PRODUCT })?,
+            subject: subject(app, "Someone tried to sign up with your email"),
+            text: render(EmailTakenText { product })?,
+            html: render(EmailTakenHtml { product })?,
         })
     }
 }
@@ -227,7 +246,8 @@ impl Mailer {
         })
     }
 
-    pub async fn send(&self, to: &Email, mail: Mail) -> Result<()> {
+    /// Sends a mail from the deployment's address, under the app's display name if it has one.
+    pub async fn send(&self, to: &Email, mail: Mail, from_name: Option<&str>) -> Result<()> {
         let content = |data: String| {
             Content::builder().data(data).charset("UTF-8").build().map_err(|e| Error::Internal(e.to_string()))
         };
@@ -237,7 +257,7 @@ impl Mailer {
             .build();
         self.client()
             .send_email()
-            .from_email_address(&self.from)
+            .from_email_address(sender(from_name, &self.from))
             .destination(Destination::builder().to_addresses(to.as_str()).build())
             .content(EmailContent::builder().simple(message).build())
             .send()
@@ -259,13 +279,46 @@ impl Mailer {
     }
 }
 
+/// `"Display Name" <address>` (RFC 5322): an ASCII name as a quoted string with `\` and `"`
+/// escaped, any other as an RFC 2047 encoded word, which is what SES asks for non-ASCII names.
+/// Control characters never get here (the settings refuse them) and are dropped all the same.
+pub fn sender(name: Option<&str>, address: &str) -> String {
+    let Some(name) = name.map(|n| n.chars().filter(|c| !c.is_control()).collect::<String>()) else {
+        return address.to_owned();
+    };
+    if name.trim().is_empty() {
+        return address.to_owned();
+    }
+    if name.is_ascii() {
+        let quoted = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("\"{quoted}\" <{address}>")
+    } else {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(name.as_bytes());
+        format!("=?UTF-8?B?{encoded}?= <{address}>")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn the_sender_is_quoted_or_encoded_never_injected() {
+        assert_eq!(sender(None, "a@x.example"), "a@x.example");
+        assert_eq!(sender(Some("Acme"), "a@x.example"), "\"Acme\" <a@x.example>");
+        assert_eq!(sender(Some("Ac\"me\\"), "a@x.example"), "\"Ac\\\"me\\\\\" <a@x.example>");
+        assert_eq!(sender(Some("Acme\r\nBcc: e@v.il"), "a@x.example"), "\"AcmeBcc: e@v.il\" <a@x.example>");
+        assert_eq!(sender(Some("Café"), "a@x.example"), "=?UTF-8?B?Q2Fmw6k=?= <a@x.example>");
+    }
+
+    #[test]
     fn verification_mail_has_both_parts_and_the_link() {
-        let m = Mail::verify_email("https://app.example/", "tok123", Some("<Ada>"), 86_400).unwrap();
+        let app = AppSettings {
+            frontend_url: "https://app.example".into(),
+            ..crate::config::Config::defaults().default_app
+        };
+        let m = Mail::verify_email(&app, "tok123", Some("<Ada>"), 86_400).unwrap();
         assert!(m.text.contains("https://app.example/verify-email?token=tok123"));
         assert!(m.html.contains("https://app.example/verify-email?token=tok123"));
         assert!(m.text.contains("1 day"));

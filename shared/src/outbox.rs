@@ -15,6 +15,7 @@
 //! mail again (README, "Mail").
 
 use crate::ids::{AppId, UserId};
+use crate::settings::AppSettings;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
@@ -73,25 +74,21 @@ impl Letter {
     }
 
     /// The mail, with the link's token where the letter has a link.
-    pub fn render(&self, frontend_url: &str, token: Option<&str>) -> Result<Mail> {
+    pub fn render(&self, app: &AppSettings, token: Option<&str>) -> Result<Mail> {
         let token = || token.ok_or_else(|| Error::Internal(format!("{} has no token", self.purpose())));
         match self {
             Letter::VerifyEmail { name, ttl_seconds } => {
-                Mail::verify_email(frontend_url, token()?, name.as_deref(), *ttl_seconds)
+                Mail::verify_email(app, token()?, name.as_deref(), *ttl_seconds)
             }
-            Letter::PasswordReset { ttl_seconds } => {
-                Mail::password_reset(frontend_url, token()?, *ttl_seconds)
-            }
-            Letter::MagicLink { ttl_seconds } => Mail::magic_link(frontend_url, token()?, *ttl_seconds),
-            Letter::DeletionConfirm { ttl_seconds } => {
-                Mail::deletion_confirm(frontend_url, token()?, *ttl_seconds)
-            }
+            Letter::PasswordReset { ttl_seconds } => Mail::password_reset(app, token()?, *ttl_seconds),
+            Letter::MagicLink { ttl_seconds } => Mail::magic_link(app, token()?, *ttl_seconds),
+            Letter::DeletionConfirm { ttl_seconds } => Mail::deletion_confirm(app, token()?, *ttl_seconds),
             Letter::DeletionScheduled { scheduled_for } => {
-                Mail::deletion_scheduled(frontend_url, token()?, scheduled_for)
+                Mail::deletion_scheduled(app, token()?, scheduled_for)
             }
-            Letter::PasswordChanged { how } => Mail::password_changed(how),
-            Letter::EmailTakenNotice => Mail::email_taken_notice(),
-            Letter::LoginLocked { failures } => Mail::login_locked(*failures),
+            Letter::PasswordChanged { how } => Mail::password_changed(app, how),
+            Letter::EmailTakenNotice => Mail::email_taken_notice(app),
+            Letter::LoginLocked { failures } => Mail::login_locked(app, *failures),
         }
     }
 }
@@ -249,23 +246,30 @@ pub async fn open_token(sealer: &Sealer, record: &OutboxRecord) -> Result<Option
 }
 
 /// Renders an item's mail (the mailer), its token opened.
-pub fn render(record: &OutboxRecord, frontend_url: &str, token: Option<&SecretString>) -> Result<Mail> {
-    record.letter()?.render(frontend_url, token.map(|t| t.expose_secret()))
+pub fn render(record: &OutboxRecord, app: &AppSettings, token: Option<&SecretString>) -> Result<Mail> {
+    record.letter()?.render(app, token.map(|t| t.expose_secret()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn app() -> AppSettings {
+        AppSettings {
+            frontend_url: "https://app.example".into(),
+            ..crate::config::Config::defaults().default_app
+        }
+    }
+
     #[test]
     fn letters_round_trip_and_render_with_their_token() {
         let letter = Letter::VerifyEmail { name: Some("Ada".into()), ttl_seconds: 86_400 };
         let json = serde_json::to_string(&letter).unwrap();
         assert_eq!(serde_json::from_str::<Letter>(&json).unwrap(), letter);
-        let mail = letter.render("https://app.example", Some("tok123")).unwrap();
+        let mail = letter.render(&app(), Some("tok123")).unwrap();
         assert!(mail.text.contains("https://app.example/verify-email?token=tok123"));
-        assert!(letter.render("https://app.example", None).is_err(), "a link needs its token");
-        assert!(Letter::EmailTakenNotice.render("https://app.example", None).is_ok());
+        assert!(letter.render(&app(), None).is_err(), "a link needs its token");
+        assert!(Letter::EmailTakenNotice.render(&app(), None).is_ok());
     }
 
     #[test]

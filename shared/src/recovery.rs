@@ -262,6 +262,7 @@ pub async fn request_magic_link(
     client: &ClientInfo,
 ) -> Result<()> {
     let config = &app.config;
+    let settings = &tenant.settings;
     let tenant = &tenant.id;
     let now = Utc::now();
     let ttl = config.magic_link_ttl.as_secs();
@@ -277,6 +278,9 @@ pub async fn request_magic_link(
                 .await?;
         }
         Some(_) => decoy(app, tenant, now).await?,
+        // Sign-up is closed: no link creates an account. The answer stays the same (it must not
+        // tell which addresses have accounts); nothing is sent.
+        None if !settings.signup_enabled => decoy(app, tenant, now).await?,
         None => {
             let expires_at = now.timestamp() + ttl as i64;
             let record = TokenRecord {
@@ -339,6 +343,8 @@ pub async fn verify_magic_link(
                 ..user
             }
         }
+        // A link sent while sign-up was open creates no account once it is closed.
+        Some(_) if !tenant.settings.signup_enabled => return Err(Error::Forbidden),
         Some(address) => {
             let email = Email::from_stored(address.clone());
             let user =

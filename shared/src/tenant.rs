@@ -46,6 +46,8 @@ impl Tenant {
                 frontend_url: format!("{}/dashboard", config.jwt_issuer),
                 // The dashboard is served from the API's own origin: no other origin is needed.
                 cors_origins: Vec::new(),
+                name: "Console".to_owned(),
+                signup_enabled: config.console_signup,
                 ..config.default_app.clone()
             },
             id,

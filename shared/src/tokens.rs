@@ -65,9 +65,6 @@ impl TokenUse {
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub const REFRESH_TOKEN_TYPE: &str = "refresh+jwt";
 
-/// Scopes every password or magic-link session gets.
-pub const DEFAULT_SCOPES: &str = "openid profile email";
-
 /// A freshly issued pair.
 pub struct IssuedPair {
     pub access_token: String,
@@ -103,7 +100,7 @@ pub fn issue_pair(ring: &KeyRing, tenant: &Tenant, req: &PairRequest<'_>) -> Res
         iat: now,
         nbf: now,
         exp,
-        scope: DEFAULT_SCOPES.to_owned(),
+        scope: tenant.settings.session_scopes.join(" "),
         token_use,
         email_verified: req.email_verified,
         generation,

@@ -14,7 +14,7 @@ async fn a_valid_token_is_authorized_with_the_identity_in_the_context() {
     assert_eq!(ctx["user_id"], claims["sub"]);
     assert_eq!(ctx["tenant_id"], "default");
     assert_eq!(ctx["session_id"], claims["sid"]);
-    assert_eq!(ctx["scopes"], "openid profile email");
+    assert_eq!(ctx["scopes"], "read write", "the app's session scopes");
     assert_eq!(ctx["auth_kind"], "session");
     assert_eq!(ctx["expires_at"], claims["exp"]);
     // API Gateway's simple-response shape.

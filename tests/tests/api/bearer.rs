@@ -28,7 +28,7 @@ async fn me_and_verify_token_answer_for_a_valid_access_token() {
     assert_eq!(v.status, 200, "{}", v.text);
     assert_eq!(v.body["data"]["user"]["email"], email.as_str());
     assert_eq!(v.body["data"]["session_id"], jwt_payload(&access)["sid"]);
-    assert_eq!(v.body["data"]["scopes"], json!(["openid", "profile", "email"]));
+    assert_eq!(v.body["data"]["scopes"], json!(["read", "write"]), "the app's session scopes");
     assert!(v.body["data"]["expires_at"].as_str().is_some_and(|t| t.ends_with('Z') || t.contains("+00:00")));
 }
 

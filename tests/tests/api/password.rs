@@ -51,7 +51,7 @@ async fn a_reset_sets_the_password_ends_every_session_and_works_once() {
     app.get("/api/v1/users/me").bearer(&access).send().await.assert_error(401, "unauthorized");
     app.refresh(&refresh).await.assert_error(401, "unauthorized");
     let mails = app.mails_to(&email).await;
-    assert_eq!(mails.last().unwrap().subject, "Your password was changed");
+    assert_eq!(mails.last().unwrap().subject, "Auth: Your password was changed");
 }
 
 #[tokio::test]
@@ -131,7 +131,7 @@ async fn change_needs_the_current_password_and_ends_the_other_sessions_only() {
     app.get("/api/v1/users/me").bearer(&other).send().await.assert_error(401, "unauthorized");
     app.login(&email, PASSWORD).await.assert_error(401, "invalid_credentials");
     assert_eq!(app.login(&email, NEW_PASSWORD).await.status, 200);
-    assert_eq!(app.mails_to(&email).await.last().unwrap().subject, "Your password was changed");
+    assert_eq!(app.mails_to(&email).await.last().unwrap().subject, "Auth: Your password was changed");
     app.post(CHANGE, json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}))
         .send()
         .await

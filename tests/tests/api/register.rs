@@ -24,7 +24,7 @@ async fn register_creates_an_unverified_account_and_mails_a_link() {
     let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].from, "no-reply@auth.test");
-    assert_eq!(mails[0].subject, "Verify your email address");
+    assert_eq!(mails[0].subject, "Auth: Verify your email address");
     assert!(mails[0].body.contains("https://app.test/verify-email?token="));
     assert!(mails[0].link_token("verify-email").is_some_and(|t| t.len() >= 43), "256-bit token");
 }
@@ -179,7 +179,7 @@ async fn hidden_existence_answers_like_a_new_account_and_notifies_the_owner() {
     assert_ne!(second.body["data"]["user_id"], first.body["data"]["user_id"]);
     let mails = app.mails_to(&email).await;
     assert_eq!(mails.len(), 2);
-    assert_eq!(mails[1].subject, "Someone tried to sign up with your email");
+    assert_eq!(mails[1].subject, "Auth: Someone tried to sign up with your email");
     assert!(mails[1].link_token("verify-email").is_none());
 }
 
@@ -193,7 +193,7 @@ async fn the_notice_goes_to_the_address_as_stored_not_as_typed() {
     assert!(app.mails_to(&typed).await.is_empty(), "nothing to the typed spelling");
     let mails = app.mails_to(&stored).await;
     assert_eq!(mails.len(), 2, "{mails:?}");
-    assert_eq!(mails[1].subject, "Someone tried to sign up with your email");
+    assert_eq!(mails[1].subject, "Auth: Someone tried to sign up with your email");
 }
 
 /// Only ASCII letters are folded: U+212A KELVIN SIGN is not `k`, so the two addresses are two
