@@ -264,7 +264,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden | Error::InsufficientScope | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::EmailTaken => StatusCode::CONFLICT,
+        Error::EmailTaken | Error::Conflict => StatusCode::CONFLICT,
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         // Only the mailer meets it; no route answers with it.
@@ -403,6 +403,11 @@ impl Fields {
         }
     }
 
+    /// The whole object as sent: for bodies whose fields a shared rule reads (app settings).
+    pub fn object(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
     /// A field as sent, whatever its type.
     pub fn raw(&self, field: &str) -> Option<&Value> {
         self.map.get(field)
@@ -454,6 +459,11 @@ pub fn optional_json(req: &Request) -> Result<Option<Fields>> {
 /// A path parameter (`{id}` in the route).
 pub fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
+}
+
+/// An app id in the path (`{app_id}`); a malformed one names no app (404, like an unknown one).
+pub fn app_id_param(req: &Request) -> Result<AppId> {
+    path_param(req, "app_id").and_then(|id| AppId::parse(&id)).ok_or(Error::NotFound)
 }
 
 /// Whether the request declares a form body.

@@ -10,6 +10,11 @@ pub mod routes;
 pub mod runtime;
 
 pub mod authorizer;
+pub mod console_app_delete;
+pub mod console_app_get;
+pub mod console_app_update;
+pub mod console_apps_create;
+pub mod console_apps_list;
 pub mod cors_preflight;
 pub mod deletion_cancel;
 pub mod deletion_confirm;

@@ -165,6 +165,12 @@ endpoints! {
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;
     jwks: "GET" "/.well-known/jwks.json", public, every_app, warm public_keys;
     openid_configuration: "GET" "/.well-known/openid-configuration", public, every_app, warm public_keys;
+    // The console API: developers (sessions of the `console` app) and their apps. Service-wide.
+    console_apps_create: "POST" "/api/v1/console/apps", sessions, service, warm public_keys;
+    console_apps_list: "GET" "/api/v1/console/apps", sessions, service, warm public_keys;
+    console_app_get: "GET" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
+    console_app_update: "PATCH" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
+    console_app_delete: "DELETE" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

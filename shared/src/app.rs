@@ -17,7 +17,11 @@ use crate::mailer::Mailer;
 use crate::outbox::Sealer;
 use crate::store::Store;
 use crate::tenant::Tenant;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::model::AppStatus;
 
 pub struct App {
     pub config: Config,
@@ -32,6 +36,9 @@ pub struct App {
     /// The apps that always exist, resolved once per cold start.
     default_tenant: Arc<Tenant>,
     console_tenant: Arc<Tenant>,
+    /// Created apps read from the table, each kept for `APP_CACHE_SECONDS`: a warm function serves
+    /// an app's requests without reading its settings each time.
+    apps: Mutex<HashMap<AppId, (Instant, Arc<Tenant>)>>,
 }
 
 impl App {
@@ -59,6 +66,7 @@ impl App {
             public_keys: PublicKeys::new(config.key_cache),
             default_tenant: Arc::new(Tenant::default_app(&config)),
             console_tenant: Arc::new(Tenant::console(&config)),
+            apps: Mutex::new(HashMap::new()),
             config,
         }
     }
@@ -72,7 +80,34 @@ impl App {
         match id.as_str() {
             AppId::DEFAULT => Ok(self.default_tenant.clone()),
             AppId::CONSOLE => Ok(self.console_tenant.clone()),
-            _ => Err(crate::Error::NotFound),
+            _ => {
+                if let Some(tenant) = self.cached_tenant(id) {
+                    return Ok(tenant);
+                }
+                let record = self.store.app(id).await?;
+                let Some(record) = record.filter(|a| a.status == AppStatus::Active) else {
+                    return Err(crate::Error::NotFound);
+                };
+                let tenant = Arc::new(Tenant::of_app(&self.config, record));
+                if let Ok(mut apps) = self.apps.lock() {
+                    apps.insert(id.clone(), (Instant::now(), tenant.clone()));
+                }
+                Ok(tenant)
+            }
+        }
+    }
+
+    fn cached_tenant(&self, id: &AppId) -> Option<Arc<Tenant>> {
+        let apps = self.apps.lock().ok()?;
+        let (at, tenant) = apps.get(id)?;
+        (at.elapsed() < self.config.app_cache).then(|| tenant.clone())
+    }
+
+    /// Forgets a cached app, so that the next request reads its settings anew (after this
+    /// container changed or deleted it).
+    pub fn forget_tenant(&self, id: &AppId) {
+        if let Ok(mut apps) = self.apps.lock() {
+            apps.remove(id);
         }
     }
 

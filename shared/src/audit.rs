@@ -34,6 +34,10 @@ pub enum EventType {
     RateLimited,
     /// A mail could not be sent; the account is intact and the user can ask again.
     MailFailed,
+    /// A developer's console actions, in the developer's own trail.
+    AppCreated,
+    AppUpdated,
+    AppDeleted,
 }
 
 impl EventType {

@@ -42,6 +42,10 @@ pub enum Error {
     NotFound,
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// The request conflicts with the state of the resource (an app limit reached, a developer
+    /// who still owns apps).
+    #[error("the request conflicts with the current state")]
+    Conflict,
     #[error("too many requests")]
     RateLimited { retry_after_seconds: u64 },
     /// Password sign-in is locked after too many consecutive failures, until the owner resets the
@@ -94,6 +98,7 @@ impl Error {
             Error::AccountPendingDeletion => "account_pending_deletion",
             Error::NotFound => "not_found",
             Error::EmailTaken => "email_taken",
+            Error::Conflict => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::LoginLocked => "login_locked",
             Error::Dependency { .. } => "service_unavailable",

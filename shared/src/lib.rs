@@ -7,6 +7,7 @@ pub mod audit;
 pub mod aws;
 pub mod caller;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod domain;
 pub mod error;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Profile;
 use crate::ids::{AppId, SessionId, UserId};
+use crate::settings::AppSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,4 +242,27 @@ pub struct AuditRecord {
     #[serde(default)]
     pub details: serde_json::Map<String, serde_json::Value>,
     pub ttl: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppStatus {
+    Active,
+    /// Deleted by its owner: unknown to every route at once, erased in the background. The item
+    /// stays as a tombstone, so that the id is never handed out again.
+    Deleted,
+}
+
+/// A developer's app (tenant), with its settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppRecord {
+    pub app_id: AppId,
+    /// The developer (a user of the `console` app) who owns it.
+    pub owner: UserId,
+    pub status: AppStatus,
+    pub settings: AppSettings,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }

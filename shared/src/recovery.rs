@@ -415,6 +415,11 @@ pub async fn confirm_deletion(
     let now = Utc::now();
     let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::DeletionConfirm, now).await?;
     let user = app.store.user(&record.tenant_id, &record.user_id).await?.ok_or(Error::InvalidToken)?;
+    // A developer's apps go first: their users would otherwise be left without an owner. The link
+    // stays usable for after.
+    if tenant.id == AppId::console() && app.store.owned_app_count(&user.user_id).await? > 0 {
+        return Err(Error::Conflict);
+    }
     let grace = chrono::Duration::from_std(config.deletion_grace).unwrap_or(chrono::Duration::days(30));
     let scheduled_for = now + grace;
     let (cancel, cancel_hash) = crypto::new_token();

@@ -54,6 +54,16 @@ impl Tenant {
         }
     }
 
+    /// A created app, as its record says.
+    pub fn of_app(config: &crate::config::Config, app: crate::model::AppRecord) -> Tenant {
+        Tenant {
+            issuer: format!("{}/apps/{}", config.jwt_issuer, app.app_id),
+            audience: app.app_id.to_string(),
+            settings: app.settings,
+            id: app.app_id,
+        }
+    }
+
     /// The path every route of the app is served under: empty for `default`, `/apps/<id>` else.
     pub fn base_path(&self) -> String {
         if self.id.is_default() { String::new() } else { format!("/apps/{}", self.id) }

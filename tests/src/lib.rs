@@ -246,12 +246,51 @@ impl TestApp {
 
     /// Registers and verifies `email`, returning the user id.
     pub async fn verified_user(&self, email: &str) -> String {
-        let r = self.register(email, PASSWORD).await;
-        assert_eq!(r.status, 201, "register: {}", r.body);
+        self.verified_user_at("", email).await
+    }
+
+    /// A verified user of the app whose routes are under `base` (`""` for `default`,
+    /// `/apps/<id>` for any app): its id.
+    pub async fn verified_user_at(&self, base: &str, email: &str) -> String {
+        let r = self
+            .post(&format!("{base}/api/v1/auth/register"), json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "register at {base:?}: {}", r.body);
         let token = self.token_from_mail(email, "verify-email").await;
-        let v = self.post("/api/v1/auth/verify-email", json!({"token": token})).send().await;
-        assert_eq!(v.status, 200, "verify: {}", v.body);
+        let v = self.post(&format!("{base}/api/v1/auth/verify-email"), json!({"token": token})).send().await;
+        assert_eq!(v.status, 200, "verify at {base:?}: {}", v.body);
         r.body["data"]["user_id"].as_str().expect("user id").to_owned()
+    }
+
+    /// A verified user of the app under `base`, logged in there: (access, refresh).
+    pub async fn logged_in_at(&self, base: &str, email: &str) -> (String, String) {
+        self.verified_user_at(base, email).await;
+        let r = self
+            .post(&format!("{base}/api/v1/auth/login"), json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "login at {base:?}: {}", r.body);
+        (
+            r.body["data"]["access_token"].as_str().expect("access").to_owned(),
+            r.body["data"]["refresh_token"].as_str().expect("refresh").to_owned(),
+        )
+    }
+
+    /// A developer: a verified user of the `console` app, logged in. Their access token.
+    pub async fn developer(&self, email: &str) -> String {
+        self.logged_in_at("/apps/console", email).await.0
+    }
+
+    /// A new app of the developer holding `console_token`, with the settings of `body` (`name`
+    /// added when missing): its id.
+    pub async fn create_app(&self, console_token: &str, mut body: Value) -> String {
+        if body.get("name").is_none() {
+            body["name"] = json!("Test app");
+        }
+        let r = self.post("/api/v1/console/apps", body).bearer(console_token).send().await;
+        assert_eq!(r.status, 201, "create app: {}", r.body);
+        r.body["data"]["id"].as_str().expect("app id").to_owned()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
@@ -295,6 +334,14 @@ impl TestApp {
 
 /// The authorizer's event for a request with this `Authorization` header, as API Gateway sends it.
 pub fn authorizer_event(authorization: Option<&str>) -> functions::authorizer::AuthorizerRequest {
+    authorizer_event_at("/api/v1/users/me", authorization)
+}
+
+/// The authorizer's event for `GET <path>` with this `Authorization` header.
+pub fn authorizer_event_at(
+    path: &str,
+    authorization: Option<&str>,
+) -> functions::authorizer::AuthorizerRequest {
     let mut headers = serde_json::Map::new();
     if let Some(a) = authorization {
         headers.insert("authorization".into(), json!(a));
@@ -302,12 +349,12 @@ pub fn authorizer_event(authorization: Option<&str>) -> functions::authorizer::A
     serde_json::from_value(json!({
         "version": "2.0",
         "type": "REQUEST",
-        "routeArn": "arn:aws:execute-api:us-east-1:123456789012:api/$default/GET/api/v1/users/me",
+        "routeArn": format!("arn:aws:execute-api:us-east-1:123456789012:api/$default/GET{path}"),
         "identitySource": authorization.map(|a| vec![a]).unwrap_or_default(),
-        "routeKey": "GET /api/v1/users/me",
-        "rawPath": "/api/v1/users/me",
+        "routeKey": format!("GET {path}"),
+        "rawPath": path,
         "headers": headers,
-        "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": "/api/v1/users/me", "sourceIp": "203.0.113.10"}},
+        "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": path, "sourceIp": "203.0.113.10"}},
     }))
     .expect("authorizer event")
 }

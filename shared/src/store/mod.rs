@@ -39,9 +39,12 @@ use crate::outbox::OutboxRecord;
 const DYNAMODB: &str = "DynamoDB";
 
 pub mod schema;
+
+pub use apps::AppCreated;
 /// The schema under its older name: every key of the table is built in `schema`.
 pub use schema as keys;
 
+mod apps;
 mod audit;
 mod outbox;
 mod public_keys;

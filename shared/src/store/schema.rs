@@ -61,3 +61,18 @@ pub fn counter_window(window: i64) -> String {
 pub fn decoy(tenant: &AppId, random: &str) -> String {
     format!("T#{tenant}#{DECOY}#{random}")
 }
+
+/// An app's item (and, after its deletion, its tombstone).
+pub fn app(app_id: &AppId) -> String {
+    format!("APP#{app_id}")
+}
+pub const APP: &str = "APP";
+/// A developer's partition: one reference per owned app and the count the app limit checks.
+pub fn developer(owner: &UserId) -> String {
+    format!("DEV#{owner}")
+}
+pub const OWNED_APP_PREFIX: &str = "APP#";
+pub fn owned_app(app_id: &AppId) -> String {
+    format!("{OWNED_APP_PREFIX}{app_id}")
+}
+pub const OWNED_APPS_COUNT: &str = "COUNT";

@@ -27,7 +27,12 @@ fn expected(function: &str) -> u16 {
         | "sessions_list"
         | "sessions_revoke_all"
         | "session_revoke"
-        | "users_me_update" => 401,
+        | "users_me_update"
+        | "console_apps_create"
+        | "console_apps_list"
+        | "console_app_get"
+        | "console_app_update"
+        | "console_app_delete" => 401,
         _ => 200,
     }
 }

@@ -1,0 +1,139 @@
+//! The console's flows: a developer (a user of the `console` app) creates, reads, changes and
+//! deletes their apps. Another developer's app, a deleted app and an app that never existed are
+//! all the same 404, so that app ids cannot be enumerated.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::app::App;
+use crate::audit::{self, ClientInfo, EventType};
+use crate::error::{Error, Result};
+use crate::ids::{AppId, UserId};
+use crate::model::{AppRecord, AppStatus};
+use crate::settings::AppSettings;
+use crate::store::AppCreated;
+use crate::tokens::Identity;
+
+/// An app as the console shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppView {
+    pub id: AppId,
+    pub name: String,
+    pub owner: UserId,
+    pub created_at: DateTime<Utc>,
+    /// Its issuer: the base URL of its routes, discovery document and tokens' `iss`.
+    pub issuer: String,
+    pub settings: AppSettings,
+}
+
+impl AppView {
+    fn of(app: &App, record: AppRecord) -> AppView {
+        AppView {
+            issuer: format!("{}/apps/{}", app.config.jwt_issuer, record.app_id),
+            id: record.app_id,
+            name: record.settings.name.clone(),
+            owner: record.owner,
+            created_at: record.created_at,
+            settings: record.settings,
+        }
+    }
+}
+
+/// Creates an app owned by the caller: `name` and any settings, the rest as the environment sets
+/// them for `default`.
+pub async fn create_app(
+    app: &App,
+    developer: &Identity,
+    fields: &Map<String, Value>,
+    client: &ClientInfo,
+) -> Result<AppView> {
+    if !fields.contains_key("name") {
+        return Err(Error::field("name", "required"));
+    }
+    let mut settings = AppSettings { signup_enabled: true, ..app.config.default_app.clone() };
+    settings.apply(fields).map_err(Error::Validation)?;
+    settings.check_lifetimes().map_err(Error::Validation)?;
+    let now = Utc::now();
+    let record = AppRecord {
+        app_id: AppId::generate(),
+        owner: developer.user_id.clone(),
+        status: AppStatus::Active,
+        settings,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    match app.store.create_app(&record, app.config.max_apps_per_developer).await? {
+        AppCreated::Done => {}
+        AppCreated::LimitReached => return Err(Error::Conflict),
+    }
+    trail(app, developer, EventType::AppCreated, &record.app_id, client).await;
+    Ok(AppView::of(app, record))
+}
+
+pub async fn list_apps(app: &App, developer: &Identity) -> Result<Vec<AppView>> {
+    let apps = app.store.apps_of(&developer.user_id).await?;
+    Ok(apps.into_iter().map(|a| AppView::of(app, a)).collect())
+}
+
+/// The caller's own active app; anything else is 404.
+async fn owned(app: &App, developer: &Identity, id: &AppId) -> Result<AppRecord> {
+    match app.store.app(id).await? {
+        Some(a) if a.owner == developer.user_id && a.status == AppStatus::Active => Ok(a),
+        _ => Err(Error::NotFound),
+    }
+}
+
+pub async fn get_app(app: &App, developer: &Identity, id: &AppId) -> Result<AppView> {
+    owned(app, developer, id).await.map(|a| AppView::of(app, a))
+}
+
+/// Changes the settings a request names; the others stay.
+pub async fn update_app(
+    app: &App,
+    developer: &Identity,
+    id: &AppId,
+    fields: &Map<String, Value>,
+    client: &ClientInfo,
+) -> Result<AppView> {
+    let mut record = owned(app, developer, id).await?;
+    record.settings.apply(fields).map_err(Error::Validation)?;
+    record.settings.check_lifetimes().map_err(Error::Validation)?;
+    record.updated_at = Utc::now();
+    if !app.store.update_app(&record).await? {
+        // Deleted (or handed over) between the read and the write.
+        return Err(Error::NotFound);
+    }
+    app.forget_tenant(id);
+    trail(app, developer, EventType::AppUpdated, id, client).await;
+    Ok(AppView::of(app, record))
+}
+
+/// Deletes an app: every route of it answers 404 from now on (within `APP_CACHE_SECONDS` in
+/// functions that hold its settings), and its data is erased in the background.
+pub async fn delete_app(app: &App, developer: &Identity, id: &AppId, client: &ClientInfo) -> Result<()> {
+    owned(app, developer, id).await?;
+    if !app.store.delete_app(id, &developer.user_id, Utc::now()).await? {
+        return Err(Error::NotFound);
+    }
+    app.forget_tenant(id);
+    trail(app, developer, EventType::AppDeleted, id, client).await;
+    Ok(())
+}
+
+/// The developer's audit event of a console action, written after the action (which it does not
+/// guard): a failed write is logged, the action stands.
+async fn trail(app: &App, developer: &Identity, event: EventType, id: &AppId, client: &ClientInfo) {
+    let details = audit::details([("app_id", json!(id))]);
+    let record = audit::record(
+        &app.config,
+        &developer.tenant_id,
+        &developer.user_id,
+        event,
+        client,
+        details,
+        Utc::now(),
+    );
+    app.store.put_audit_or_log(&record).await;
+}

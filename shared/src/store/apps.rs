@@ -1,0 +1,163 @@
+//! Apps: the app item, its owner's references and the count that the app limit checks.
+
+use super::*;
+use crate::ids::{AppId, UserId};
+use crate::model::AppRecord;
+
+/// What creating an app came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppCreated {
+    Done,
+    /// The owner already has the most apps allowed.
+    LimitReached,
+}
+
+/// The attribute of the owner's count item.
+const OWNED: &str = "owned";
+
+impl Store {
+    /// Creates an app, its owner's reference to it and one more in the owner's count, in one
+    /// transaction: the count's condition holds the limit even for concurrent creations, and an id
+    /// that ever existed (a tombstone included) is never taken again.
+    pub async fn create_app(&self, app: &AppRecord, max_per_owner: u32) -> Result<AppCreated> {
+        let owner = keys::developer(&app.owner);
+        let reference = Item::from([
+            ("pk".to_owned(), s(owner.clone())),
+            ("sk".to_owned(), s(keys::owned_app(&app.app_id))),
+            ("app_id".to_owned(), s(app.app_id.as_str())),
+        ]);
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(owner))
+            .key("sk", s(keys::OWNED_APPS_COUNT))
+            .update_expression("ADD #owned :one")
+            .condition_expression("attribute_not_exists(#owned) OR #owned < :max")
+            .expression_attribute_names("#owned", OWNED)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(i64::from(max_per_owner)))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            put(
+                &self.table,
+                keyed(keys::app(&app.app_id), keys::APP, app)?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            put(&self.table, reference, None)?,
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        let (committed, reasons) = self.commit_with_reasons(items, &[]).await?;
+        Ok(match committed {
+            Committed::Done => AppCreated::Done,
+            _ if reasons.get(2).and_then(|r| r.code()) == Some("ConditionalCheckFailed") => {
+                AppCreated::LimitReached
+            }
+            // The random id met an existing one (about one chance in 2^82): a bug to look at, not
+            // a conflict to report.
+            _ => return Err(Error::Internal("a new app id was already taken".into())),
+        })
+    }
+
+    /// An app as stored, tombstones included.
+    pub async fn app(&self, app_id: &AppId) -> Result<Option<AppRecord>> {
+        self.get(keys::app(app_id), keys::APP).await
+    }
+
+    /// The apps a developer owns (not deleted), oldest first.
+    pub async fn apps_of(&self, owner: &UserId) -> Result<Vec<AppRecord>> {
+        let refs = self.query_partition(keys::developer(owner), Some(keys::OWNED_APP_PREFIX)).await?;
+        let wanted: Vec<(String, String)> = refs
+            .iter()
+            .filter_map(|r| r.get("app_id").and_then(|v| v.as_s().ok()).and_then(|id| AppId::parse(id)))
+            .map(|id| (keys::app(&id), keys::APP.to_owned()))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut apps: Vec<AppRecord> = Vec::with_capacity(wanted.len());
+        for chunk in wanted.chunks(100) {
+            for item in self.get_many(chunk.to_vec()).await? {
+                apps.push(decode(item)?);
+            }
+        }
+        apps.retain(|a| a.owner == *owner && a.status == crate::model::AppStatus::Active);
+        apps.sort_by(|a, b| (a.created_at, &a.app_id).cmp(&(b.created_at, &b.app_id)));
+        Ok(apps)
+    }
+
+    /// Replaces an app's settings while it is active and still its owner's; `false` when it is not.
+    pub async fn update_app(&self, app: &AppRecord) -> Result<bool> {
+        let settings = serde_dynamo::to_attribute_value(&app.settings)
+            .map_err(|e| Error::Internal(format!("settings do not encode: {e}")))?;
+        let out = self
+            .client()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::app(&app.app_id)))
+            .key("sk", s(keys::APP))
+            .update_expression("SET #settings = :settings, updated_at = :now")
+            .condition_expression("#owner = :owner AND #status = :active")
+            .expression_attribute_names("#settings", "settings")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":settings", settings)
+            .expression_attribute_values(":now", s(app.updated_at.to_rfc3339()))
+            .expression_attribute_values(":owner", s(app.owner.as_str()))
+            .expression_attribute_values(":active", s("active"))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Marks an app deleted (its tombstone keeps the id taken), drops its owner's reference and
+    /// gives the owner's count back, in one transaction; `false` when it was not the owner's
+    /// active app.
+    pub async fn delete_app(&self, app_id: &AppId, owner: &UserId, now: DateTime<Utc>) -> Result<bool> {
+        let tombstone = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::app(app_id)))
+            .key("sk", s(keys::APP))
+            .update_expression("SET #status = :deleted, deleted_at = :now, updated_at = :now")
+            .condition_expression("#owner = :owner AND #status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":deleted", s("deleted"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":owner", s(owner.as_str()))
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .build()
+            .map_err(internal)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::developer(owner)))
+            .key("sk", s(keys::OWNED_APPS_COUNT))
+            .update_expression("ADD #owned :minus")
+            .expression_attribute_names("#owned", OWNED)
+            .expression_attribute_values(":minus", n(-1))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(tombstone).build(),
+            delete_item(&self.table, keys::developer(owner), &keys::owned_app(app_id), None)?,
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        Ok(self.transact(items).await? == Written::Done)
+    }
+
+    /// How many apps a developer owns now (what confirming their account's deletion checks).
+    pub async fn owned_app_count(&self, owner: &UserId) -> Result<u64> {
+        #[derive(serde::Deserialize)]
+        struct Owned {
+            #[serde(default)]
+            owned: u64,
+        }
+        let count: Option<Owned> = self.get(keys::developer(owner), keys::OWNED_APPS_COUNT).await?;
+        Ok(count.map_or(0, |c| c.owned))
+    }
+}
