@@ -1,4 +1,4 @@
-//! `DELETE /api/v1/console/apps/{app_id}`: deletes the app; its data is erased in the background.
+//! `DELETE /api/v1/console/apps/{app_id}`: deletes the app: every route of it is 404 from now on.
 
 use std::sync::Arc;
 
@@ -14,5 +14,5 @@ use crate::http::{self, Cx, Reply};
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let id = http::app_id_param(&req)?;
     console::delete_app(&app, caller.session(), &id, &cx.client).await?;
-    Reply::ok("App deleted; its users and data are being erased.", json!({ "id": id }))
+    Reply::ok("App deleted.", json!({ "id": id }))
 }

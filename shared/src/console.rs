@@ -111,7 +111,7 @@ pub async fn update_app(
 }
 
 /// Deletes an app: every route of it answers 404 from now on (within `APP_CACHE_SECONDS` in
-/// functions that hold its settings), and its data is erased in the background.
+/// other containers that hold its settings). Its record stays as a tombstone.
 pub async fn delete_app(app: &App, developer: &Identity, id: &AppId, client: &ClientInfo) -> Result<()> {
     owned(app, developer, id).await?;
     if !app.store.delete_app(id, &developer.user_id, Utc::now()).await? {

@@ -181,6 +181,16 @@ fn dynamodb_needs(input: &Input) -> Vec<Need> {
             None => table("Scan"),
         }];
     }
+    if let Some(i) = input.downcast_ref::<op::get_item::GetItemInput>() {
+        // The partition read, by its class (`APP#*`, `T#*` ...): a policy may narrow a function's
+        // reads with `dynamodb:LeadingKeys` (the ones that only resolve apps read nothing else).
+        let pk = i.key().and_then(|k| k.get("pk")).and_then(|v| v.as_s().ok()).map_or("", String::as_str);
+        let class = match pk.split_once('#') {
+            Some((head, _)) => format!("{head}#*"),
+            None => pk.to_owned(),
+        };
+        return vec![Need { condition: Some(("dynamodb:LeadingKeys", class)), ..table("GetItem") }];
+    }
     let simple: [(bool, &str); 7] = [
         (input.downcast_ref::<op::get_item::GetItemInput>().is_some(), "GetItem"),
         (input.downcast_ref::<op::put_item::PutItemInput>().is_some(), "PutItem"),
@@ -229,6 +239,12 @@ fn ses_needs(input: &Input, mail_from: &str) -> Vec<Need> {
     vec![match input.downcast_ref::<SendEmailInput>() {
         Some(i) => {
             let from = i.from_email_address().unwrap_or_default();
+            // `"Display Name" <address>`: SES's `ses:FromAddress` is the address; the display
+            // name is a key of its own (`ses:FromDisplayName`).
+            let from = match (from.rfind('<'), from.ends_with('>')) {
+                (Some(start), true) => &from[start + 1..from.len() - 1],
+                _ => from,
+            };
             let value = if from == mail_from { resource::MAIL_FROM.to_owned() } else { from.to_owned() };
             Need {
                 action: "ses:SendEmail".into(),

@@ -248,8 +248,8 @@ pub struct AuditRecord {
 #[serde(rename_all = "snake_case")]
 pub enum AppStatus {
     Active,
-    /// Deleted by its owner: unknown to every route at once, erased in the background. The item
-    /// stays as a tombstone, so that the id is never handed out again.
+    /// Deleted by its owner: unknown to every route. The item stays as a tombstone, so that the id
+    /// is never handed out again.
     Deleted,
 }
 

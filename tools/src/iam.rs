@@ -158,7 +158,8 @@ fn conditions(v: &Value) -> Result<Vec<(String, String, Vec<String>)>> {
     let Some(ops) = v.as_mapping() else { return Ok(out) };
     for (op, keys) in ops {
         let op = op.as_str().ok_or_else(|| anyhow!("condition operator"))?;
-        if !matches!(op, "StringEquals" | "StringLike") {
+        // `ForAllValues:StringLike` on a single-valued need (one leading key) is `StringLike`.
+        if !matches!(op, "StringEquals" | "StringLike" | "ForAllValues:StringLike") {
             bail!("condition operator {op} is not understood here");
         }
         for (key, values) in keys.as_mapping().ok_or_else(|| anyhow!("{op} needs keys"))? {
@@ -191,6 +192,7 @@ impl Statement {
     fn allows(&self, need: &Need) -> bool {
         self.actions.iter().any(|a| action_matches(a, &need.action))
             && self.resources.iter().any(|r| glob(r, &need.resource))
+            // A condition key the statement does not name does not restrict it.
             && self.conditions.iter().all(|(op, key, values)| match &need.condition {
                 Some(c) if c.key == *key => values.iter().any(|v| match op.as_str() {
                     "StringEquals" => *v == c.value,

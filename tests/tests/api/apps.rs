@@ -256,7 +256,25 @@ async fn password_policy_signup_and_cors_are_per_app() {
     .await
     .assert_error(403, "forbidden");
 
-    // CORS answers the app's own origins at its paths, and only there.
+    // CORS answers the app's own origins at its paths, and only there; preflights too.
+    let preflight = app
+        .call("OPTIONS", &format!("/apps/{nist}/api/v1/auth/login"))
+        .header("origin", "https://nist.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
+    assert_eq!(preflight.status, 204, "{}", preflight.text);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some("https://nist.example"));
+    let foreign = app
+        .call("OPTIONS", "/api/v1/auth/login")
+        .header("origin", "https://nist.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await;
+    assert_eq!(foreign.header("access-control-allow-origin"), None);
+    // The app's OpenAPI document is the service's.
+    let doc = app.get(&format!("/apps/{nist}/api/v1/openapi.json")).send().await;
+    assert_eq!(doc.body["openapi"], "3.1.0");
     let at_nist =
         app.get(&format!("/apps/{nist}/api/v1/health")).header("origin", "https://nist.example").send().await;
     assert_eq!(at_nist.header("access-control-allow-origin"), Some("https://nist.example"));
