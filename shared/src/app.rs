@@ -81,6 +81,7 @@ impl App {
             AppId::DEFAULT => Ok(self.default_tenant.clone()),
             AppId::CONSOLE => Ok(self.console_tenant.clone()),
             _ => {
+                crate::iam::need_app_read();
                 if let Some(tenant) = self.cached_tenant(id) {
                     return Ok(tenant);
                 }

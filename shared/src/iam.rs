@@ -143,6 +143,16 @@ pub fn need(action: &str, resource: &str) {
     }
 }
 
+/// Records that the current function reads app items (`APP#*`) of the table: where the app cache
+/// is, since in a process that serves many functions (the tests) only the first to resolve an app
+/// would be seen reading it, though each function's own container reads it.
+pub fn need_app_read() {
+    if enabled() {
+        let need = Need::new("dynamodb:GetItem", resource::TABLE);
+        record(vec![Need { condition: Some(("dynamodb:LeadingKeys", "APP#*".to_owned())), ..need }]);
+    }
+}
+
 /// What a DynamoDB request needs, from its typed input.
 fn dynamodb_needs(input: &Input) -> Vec<Need> {
     use aws_sdk_dynamodb::operation as op;

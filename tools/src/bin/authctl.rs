@@ -224,6 +224,19 @@ async fn dev() -> Result<()> {
     println!("  JWKS           {api}/.well-known/jwks.json");
     println!("  Ctrl-C stops everything started here. Functions compile on their first request.");
     println!();
+    println!("  Your own app: sign up as a developer (the console app), verify, log in, create an app:");
+    println!(
+        "    curl -s -X POST {api}/apps/console/api/v1/auth/register -H 'content-type: application/json' \\"
+    );
+    println!("      -d '{{\"email\":\"dev@example.com\",\"password\":\"Vermilion-Kettle-42-Drift\"}}'");
+    println!("    (the verification token is in {endpoint}/moto-api/data.json; POST it to");
+    println!(
+        "     {api}/apps/console/api/v1/auth/verify-email, then log in at .../apps/console/api/v1/auth/login)"
+    );
+    println!("    curl -s -X POST {api}/api/v1/console/apps -H 'authorization: Bearer <access_token>' \\");
+    println!("      -H 'content-type: application/json' -d '{{\"name\":\"Acme\"}}'");
+    println!("  Its users then sign up and log in at {api}/apps/<app_id>/api/v1/auth/... (README, Apps).");
+    println!();
 
     let outcome = tokio::select! {
         _ = tokio::signal::ctrl_c() => Ok(()),
