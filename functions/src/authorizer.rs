@@ -17,11 +17,11 @@ use aws_lambda_events::apigw::{
 };
 use serde_json::{Value, json};
 use shared::App;
-use shared::accounts;
 use shared::error::Error;
 
-use crate::identity::{ANONYMOUS, AUTH_KIND, EXPIRES_AT, SCOPES, SESSION_ID, TENANT_ID, USER_ID};
-use shared::caller::CallerKind;
+use crate::identity::{self, ANONYMOUS, AUTH_KIND};
+use crate::routes::Access;
+use shared::caller::Accepts;
 
 pub type AuthorizerRequest = ApiGatewayV2CustomAuthorizerV2Request;
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
@@ -47,21 +47,20 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     response.is_authorized = true;
     response.context = json!({ AUTH_KIND: ANONYMOUS });
     let calls_before = app.store.calls().count();
+    // What the route accepts decides whether a console session may stand for its app's owner.
+    let method = event.request_context.http.method.as_str();
+    let accepts = match crate::routes::find(method, &path).map(|(r, _)| r.access) {
+        Some(Access::Caller(accepts) | Access::OptionalCaller(accepts)) => accepts,
+        _ => Accepts::SESSIONS,
+    };
     let outcome = match crate::http::resolve_tenant(app, &path).await {
-        Ok(tenant) => accounts::authenticate(app, &tenant, token.as_deref()).await,
+        Ok(tenant) => identity::resolve(app, &tenant, token.as_deref(), accepts).await,
         Err(e) => Err(e),
     };
     let dynamodb_calls = app.store.calls().count() - calls_before;
     match outcome {
-        Ok(who) => {
-            response.context = json!({
-                USER_ID: who.user_id,
-                TENANT_ID: who.tenant_id,
-                SESSION_ID: who.session_id,
-                SCOPES: who.scopes.join(" "),
-                AUTH_KIND: <&str>::from(CallerKind::Session),
-                EXPIRES_AT: who.expires_at,
-            });
+        Ok(caller) => {
+            response.context = identity::context_of(&caller);
             tracing::info!(request_id, identified = true, dynamodb_calls, "authorizer decision");
         }
         Err(Error::Unauthorized | Error::NotFound) => {

@@ -13,6 +13,6 @@ use crate::http::{self, Cx, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let id = http::app_id_param(&req)?;
-    console::delete_app(&app, caller.session(), &id, &cx.client).await?;
+    console::delete_app(&app, caller.session()?, &id, &cx.client).await?;
     Reply::ok("App deleted.", json!({ "id": id }))
 }

@@ -12,5 +12,5 @@ use crate::http::{self, Cx, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
     let id = http::app_id_param(&req)?;
-    Reply::ok("The app.", console::get_app(&app, caller.session(), &id).await?)
+    Reply::ok("The app.", console::get_app(&app, caller.session()?, &id).await?)
 }

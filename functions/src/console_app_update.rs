@@ -13,6 +13,6 @@ use crate::http::{self, Cx, Fields, Reply};
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let id = http::app_id_param(&req)?;
     let fields = Fields::json(&req)?;
-    let updated = console::update_app(&app, caller.session(), &id, fields.object(), &cx.client).await?;
+    let updated = console::update_app(&app, caller.session()?, &id, fields.object(), &cx.client).await?;
     Reply::ok("App updated.", updated)
 }

@@ -12,6 +12,6 @@ use crate::http::{Cx, Fields, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let fields = Fields::json(&req)?;
-    let created = console::create_app(&app, caller.session(), fields.object(), &cx.client).await?;
+    let created = console::create_app(&app, caller.session()?, fields.object(), &cx.client).await?;
     Reply::created("App created.", created)
 }

@@ -12,6 +12,6 @@ use shared::error::Result;
 use crate::http::{Cx, Reply};
 
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let apps = console::list_apps(&app, caller.session()).await?;
+    let apps = console::list_apps(&app, caller.session()?).await?;
     Reply::ok("Your apps.", json!({ "apps": apps }))
 }

@@ -26,7 +26,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Option<Caller>)
         None => {
             let caller = caller.ok_or(shared::Error::Unauthorized)?;
             recovery::deletion_status(
-                &identity::current_user(&app, caller.session()).await?,
+                &identity::current_user(&app, caller.session()?).await?,
                 app.config.deletion_token_ttl,
             )
         }

@@ -262,7 +262,10 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
-        Error::Forbidden | Error::InsufficientScope | Error::AccountPendingDeletion => StatusCode::FORBIDDEN,
+        Error::Forbidden
+        | Error::InsufficientScope
+        | Error::AccountPendingDeletion
+        | Error::AccountDisabled => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
         Error::EmailTaken | Error::Conflict => StatusCode::CONFLICT,
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
@@ -464,6 +467,11 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
 /// An app id in the path (`{app_id}`); a malformed one names no app (404, like an unknown one).
 pub fn app_id_param(req: &Request) -> Result<AppId> {
     path_param(req, "app_id").and_then(|id| AppId::parse(&id)).ok_or(Error::NotFound)
+}
+
+/// A user id in the path (`{user_id}`); a malformed one names no user (404).
+pub fn user_id_param(req: &Request) -> Result<shared::UserId> {
+    path_param(req, "user_id").and_then(|id| shared::UserId::parse(&id)).ok_or(Error::NotFound)
 }
 
 /// Whether the request declares a form body.

@@ -1,19 +1,22 @@
 //! Who is calling a protected route.
 //!
-//! Behind API Gateway the authorizer has already verified the bearer and put the identity into
+//! Behind API Gateway the authorizer has already resolved the credential and put the caller into
 //! `requestContext.authorizer.lambda`, which only API Gateway can write. Where there is no such
 //! context (under `cargo lambda watch`, which does not run authorizers, or a route deployed without
-//! one) the function runs the very same verification itself. No other header is ever trusted.
+//! one) the function runs the very same resolution itself (`resolve`). No other header is ever
+//! trusted.
 //!
-//! Either way the result is a `Caller`, admitted only if it belongs to the route's app and is of a
-//! kind (with the scopes) the route declares (`routes`); the handler receives it as an argument.
+//! Either way the result is a `Caller` of the route's app, admitted only if it is of a kind (with
+//! the scopes) the route declares (`routes`); the handler receives it as an argument.
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::accounts;
 use shared::caller::{Accepts, Caller, CallerKind};
+use shared::console::SECRET_KEY_PREFIX;
 use shared::error::{Error, Result};
+use shared::ids::KeyId;
 use shared::tokens::Identity;
 use shared::{App, AppId, SessionId, Tenant, UserId};
 
@@ -23,6 +26,7 @@ use crate::http::{self, Cx};
 pub const USER_ID: &str = "user_id";
 pub const TENANT_ID: &str = "tenant_id";
 pub const SESSION_ID: &str = "session_id";
+pub const KEY_ID: &str = "key_id";
 pub const SCOPES: &str = "scopes";
 pub const AUTH_KIND: &str = "auth_kind";
 pub const EXPIRES_AT: &str = "expires_at";
@@ -31,12 +35,13 @@ pub const ANONYMOUS: &str = "none";
 
 /// The caller of a protected route, admitted by what the route accepts.
 pub async fn caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Result<Caller> {
-    let caller = match from_authorizer_context(req, &cx.tenant.id) {
+    let caller = match from_authorizer_context(req, &cx.tenant) {
         Some(caller) => caller,
-        None => authenticate(app, &cx.tenant, req).await?,
+        None => resolve(app, &cx.tenant, http::bearer(req.headers()).as_deref(), accepts).await?,
     };
     match &caller {
-        Caller::Session(who) => http::note_caller(&who.user_id),
+        Caller::Session(who) | Caller::AppOwner(who) => http::note_caller(&who.user_id),
+        Caller::AppSecret { .. } => {}
     }
     accepts.admit(caller)
 }
@@ -44,21 +49,64 @@ pub async fn caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Resu
 /// The caller of a route where a credential is optional: none when the request sends no
 /// `Authorization` header; a header that is sent must hold a valid credential.
 pub async fn optional_caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Result<Option<Caller>> {
-    if !http::has_authorization(req) && from_authorizer_context(req, &cx.tenant.id).is_none() {
+    if !http::has_authorization(req) && from_authorizer_context(req, &cx.tenant).is_none() {
         return Ok(None);
     }
     caller(app, cx, req, accepts).await.map(Some)
 }
 
-/// The verification the authorizer runs, run here.
-async fn authenticate(app: &App, tenant: &Tenant, req: &Request) -> Result<Caller> {
-    let token = http::bearer(req.headers());
-    accounts::authenticate(app, tenant, token.as_deref()).await.map(Caller::Session)
+/// The one resolution of a bearer credential at a route of `tenant`, run by the authorizer and by a
+/// function that finds no authorizer context: a secret key of the app (`sk_...`), an access token
+/// of a session of the app, or, where the route takes its owner, an access token of the `console`
+/// app whose developer owns it. Anything else is no credential (401); the owner check of a console
+/// session that is valid but not the owner's is 404, as for an app it cannot see.
+pub async fn resolve(app: &App, tenant: &Tenant, token: Option<&str>, accepts: Accepts) -> Result<Caller> {
+    let token = token.ok_or(Error::Unauthorized)?;
+    if token.starts_with(SECRET_KEY_PREFIX) {
+        let hash = shared::crypto::token_hash(token);
+        let key = app.store.secret_key_by_hash(&hash).await?.filter(|k| k.app_id == tenant.id);
+        let key = key.ok_or(Error::Unauthorized)?;
+        return Ok(Caller::AppSecret { app_id: key.app_id, key_id: key.key_id });
+    }
+    match accounts::authenticate(app, tenant, Some(token)).await {
+        Err(Error::Unauthorized) if accepts.takes(CallerKind::AppOwner) && tenant.id != AppId::console() => {
+            let console = app.tenant(&AppId::console()).await?;
+            let who = accounts::authenticate(app, &console, Some(token)).await?;
+            if tenant.owner.as_ref() != Some(&who.user_id) {
+                return Err(Error::NotFound);
+            }
+            Ok(Caller::AppOwner(who))
+        }
+        outcome => outcome.map(Caller::Session),
+    }
 }
 
-/// The identity the authorizer verified, if the context holds one of the route's app (a context of
-/// another app's credential counts as none, and the function checks the bearer itself).
-fn from_authorizer_context(req: &Request, app_id: &AppId) -> Option<Caller> {
+/// What the authorizer hands the function for a caller (the inverse of `from_authorizer_context`).
+pub fn context_of(caller: &Caller) -> Value {
+    let person = |who: &Identity, kind: CallerKind| {
+        json!({
+            USER_ID: who.user_id,
+            TENANT_ID: who.tenant_id,
+            SESSION_ID: who.session_id,
+            SCOPES: who.scopes.join(" "),
+            AUTH_KIND: <&str>::from(kind),
+            EXPIRES_AT: who.expires_at,
+        })
+    };
+    match caller {
+        Caller::Session(who) => person(who, CallerKind::Session),
+        Caller::AppOwner(who) => person(who, CallerKind::AppOwner),
+        Caller::AppSecret { app_id, key_id } => json!({
+            TENANT_ID: app_id,
+            KEY_ID: key_id,
+            AUTH_KIND: <&str>::from(CallerKind::AppSecret),
+        }),
+    }
+}
+
+/// The caller the authorizer resolved for this request, if its context holds one for the route's
+/// app (a session or key of another app counts as none, and the function resolves it itself).
+fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
     let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else {
         return None;
     };
@@ -70,22 +118,30 @@ fn from_authorizer_context(req: &Request, app_id: &AppId) -> Option<Caller> {
     };
     let kind: CallerKind = text(AUTH_KIND)?.parse().ok()?;
     let tenant_id = AppId::parse(text(TENANT_ID)?)?;
-    if tenant_id != *app_id {
-        return None;
-    }
-    let identity = Identity {
-        user_id: UserId::parse(text(USER_ID)?)?,
-        tenant_id,
-        session_id: SessionId::parse(text(SESSION_ID)?)?,
-        scopes: text(SCOPES).unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
-        expires_at: match fields.get(EXPIRES_AT) {
-            Some(Value::Number(n)) => n.as_i64()?,
-            Some(Value::String(s)) => s.parse().ok()?,
-            _ => return None,
-        },
+    let person = |tenant_id: AppId| {
+        Some(Identity {
+            user_id: UserId::parse(text(USER_ID)?)?,
+            tenant_id,
+            session_id: SessionId::parse(text(SESSION_ID)?)?,
+            scopes: text(SCOPES).unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+            expires_at: match fields.get(EXPIRES_AT) {
+                Some(Value::Number(n)) => n.as_i64()?,
+                Some(Value::String(s)) => s.parse().ok()?,
+                _ => return None,
+            },
+        })
     };
     match kind {
-        CallerKind::Session => Some(Caller::Session(identity)),
+        CallerKind::Session if tenant_id == tenant.id => person(tenant_id).map(Caller::Session),
+        CallerKind::AppSecret if tenant_id == tenant.id => {
+            Some(Caller::AppSecret { app_id: tenant_id, key_id: KeyId::parse(text(KEY_ID)?)? })
+        }
+        // The authorizer checked the ownership of this very path's app.
+        CallerKind::AppOwner if tenant_id == AppId::console() => {
+            let who = person(tenant_id)?;
+            (tenant.owner.as_ref() == Some(&who.user_id)).then_some(Caller::AppOwner(who))
+        }
+        _ => None,
     }
 }
 

@@ -18,7 +18,7 @@ use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let Cx { tenant, client } = cx;
-    let who = caller.session();
+    let who = caller.session()?;
     // An optional refresh token of another of the caller's sessions (a client that holds both)
     // ends that session as well.
     let other = match http::optional_json(&req)? {

@@ -14,7 +14,7 @@ use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let Cx { tenant, client } = cx;
-    let who = caller.session();
+    let who = caller.session()?;
     let mut f = Fields::json(&req)?;
     let current = f.required("current_password");
     let new_password = f.required("new_password");

@@ -53,6 +53,10 @@ macro_rules! handler_call {
         let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
+    (admin, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::ADMIN).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
     (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
         let caller = crate::identity::optional_caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
         crate::$f::handle($app, $req, $cx, caller).await
@@ -68,6 +72,9 @@ macro_rules! access_of {
     };
     (optional_session) => {
         Access::OptionalCaller(Accepts::SESSIONS)
+    };
+    (admin) => {
+        Access::Caller(Accepts::ADMIN)
     };
 }
 
@@ -165,12 +172,24 @@ endpoints! {
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;
     jwks: "GET" "/.well-known/jwks.json", public, every_app, warm public_keys;
     openid_configuration: "GET" "/.well-known/openid-configuration", public, every_app, warm public_keys;
+    // The management API: the app's backend (a secret key) or its owner (a console session).
+    admin_users_create: "POST" "/api/v1/admin/users", admin, every_app, warm store;
+    admin_users_list: "GET" "/api/v1/admin/users", admin, every_app, warm store;
+    admin_user_get: "GET" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
+    admin_user_update: "PATCH" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
+    admin_user_delete: "DELETE" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
+    admin_user_sessions_revoke: "DELETE" "/api/v1/admin/users/{user_id}/sessions", admin, every_app, warm store;
+    admin_user_password_reset: "POST" "/api/v1/admin/users/{user_id}/password-reset", admin, every_app, warm store;
+    admin_audit: "GET" "/api/v1/admin/audit", admin, every_app, warm store;
     // The console API: developers (sessions of the `console` app) and their apps. Service-wide.
     console_apps_create: "POST" "/api/v1/console/apps", sessions, service, warm public_keys;
     console_apps_list: "GET" "/api/v1/console/apps", sessions, service, warm public_keys;
     console_app_get: "GET" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
     console_app_update: "PATCH" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
     console_app_delete: "DELETE" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
+    secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", sessions, service, warm public_keys;
+    secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", sessions, service, warm public_keys;
+    secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", sessions, service, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

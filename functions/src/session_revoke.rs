@@ -15,7 +15,7 @@ use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let client = cx.client;
-    let who = caller.session();
+    let who = caller.session()?;
     // A malformed id names no session of the caller's: 404 like any other.
     let id = http::path_param(&req, "id").and_then(|id| SessionId::parse(&id)).ok_or(Error::NotFound)?;
     sessions::revoke(&app, &who.tenant_id, &who.user_id, &id, EventType::SessionRevoked, &client).await?;

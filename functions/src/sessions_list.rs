@@ -12,7 +12,7 @@ use crate::http::{Cx, Reply};
 use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let who = caller.session();
+    let who = caller.session()?;
     let list = sessions::list(&app, &who.tenant_id, &who.user_id, &who.session_id).await?;
     Ok(Reply::ok("Active sessions.", json!({ "sessions": list }))?.no_store())
 }

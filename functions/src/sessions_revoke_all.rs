@@ -14,7 +14,7 @@ use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, _req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let Cx { tenant, client } = cx;
-    let who = caller.session();
+    let who = caller.session()?;
     let revoked = sessions::revoke_all(&app, &who.tenant_id, &who.user_id, None, &client).await?;
     let mut reply = Reply::ok("All sessions revoked.", json!({ "revoked": revoked }))?;
     if app.config.refresh_token_cookie {

@@ -18,15 +18,9 @@ const DEFAULT_LIMIT: i32 = 20;
 const MAX_LIMIT: i32 = 100;
 
 pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let who = caller.session();
+    let who = caller.session()?;
     let query = req.query_string_parameters();
-    let limit = match query.first("limit") {
-        None => DEFAULT_LIMIT,
-        Some(l) => match l.parse::<i32>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => return Err(Error::field("limit", "between_1_and_100")),
-        },
-    };
+    let limit = limit_param(query.first("limit"))?;
     let after = match query.first("cursor") {
         None => None,
         Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "invalid"))?),
@@ -40,8 +34,19 @@ pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Res
     .no_store())
 }
 
+/// `?limit=`: 1 to 100, 20 when absent.
+pub fn limit_param(raw: Option<&str>) -> Result<i32> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) => match l.parse::<i32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            _ => Err(Error::field("limit", "between_1_and_100")),
+        },
+    }
+}
+
 /// A cursor is the sort key of the last event of the previous page; anything else is refused.
-fn decode_cursor(cursor: &str) -> Option<String> {
+pub fn decode_cursor(cursor: &str) -> Option<String> {
     let sk = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
     let id = sk.strip_prefix("EVENT#")?;
     (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(sk)

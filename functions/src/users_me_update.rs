@@ -19,7 +19,7 @@ use shared::caller::Caller;
 const FIELDS: [&str; 5] = ["name", "username", "first_name", "last_name", "company_name"];
 
 pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let who = caller.session();
+    let who = caller.session()?;
     let mut f = Fields::json(&req)?;
     let mut changes: Vec<(&str, Option<String>)> = Vec::new();
     for field in FIELDS {

@@ -395,6 +395,10 @@ pub async fn login(
         }
     };
     // Only after a correct password may the answer say more about the account.
+    if user.status == UserStatus::Disabled {
+        app.store.take_quotas(forgiven.quotas()).await?;
+        return Err(Error::AccountDisabled);
+    }
     if user.status == UserStatus::PendingDeletion {
         app.store.take_quotas(forgiven.quotas()).await?;
         return Err(Error::AccountPendingDeletion);

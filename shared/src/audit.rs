@@ -38,6 +38,14 @@ pub enum EventType {
     AppCreated,
     AppUpdated,
     AppDeleted,
+    SecretKeyCreated,
+    SecretKeyRevoked,
+    /// The app's backend (management API) acted on a user.
+    UserCreatedByAdmin,
+    UserUpdatedByAdmin,
+    UserDisabled,
+    UserEnabled,
+    UserDeletedByAdmin,
 }
 
 impl EventType {

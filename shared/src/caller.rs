@@ -6,6 +6,7 @@
 //! other kinds (an end-user API key, an app's secret key, an OAuth token) as variants here.
 
 use crate::error::{Error, Result};
+use crate::ids::{AppId, KeyId};
 use crate::tokens::Identity;
 
 /// The kinds of caller a route may accept (`auth_kind` in the authorizer's context).
@@ -14,6 +15,10 @@ use crate::tokens::Identity;
 pub enum CallerKind {
     /// An access token of a login (password, magic link).
     Session,
+    /// An app's secret key (`sk_...`): the app's own backend.
+    AppSecret,
+    /// An access token of the `console` app whose developer owns the route's app.
+    AppOwner,
 }
 
 /// What a route accepts: the caller kinds, and the scopes each caller must hold.
@@ -26,6 +31,13 @@ pub struct Accepts {
 impl Accepts {
     /// The default of every protected route: a user's own session, no scope beyond it.
     pub const SESSIONS: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &[] };
+
+    /// The management API: the app's backend (a secret key) or its owner (a console session).
+    pub const ADMIN: Accepts = Accepts { kinds: &[CallerKind::AppSecret, CallerKind::AppOwner], scopes: &[] };
+
+    pub fn takes(&self, kind: CallerKind) -> bool {
+        self.kinds.contains(&kind)
+    }
 
     /// Admits a caller or says why not: another kind of caller is 403 `forbidden`, a caller
     /// without one of the scopes 403 `insufficient_scope`.
@@ -45,25 +57,41 @@ impl Accepts {
 pub enum Caller {
     /// A user signed in to the route's app, by a live session's access token.
     Session(Identity),
+    /// The backend of the route's app, by one of its secret keys.
+    AppSecret { app_id: AppId, key_id: KeyId },
+    /// The developer who owns the route's app, by a session of the `console` app.
+    AppOwner(Identity),
 }
 
 impl Caller {
     pub fn kind(&self) -> CallerKind {
         match self {
             Caller::Session(_) => CallerKind::Session,
+            Caller::AppSecret { .. } => CallerKind::AppSecret,
+            Caller::AppOwner(_) => CallerKind::AppOwner,
         }
     }
 
     pub fn scopes(&self) -> &[String] {
         match self {
-            Caller::Session(who) => &who.scopes,
+            Caller::Session(who) | Caller::AppOwner(who) => &who.scopes,
+            Caller::AppSecret { .. } => &[],
         }
     }
 
-    /// The user and session behind a session caller.
-    pub fn session(&self) -> &Identity {
+    /// The user and session behind a session caller; any other caller is not allowed here.
+    pub fn session(&self) -> Result<&Identity> {
         match self {
-            Caller::Session(who) => who,
+            Caller::Session(who) => Ok(who),
+            Caller::AppSecret { .. } | Caller::AppOwner(_) => Err(Error::Forbidden),
+        }
+    }
+
+    /// Who is acting, for audit details: the user, or the secret key.
+    pub fn actor(&self) -> String {
+        match self {
+            Caller::Session(who) | Caller::AppOwner(who) => format!("user:{}", who.user_id),
+            Caller::AppSecret { key_id, .. } => format!("secret_key:{key_id}"),
         }
     }
 }

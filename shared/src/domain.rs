@@ -51,6 +51,12 @@ impl Email {
         Ok(Email { display: s.to_owned(), normalized: normalize(s) })
     }
 
+    /// A search prefix of an address, normalised as stored addresses are (trimmed, ASCII letters
+    /// lower-cased), so that it matches what `normalized` holds.
+    pub fn normalize_prefix(raw: &str) -> String {
+        normalize(raw.trim())
+    }
+
     /// Rebuilds an address read back from the store (already parsed once).
     pub fn from_stored(display: String) -> Self {
         let normalized = normalize(&display);

@@ -38,6 +38,8 @@ pub enum Error {
     InsufficientScope,
     #[error("the account is scheduled for deletion")]
     AccountPendingDeletion,
+    #[error("the account is disabled")]
+    AccountDisabled,
     #[error("the resource was not found")]
     NotFound,
     #[error("an account with this email already exists")]
@@ -96,6 +98,7 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::InsufficientScope => "insufficient_scope",
             Error::AccountPendingDeletion => "account_pending_deletion",
+            Error::AccountDisabled => "account_disabled",
             Error::NotFound => "not_found",
             Error::EmailTaken => "email_taken",
             Error::Conflict => "conflict",

@@ -78,6 +78,10 @@ id_type! {
     SessionId
 }
 id_type! {
+    /// An app's secret key (not the secret: its id, shown in lists and used to revoke it).
+    KeyId
+}
+id_type! {
     /// An app (tenant): `default`, `console`, or `app_` and 16 characters of `[a-z0-9]`.
     AppId
 }
@@ -101,6 +105,16 @@ impl SessionId {
 
     pub fn parse(value: &str) -> Option<SessionId> {
         plausible(value).then(|| SessionId(value.to_owned()))
+    }
+}
+
+impl KeyId {
+    pub fn generate() -> KeyId {
+        KeyId(crate::crypto::new_id())
+    }
+
+    pub fn parse(value: &str) -> Option<KeyId> {
+        plausible(value).then(|| KeyId(value.to_owned()))
     }
 }
 

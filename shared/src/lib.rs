@@ -2,6 +2,7 @@
 //! DynamoDB store, the SES mailer, signing keys and audit. It knows nothing of HTTP or Lambda.
 
 pub mod accounts;
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod aws;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Profile;
-use crate::ids::{AppId, SessionId, UserId};
+use crate::ids::{AppId, KeyId, SessionId, UserId};
 use crate::settings::AppSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +16,8 @@ pub enum UserStatus {
     Active,
     /// Deletion confirmed; erased after the grace period unless cancelled.
     PendingDeletion,
+    /// Disabled by the app's backend (management API): no sign-in, no session, until enabled.
+    Disabled,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -265,4 +267,20 @@ pub struct AppRecord {
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
+}
+
+/// An app's secret key, as its owner's list shows it: never the secret, only its SHA-256 (which
+/// revocation needs to find the look-up item) and a hint to tell keys apart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecretKeyRecord {
+    pub key_id: KeyId,
+    pub app_id: AppId,
+    pub label: String,
+    /// `sk_...` and the key's last four characters.
+    pub hint: String,
+    pub hash: String,
+    /// The developer who created it; none for the operator's keys of `default` (`authctl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<UserId>,
+    pub created_at: DateTime<Utc>,
 }

@@ -507,7 +507,7 @@ pub fn deletion_status(user: &UserRecord, link_lifetime: std::time::Duration) ->
         UserStatus::Active if user.deletion_requested_at.is_some_and(|at| at + lifetime > Utc::now()) => {
             DeletionStatus { status: "requested", scheduled_for: None }
         }
-        UserStatus::Active => DeletionStatus { status: "none", scheduled_for: None },
+        UserStatus::Active | UserStatus::Disabled => DeletionStatus { status: "none", scheduled_for: None },
     }
 }
 

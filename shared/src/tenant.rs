@@ -19,6 +19,9 @@ pub struct Tenant {
     /// The `aud` of its access tokens.
     pub audience: String,
     pub settings: AppSettings,
+    /// The developer who owns it (created apps only): the management API also takes their console
+    /// session.
+    pub owner: Option<crate::ids::UserId>,
 }
 
 /// The one endpoint that accepts refresh tokens, under an app's issuer: their audience.
@@ -32,6 +35,7 @@ impl Tenant {
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             settings: config.default_app.clone(),
+            owner: None,
         }
     }
 
@@ -50,6 +54,7 @@ impl Tenant {
                 signup_enabled: config.console_signup,
                 ..config.default_app.clone()
             },
+            owner: None,
             id,
         }
     }
@@ -60,6 +65,7 @@ impl Tenant {
             issuer: format!("{}/apps/{}", config.jwt_issuer, app.app_id),
             audience: app.app_id.to_string(),
             settings: app.settings,
+            owner: Some(app.owner),
             id: app.app_id,
         }
     }

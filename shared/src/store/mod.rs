@@ -40,15 +40,19 @@ const DYNAMODB: &str = "DynamoDB";
 
 pub mod schema;
 
+pub use admin::Page;
 pub use apps::AppCreated;
 /// The schema under its older name: every key of the table is built in `schema`.
 pub use schema as keys;
+pub use secret_keys::SecretKeyLookup;
 
+mod admin;
 mod apps;
 mod audit;
 mod outbox;
 mod public_keys;
 mod quotas;
+mod secret_keys;
 mod sessions;
 mod tokens;
 mod users;
@@ -73,6 +77,8 @@ pub enum Guard {
     Unverified,
     /// The user exists and its deletion is pending.
     PendingDeletion,
+    /// The user exists and was disabled by the app's backend.
+    Disabled,
 }
 
 /// An update of a user item built up from named changes and conditions. Every attribute name goes
@@ -99,6 +105,9 @@ impl UserUpdate {
             }
             Guard::PendingDeletion => {
                 u.require_equal("status", s("pending_deletion"));
+            }
+            Guard::Disabled => {
+                u.require_equal("status", s("disabled"));
             }
         }
         u
@@ -570,8 +579,21 @@ fn outbox_item(table: &str, mail: &OutboxRecord) -> Result<TransactWriteItem> {
     put(table, keyed(keys::outbox(&mail.tenant_id, &mail.id), keys::MAIL, mail)?, None)
 }
 
+/// An audit event, in its user's partition and in its app's index (`gsi2`).
 fn audit_item(audit: &AuditRecord) -> Result<Item> {
-    keyed(keys::audit(&audit.tenant_id, &audit.user_id), &keys::audit_event(&audit.id), audit)
+    let mut item =
+        keyed(keys::audit(&audit.tenant_id, &audit.user_id), &keys::audit_event(&audit.id), audit)?;
+    item.insert("gsi2pk".to_owned(), s(keys::app_audit(&audit.tenant_id)));
+    item.insert("gsi2sk".to_owned(), s(&audit.id));
+    Ok(item)
+}
+
+/// A user's profile item, in its app's index of users (`gsi2`) too.
+fn user_item(user: &UserRecord) -> Result<Item> {
+    let mut item = keyed(keys::user(&user.tenant_id, &user.user_id), keys::PROFILE, user)?;
+    item.insert("gsi2pk".to_owned(), s(keys::app_users(&user.tenant_id)));
+    item.insert("gsi2sk".to_owned(), s(keys::user_created(user.created_at, &user.user_id)));
+    Ok(item)
 }
 
 fn delete_item(

@@ -1,7 +1,7 @@
 //! Every key of the table, built in one place so that no two features invent different
 //! spellings and no handler ever sees a key format.
 
-use crate::ids::{AppId, SessionId, UserId};
+use crate::ids::{AppId, KeyId, SessionId, UserId};
 
 pub const PROFILE: &str = "PROFILE";
 pub const EMAIL: &str = "EMAIL";
@@ -76,3 +76,27 @@ pub fn owned_app(app_id: &AppId) -> String {
     format!("{OWNED_APP_PREFIX}{app_id}")
 }
 pub const OWNED_APPS_COUNT: &str = "COUNT";
+
+/// An app's secret key in its owner's list, under the app's item.
+pub const SECRET_KEY_PREFIX: &str = "SECRET#";
+pub fn secret_key(key_id: &KeyId) -> String {
+    format!("{SECRET_KEY_PREFIX}{key_id}")
+}
+/// The look-up of a presented secret key by its SHA-256: which app and key it is.
+pub fn secret_key_lookup(hash: &str) -> String {
+    format!("SECRETKEY#{hash}")
+}
+pub const SECRET_KEY: &str = "SECRETKEY";
+
+/// `gsi2pk` of an app's users: the management API lists them by creation time.
+pub fn app_users(tenant: &AppId) -> String {
+    format!("T#{tenant}#USERS")
+}
+/// `gsi2sk` of a user: creation time first, so that the newest come first in reverse.
+pub fn user_created(created_at: chrono::DateTime<chrono::Utc>, user_id: &UserId) -> String {
+    format!("{}#{user_id}", created_at.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+}
+/// `gsi2pk` of an app's audit events (their `gsi2sk` is the event id, a UUID v7: time order).
+pub fn app_audit(tenant: &AppId) -> String {
+    format!("T#{tenant}#AUDIT")
+}

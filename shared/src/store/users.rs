@@ -24,11 +24,7 @@ impl Store {
         let items = vec![
             outbox_item(&self.table, mail)?,
             put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
-            put(
-                &self.table,
-                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
+            put(&self.table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
         ];
@@ -116,11 +112,7 @@ impl Store {
                 )?,
                 Some("attribute_not_exists(pk)"),
             )?,
-            put(
-                &self.table,
-                keyed(keys::user(t, &user.user_id), keys::PROFILE, user)?,
-                Some("attribute_not_exists(pk)"),
-            )?,
+            put(&self.table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
             put(&self.table, audit_item(audit)?, None)?,
         ])
         .await

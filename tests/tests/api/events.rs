@@ -32,7 +32,18 @@ fn expected(function: &str) -> u16 {
         | "console_apps_list"
         | "console_app_get"
         | "console_app_update"
-        | "console_app_delete" => 401,
+        | "console_app_delete"
+        | "secret_keys_create"
+        | "secret_keys_list"
+        | "secret_key_revoke"
+        | "admin_users_create"
+        | "admin_users_list"
+        | "admin_user_get"
+        | "admin_user_update"
+        | "admin_user_delete"
+        | "admin_user_sessions_revoke"
+        | "admin_user_password_reset"
+        | "admin_audit" => 401,
         _ => 200,
     }
 }

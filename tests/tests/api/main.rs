@@ -18,6 +18,7 @@ mod failures;
 mod key_rotation;
 mod login;
 mod magic_link;
+mod management;
 mod outbox;
 mod password;
 mod profile;

@@ -6,6 +6,7 @@
 //! authctl bootstrap                 create table, secret and mail identity where AWS_* points
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
 //! authctl keys rotate               make a new key current; older keys verify until their tokens expire
+//! authctl secret-key create [LABEL] a secret key of the `default` app, for its management API
 //! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
 //! authctl iam-check DIR             hold the template's policies to the AWS calls recorded in DIR
 //! ```
@@ -24,11 +25,14 @@ async fn main() -> ExitCode {
         Some("bootstrap") => bootstrap_here().await,
         Some("keys") if args.get(1).map(String::as_str) == Some("ensure") => keys_ensure().await,
         Some("keys") if args.get(1).map(String::as_str) == Some("rotate") => keys_rotate().await,
+        Some("secret-key") if args.get(1).map(String::as_str) == Some("create") => {
+            secret_key_create(args.get(2).cloned()).await
+        }
         Some("with-moto") => return with_moto(&args[1..]).await,
         Some("iam-check") if args.len() == 2 => iam_check(std::path::Path::new(&args[1])),
         _ => {
             eprintln!(
-                "usage: authctl dev | bootstrap | keys ensure | keys rotate | with-moto -- CMD [ARGS...] | iam-check DIR"
+                "usage: authctl dev | bootstrap | keys ensure | keys rotate | secret-key create [LABEL] | with-moto -- CMD [ARGS...] | iam-check DIR"
             );
             return ExitCode::from(2);
         }
@@ -54,6 +58,18 @@ async fn bootstrap_here() -> Result<()> {
         "table {}, secret {} and identity {} are ready",
         config.table_name, config.signing_key_secret_id, config.mail_from
     );
+    Ok(())
+}
+
+/// A secret key of the `default` app for the operator's backend (`/api/v1/admin/...`); printed
+/// once, stored only as its hash.
+async fn secret_key_create(label: Option<String>) -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    let app = shared::App::new(config, &sdk);
+    let key = shared::console::issue_secret_key(&app, &shared::AppId::default_app(), label, None).await?;
+    println!("secret key {} of the default app (shown once; keep it secret):", key.id);
+    println!("{}", key.key);
     Ok(())
 }
 

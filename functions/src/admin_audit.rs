@@ -1,0 +1,41 @@
+//! `GET /api/v1/admin/audit`: the app's security events, newest first (`limit`, `cursor`,
+//! `user_id`).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use lambda_http::{Request, RequestExt};
+use serde_json::json;
+use shared::App;
+use shared::UserId;
+use shared::admin;
+use shared::caller::Caller;
+use shared::error::{Error, Result};
+
+use crate::http::{Cx, Reply};
+use crate::users_me_audit::{decode_cursor, limit_param};
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, _caller: Caller) -> Result<Reply> {
+    let query = req.query_string_parameters();
+    let limit = limit_param(query.first("limit"))?;
+    let user = match query.first("user_id") {
+        None => None,
+        Some(u) => Some(UserId::parse(u).ok_or_else(|| Error::field("user_id", "invalid"))?),
+    };
+    let page = match &user {
+        // One user's trail: its partition, with the same cursor as `GET /users/me/audit`.
+        Some(_) => {
+            let after = match query.first("cursor") {
+                None => None,
+                Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "invalid"))?),
+            };
+            let mut page = admin::audit(&app, &cx.tenant, limit, after.as_deref(), user.as_ref()).await?;
+            page.next_cursor = page.next_cursor.map(|sk| URL_SAFE_NO_PAD.encode(sk));
+            page
+        }
+        None => admin::audit(&app, &cx.tenant, limit, query.first("cursor"), None).await?,
+    };
+    Ok(Reply::ok("Security events.", json!({ "events": page.items, "next_cursor": page.next_cursor }))?
+        .no_store())
+}
