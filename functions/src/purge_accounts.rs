@@ -1,5 +1,6 @@
 //! The scheduled purge (EventBridge, daily; by hand with `cargo lambda invoke purge_accounts
-//! --data-ascii '{}'`): erases every account whose deletion grace period is over.
+//! --data-ascii '{}'`): erases every account whose deletion grace period is over, and the data of
+//! every deleted app.
 
 use std::sync::Arc;
 
@@ -9,8 +10,10 @@ use shared::App;
 use shared::recovery;
 
 pub async fn handle(app: Arc<App>, _event: Value) -> Result<Value, shared::Error> {
-    let purged =
-        shared::iam::as_function("purge_accounts", recovery::purge_due_accounts(&app, Utc::now())).await?;
-    tracing::info!(purged, "purge finished");
-    Ok(json!({ "purged": purged }))
+    let now = Utc::now();
+    let purged = shared::iam::as_function("purge_accounts", recovery::purge_due_accounts(&app, now)).await?;
+    let (apps, app_users) =
+        shared::iam::as_function("purge_accounts", shared::console::erase_deleted_apps(&app, now)).await?;
+    tracing::info!(purged, apps, app_users, "purge finished");
+    Ok(json!({ "purged": purged, "apps_erased": apps, "app_users_erased": app_users }))
 }

@@ -228,3 +228,18 @@ async fn trail(app: &App, developer: &Identity, event: EventType, id: &AppId, cl
     );
     app.store.put_audit_or_log(&record).await;
 }
+
+/// Erases the data of every deleted app (the scheduled purge): returns (apps finished, users
+/// erased). An app not finished in this run stays in the erasure index for the next.
+pub async fn erase_deleted_apps(app: &App, now: DateTime<Utc>) -> Result<(usize, usize)> {
+    let (mut finished, mut users) = (0, 0);
+    for id in app.store.apps_to_erase().await? {
+        let (erased, done) = app.store.erase_app(&id, now).await?;
+        users += erased;
+        if done {
+            finished += 1;
+            tracing::info!(app_id = id.as_str(), users = erased, "deleted app erased");
+        }
+    }
+    Ok((finished, users))
+}

@@ -12,6 +12,9 @@ pub enum AppCreated {
     LimitReached,
 }
 
+/// Pages of an index one erasure run reads at most (100 items each).
+const MAX_ERASE_PAGES: usize = 50;
+
 /// The attribute of the owner's count item.
 const OWNED: &str = "owned";
 
@@ -123,7 +126,12 @@ impl Store {
             .table_name(&self.table)
             .key("pk", s(keys::app(app_id)))
             .key("sk", s(keys::APP))
-            .update_expression("SET #status = :deleted, deleted_at = :now, updated_at = :now")
+            // In the erasure index until the purge has erased every item of the app.
+            .update_expression(
+                "SET #status = :deleted, deleted_at = :now, updated_at = :now, gsi1pk = :erasure, gsi1sk = :due",
+            )
+            .expression_attribute_values(":erasure", s(keys::APP_ERASURE_INDEX))
+            .expression_attribute_values(":due", s(format!("{}#{app_id}", now.to_rfc3339())))
             .condition_expression("#owner = :owner AND #status = :active")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#owner", "owner")
@@ -148,6 +156,107 @@ impl Store {
             TransactWriteItem::builder().update(count).build(),
         ];
         Ok(self.transact(items).await? == Written::Done)
+    }
+
+    /// Deleted apps whose data is still to be erased, oldest deletion first.
+    pub async fn apps_to_erase(&self) -> Result<Vec<AppId>> {
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(keys::APP_ERASURE_INDEX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out
+            .items()
+            .iter()
+            .filter_map(|i| i.get("app_id").and_then(|v| v.as_s().ok()).and_then(|id| AppId::parse(id)))
+            .collect())
+    }
+
+    /// Erases everything a deleted app left: its users (with their sessions, tokens, email locks,
+    /// failure counters and audit trails), any audit event left in its index, and its secret keys.
+    /// Each step deletes what it finds, so a run that stops half-way is finished by the next; the
+    /// tombstone leaves the erasure index last, and keeps the id taken for good.
+    ///
+    /// Returns how many users were erased, and whether the app is done: a run reads at most
+    /// `MAX_ERASE_PAGES` pages of each index, so that one large app cannot hold the purge past its
+    /// timeout (and an index that lags behind the table cannot keep it looping).
+    pub async fn erase_app(&self, app_id: &AppId, now: DateTime<Utc>) -> Result<(usize, bool)> {
+        let mut erased = 0;
+        let mut done = false;
+        for _ in 0..MAX_ERASE_PAGES {
+            let users = self.index_page(&keys::app_users(app_id)).await?;
+            if users.is_empty() {
+                done = true;
+                break;
+            }
+            for item in users {
+                let user: UserRecord = decode(item)?;
+                self.erase_user(&user).await?;
+                let fails =
+                    delete_request(keys::failures(app_id, &user.email_normalized), keys::counter_window(0))?;
+                self.batch_write(vec![fails]).await?;
+                erased += 1;
+            }
+        }
+        if !done {
+            return Ok((erased, false));
+        }
+        done = false;
+        for _ in 0..MAX_ERASE_PAGES {
+            let events = self.index_page(&keys::app_audit(app_id)).await?;
+            if events.is_empty() {
+                done = true;
+                break;
+            }
+            let mut requests = Vec::new();
+            for item in &events {
+                if let (Some(pk), Some(sk)) =
+                    (item.get("pk").and_then(|v| v.as_s().ok()), item.get("sk").and_then(|v| v.as_s().ok()))
+                {
+                    requests.push(delete_request(pk.clone(), sk.clone())?);
+                }
+            }
+            for chunk in requests.chunks(25) {
+                self.batch_write(chunk.to_vec()).await?;
+            }
+        }
+        if !done {
+            return Ok((erased, false));
+        }
+        for key in self.secret_keys(app_id).await? {
+            self.revoke_secret_key(app_id, &key.key_id).await?;
+        }
+        let finished = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::app(app_id)))
+            .key("sk", s(keys::APP))
+            .update_expression("REMOVE gsi1pk, gsi1sk SET erased_at = :now")
+            .expression_attribute_values(":now", s(now.to_rfc3339()))
+            .build()
+            .map_err(internal)?;
+        self.transact(vec![TransactWriteItem::builder().update(finished).build()]).await?;
+        Ok((erased, true))
+    }
+
+    /// Up to 100 items of an app's index (`gsi2`), to erase.
+    async fn index_page(&self, gsi2pk: &str) -> Result<Vec<Item>> {
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :pk")
+            .expression_attribute_values(":pk", s(gsi2pk))
+            .limit(100)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.items.unwrap_or_default())
     }
 
     /// How many apps a developer owns now (what confirming their account's deletion checks).

@@ -100,3 +100,6 @@ pub fn user_created(created_at: chrono::DateTime<chrono::Utc>, user_id: &UserId)
 pub fn app_audit(tenant: &AppId) -> String {
     format!("T#{tenant}#AUDIT")
 }
+
+/// `gsi1pk` of the tombstones of deleted apps whose data is still being erased.
+pub const APP_ERASURE_INDEX: &str = "APP_ERASURE";

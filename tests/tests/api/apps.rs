@@ -435,3 +435,57 @@ async fn nothing_of_one_app_is_usable_at_anothers_paths() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn deleting_an_app_erases_everything_of_it_and_nothing_of_another() {
+    let app = TestApp::spawn().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let doomed = app.create_app(&dev, json!({"name": "Doomed"})).await;
+    let kept = app.create_app(&dev, json!({"name": "Kept"})).await;
+    let (doomed_base, kept_base) = (format!("/apps/{doomed}"), format!("/apps/{kept}"));
+    let email = unique_email("both");
+    app.logged_in_at(&doomed_base, &email).await;
+    app.logged_in_at(&kept_base, &email).await;
+    let key =
+        app.post(&format!("/api/v1/console/apps/{doomed}/secret-keys"), json!({})).bearer(&dev).send().await;
+    let key = key.body["data"]["key"].as_str().unwrap().to_owned();
+    // A user with a pending verification link, made by the app's backend.
+    let r = app
+        .post(&format!("{doomed_base}/api/v1/admin/users"), json!({"email": unique_email("pending")}))
+        .bearer(&key)
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app.deliver_mail().await;
+
+    let r = app.call("DELETE", &format!("/api/v1/console/apps/{doomed}")).bearer(&dev).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let out = functions::purge_accounts::handle(app.app.clone(), json!({})).await.unwrap();
+    assert_eq!(out["apps_erased"], 1, "{out}");
+    assert_eq!(out["app_users_erased"], 2, "{out}");
+
+    let scan = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    let pk = |i: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
+        i.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+    };
+    let left: Vec<String> = scan
+        .items()
+        .iter()
+        .map(pk)
+        .filter(|pk| pk.starts_with(&format!("T#{doomed}#")) || pk.starts_with(&format!("APP#{doomed}")))
+        // Rate-limit counters expire on their own within two minutes; decoys are born expired.
+        .filter(|pk| !pk.contains("#RL#") && !pk.contains("#DECOY#"))
+        .collect();
+    assert_eq!(left, vec![format!("APP#{doomed}")], "only the tombstone is left");
+    let key_hash = shared::crypto::token_hash(&key);
+    assert!(!scan.items().iter().any(|i| pk(i).contains(&key_hash)), "the key's look-up is gone");
+    // The other app and its user are untouched; the id stays taken.
+    let r = app
+        .post(&format!("{kept_base}/api/v1/auth/login"), json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    app.get(&format!("{doomed_base}/api/v1/health")).send().await.assert_error(404, "not_found");
+    let again = functions::purge_accounts::handle(app.app.clone(), json!({})).await.unwrap();
+    assert_eq!(again["apps_erased"], 0, "finished apps leave the erasure index");
+}
