@@ -132,7 +132,12 @@ async fn main() -> Result<()> {
     }
 
     let alone = bench.alone().await?;
-    let report = Report::new(cold, warm, alone, o.runs, started.elapsed());
+    let app_calls = bench.app_calls().await?;
+    eprintln!(
+        "users_me at an app's path: dynamodb {:?} on the first request, {:?} on the next",
+        app_calls.first, app_calls.warm
+    );
+    let report = Report::new(cold, warm, alone, app_calls, o.runs, started.elapsed());
     report.write(&o.out_dir)?;
     eprintln!(
         "wrote {} and {}",
@@ -391,6 +396,36 @@ impl Bench {
         Ok(event)
     }
 
+    /// `users_me` at a created app's path, in one container: the DynamoDB calls of its first
+    /// request (which reads the app's settings) and of the next (which must not read them again).
+    async fn app_calls(&self) -> Result<AppCalls> {
+        let dev = self.app.developer(&unique_email("bench-dev")).await;
+        let id = self.app.create_app(&dev, json!({"name": "Bench"})).await;
+        let base = format!("/apps/{id}");
+        let (access, _) = self.app.logged_in_at(&base, &unique_email("bench-app-user")).await;
+        let path = authctl::repo_root().join("events").join("users_me.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let mut event: Value = serde_json::from_str(&text.replace(EXAMPLE_ACCESS, &access))?;
+        let app_path = format!("{base}/api/v1/users/me");
+        event["rawPath"] = json!(app_path);
+        event["requestContext"]["http"]["path"] = json!(app_path);
+        let mut run = self.start("users_me").await?;
+        run.api.polled(LIMIT).await?;
+        let mut calls = Vec::new();
+        for _ in 0..2 {
+            let (_, answer) = run.api.invoke(&event, LIMIT).await?;
+            if status_of(&answer) != "200" {
+                run.stop().await;
+                bail!("users_me at {app_path} answered {}", answer.body);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            calls.push(run.dynamodb_calls());
+            run.api.polled(LIMIT).await?;
+        }
+        run.stop().await;
+        Ok(AppCalls { first: calls[0], warm: calls[1] })
+    }
+
     /// The work login and the authorizer cannot avoid, measured alone in this process: one
     /// Argon2id verification, and one RS256 signature check of an access token.
     async fn alone(&self) -> Result<Alone> {
@@ -620,10 +655,17 @@ struct Alone {
     get_item_cpu_ms: f64,
 }
 
+/// DynamoDB calls of `users_me` at an app's path: the container's first request, and the next.
+struct AppCalls {
+    first: Option<u64>,
+    warm: Option<u64>,
+}
+
 struct Report {
     cold: BTreeMap<String, ColdSummary>,
     warm: BTreeMap<String, WarmSummary>,
     alone: Alone,
+    app_calls: AppCalls,
     runs: usize,
     took: Duration,
 }
@@ -633,10 +675,11 @@ impl Report {
         cold: BTreeMap<String, ColdSummary>,
         warm: BTreeMap<String, WarmSummary>,
         alone: Alone,
+        app_calls: AppCalls,
         runs: usize,
         took: Duration,
     ) -> Report {
-        Report { cold, warm, alone, runs, took }
+        Report { cold, warm, alone, app_calls, runs, took }
     }
 
     fn baseline(&self) -> &ColdSummary {
@@ -781,6 +824,23 @@ impl Report {
             let ok = calls.split('/').all(|c| c.parse::<u64>().is_ok_and(|c| c <= limit));
             goals.push((format!("DynamoDB calls: {f} ≤ {limit}"), calls.clone(), ok));
         }
+        // A warm function of a created app reads the app's settings once per container, not per
+        // request: its warm request costs what the `default` app's request does.
+        let (first, warm) = (self.app_calls.first, self.app_calls.warm);
+        let default_calls =
+            self.cold["users_me"].dynamodb_calls.split('/').next().and_then(|c| c.parse::<u64>().ok());
+        let shown = |c: Option<u64>| c.map_or("–".to_owned(), |c| c.to_string());
+        goals.push((
+            "DynamoDB calls: users_me at an app's path, warm = at the default app's path (no settings read)"
+                .to_owned(),
+            format!(
+                "{} first, {} warm; {} at the default app",
+                shown(first),
+                shown(warm),
+                shown(default_calls)
+            ),
+            warm.is_some() && warm == default_calls,
+        ));
         goals
     }
 
