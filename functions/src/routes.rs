@@ -55,6 +55,28 @@ macro_rules! handler_call {
     }};
     (admin, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
         let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::ADMIN).await?;
+        let account = caller.actor();
+        shared::ratelimit::hit(
+            &$app,
+            &$cx.tenant.id,
+            shared::ratelimit::Route::Admin,
+            &$cx.client,
+            Some(&account),
+        )
+        .await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
+    (console, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
+        let account = caller.actor();
+        shared::ratelimit::hit(
+            &$app,
+            &$cx.tenant.id,
+            shared::ratelimit::Route::Console,
+            &$cx.client,
+            Some(&account),
+        )
+        .await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
@@ -75,6 +97,9 @@ macro_rules! access_of {
     };
     (admin) => {
         Access::Caller(Accepts::ADMIN)
+    };
+    (console) => {
+        Access::Caller(Accepts::SESSIONS)
     };
 }
 
@@ -182,14 +207,14 @@ endpoints! {
     admin_user_password_reset: "POST" "/api/v1/admin/users/{user_id}/password-reset", admin, every_app, warm store;
     admin_audit: "GET" "/api/v1/admin/audit", admin, every_app, warm store;
     // The console API: developers (sessions of the `console` app) and their apps. Service-wide.
-    console_apps_create: "POST" "/api/v1/console/apps", sessions, service, warm public_keys;
-    console_apps_list: "GET" "/api/v1/console/apps", sessions, service, warm public_keys;
-    console_app_get: "GET" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
-    console_app_update: "PATCH" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
-    console_app_delete: "DELETE" "/api/v1/console/apps/{app_id}", sessions, service, warm public_keys;
-    secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", sessions, service, warm public_keys;
-    secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", sessions, service, warm public_keys;
-    secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", sessions, service, warm public_keys;
+    console_apps_create: "POST" "/api/v1/console/apps", console, service, warm public_keys;
+    console_apps_list: "GET" "/api/v1/console/apps", console, service, warm public_keys;
+    console_app_get: "GET" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
+    console_app_update: "PATCH" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
+    console_app_delete: "DELETE" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
+    secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
+    secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
+    secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", console, service, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

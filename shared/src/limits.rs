@@ -19,6 +19,10 @@ pub enum Route {
     DeletionConfirm,
     DeletionCancel,
     DeletionStatus,
+    /// The console API, per IP and per developer.
+    Console,
+    /// The management API, per IP and per caller (a secret key, or the owner).
+    Admin,
 }
 
 impl Route {
@@ -46,6 +50,8 @@ impl Route {
             | Route::DeletionConfirm
             | Route::DeletionCancel
             | Route::DeletionStatus => 10,
+            Route::Console => 60,
+            Route::Admin => 600,
         }
     }
 

@@ -248,7 +248,7 @@ mod tests {
 
     #[test]
     fn names_are_the_stored_and_documented_ones() {
-        assert_eq!(Route::all().count(), 12);
+        assert_eq!(Route::all().count(), 14);
         assert_eq!(Route::PasswordResetConfirm.name(), "password_reset_confirm");
         assert_eq!(Route::DeletionStatus.variable(), "RATE_LIMIT_DELETION_STATUS");
         assert_eq!(EventType::RefreshReuseDetected.as_str(), "refresh_reuse_detected");

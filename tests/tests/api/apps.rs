@@ -489,3 +489,60 @@ async fn deleting_an_app_erases_everything_of_it_and_nothing_of_another() {
     let again = functions::purge_accounts::handle(app.app.clone(), json!({})).await.unwrap();
     assert_eq!(again["apps_erased"], 0, "finished apps leave the erasure index");
 }
+
+#[tokio::test]
+async fn the_console_and_management_apis_are_rate_limited_per_caller() {
+    let app =
+        TestApp::spawn_with(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_CONSOLE", "3"), ("RATE_LIMIT_ADMIN", "2")])
+            .await;
+    auth_tests::fresh_rate_window().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    // The creation is the first console request of the minute, then two more pass.
+    let id = app.create_app(&dev, json!({})).await;
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/v1/console/apps").bearer(&dev).send().await.status, 200);
+    }
+    let over = app.get("/api/v1/console/apps").bearer(&dev).send().await;
+    over.assert_error(429, "rate_limited");
+    assert!(over.header("retry-after").is_some());
+    let key = shared::console::issue_secret_key(&app.app, &shared::AppId::parse(&id).unwrap(), None, None)
+        .await
+        .unwrap();
+    let users = format!("/apps/{id}/api/v1/admin/users");
+    for _ in 0..2 {
+        assert_eq!(app.get(&users).bearer(&key.key).send().await.status, 200);
+    }
+    app.get(&users).bearer(&key.key).send().await.assert_error(429, "rate_limited");
+}
+
+#[tokio::test]
+async fn a_deletion_link_works_in_its_own_app_only() {
+    let app = TestApp::spawn().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let a = format!("/apps/{}", app.create_app(&dev, json!({})).await);
+    let b = format!("/apps/{}", app.create_app(&dev, json!({})).await);
+    let email = unique_email("leaving");
+    let (access, _) = app.logged_in_at(&a, &email).await;
+    let r = app
+        .post(&format!("{a}/api/v1/account/deletion"), json!({"password": PASSWORD}))
+        .bearer(&access)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = app.token_from_mail(&email, "confirm-deletion").await;
+    for away in ["", b.as_str()] {
+        app.post(&format!("{away}/api/v1/account/deletion/confirm"), json!({"token": token}))
+            .send()
+            .await
+            .assert_error(400, "invalid_token");
+    }
+    let r = app.post(&format!("{a}/api/v1/account/deletion/confirm"), json!({"token": token})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let cancel = app.token_from_mail(&email, "cancel-deletion").await;
+    app.post(&format!("{b}/api/v1/account/deletion/cancel"), json!({"token": cancel}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+    let r = app.post(&format!("{a}/api/v1/account/deletion/cancel"), json!({"token": cancel})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}

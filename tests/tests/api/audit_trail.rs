@@ -102,6 +102,16 @@ async fn no_password_token_or_link_is_stored_or_logged() {
     let magic = app.token_from_mail(&email, "magic-link").await;
     app.post("/api/v1/auth/magic-link/verify", json!({"token": magic})).send().await;
     secrets.extend([access, refresh, refresh2, reset, magic, new_password.to_owned()]);
+    // An app's secret key: shown once at creation, then only ever presented.
+    let dev = app.developer(&unique_email("secrets-dev")).await;
+    let id = app.create_app(&dev, json!({})).await;
+    let r = app.post(&format!("/api/v1/console/apps/{id}/secret-keys"), json!({})).bearer(&dev).send().await;
+    let key = r.body["data"]["key"].as_str().unwrap().to_owned();
+    let listed = app.get(&format!("/apps/{id}/api/v1/admin/users")).bearer(&key).send().await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let keys = app.get(&format!("/api/v1/console/apps/{id}/secret-keys")).bearer(&dev).send().await;
+    assert!(!keys.text.contains(&key), "no answer after the creation shows the key");
+    secrets.extend([dev, key]);
 
     let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
     // The stream too: every write of the table passes through it (outbox items included).
