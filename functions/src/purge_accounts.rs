@@ -11,9 +11,11 @@ use shared::recovery;
 
 pub async fn handle(app: Arc<App>, _event: Value) -> Result<Value, shared::Error> {
     let now = Utc::now();
-    let purged = shared::iam::as_function("purge_accounts", recovery::purge_due_accounts(&app, now)).await?;
-    let (apps, app_users) =
-        shared::iam::as_function("purge_accounts", shared::console::erase_deleted_apps(&app, now)).await?;
+    // The two purges are independent: a failure of one still lets the other run.
+    let accounts = shared::iam::as_function("purge_accounts", recovery::purge_due_accounts(&app, now)).await;
+    let apps =
+        shared::iam::as_function("purge_accounts", shared::console::erase_deleted_apps(&app, now)).await;
+    let (purged, (apps, app_users)) = (accounts?, apps?);
     tracing::info!(purged, apps, app_users, "purge finished");
     Ok(json!({ "purged": purged, "apps_erased": apps, "app_users_erased": app_users }))
 }

@@ -213,11 +213,13 @@ pub async fn update_user(
         if !app.store.update_user_with(&tenant.id, user_id, update, now).await? {
             return Err(Error::Conflict);
         }
-        if disable {
-            sessions::revoke_all(app, &tenant.id, user_id, None, client).await?;
-        }
         let event = if disable { EventType::UserDisabled } else { EventType::UserEnabled };
         trail(app, tenant, caller, user_id, event, client).await;
+    }
+    if changes.disabled == Some(true) {
+        // Also when the user was disabled already: a disabling whose revocation failed (503) is
+        // finished by its retry.
+        sessions::revoke_all(app, &tenant.id, user_id, None, client).await?;
     }
     if let Some(verified) = changes.email_verified {
         let mut update = UserUpdate::new(Guard::Exists);
@@ -245,6 +247,11 @@ pub async fn delete_user(
     client: &ClientInfo,
 ) -> Result<()> {
     let found = user(app, tenant, user_id).await?;
+    // Disabled first, at a new credential version: a sign-in that races the erasure cannot commit
+    // a session that would outlive the account.
+    let mut stop = UserUpdate::new(Guard::Exists);
+    stop.set_str("status", "disabled").bump_credential_version();
+    app.store.update_user_with(&tenant.id, user_id, stop, Utc::now()).await?;
     app.store.erase_user(&found).await?;
     let details = audit::details([("user_id", json!(user_id)), ("by", json!(caller.actor()))]);
     audit::log_only(EventType::UserDeletedByAdmin, &tenant.id, client, &details);

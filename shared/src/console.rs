@@ -67,6 +67,7 @@ pub async fn create_app(
     match app.store.create_app(&record, app.config.max_apps_per_developer).await? {
         AppCreated::Done => {}
         AppCreated::LimitReached => return Err(Error::Conflict),
+        AppCreated::OwnerInactive => return Err(Error::Unauthorized),
     }
     trail(app, developer, EventType::AppCreated, &record.app_id, client).await;
     Ok(AppView::of(app, record))
@@ -234,11 +235,19 @@ async fn trail(app: &App, developer: &Identity, event: EventType, id: &AppId, cl
 pub async fn erase_deleted_apps(app: &App, now: DateTime<Utc>) -> Result<(usize, usize)> {
     let (mut finished, mut users) = (0, 0);
     for id in app.store.apps_to_erase().await? {
-        let (erased, done) = app.store.erase_app(&id, now).await?;
-        users += erased;
-        if done {
-            finished += 1;
-            tracing::info!(app_id = id.as_str(), users = erased, "deleted app erased");
+        // One app that fails (a dependency, an item that does not decode) must not hold back the
+        // others: it is logged and tried again on the next run.
+        match app.store.erase_app(&id, now).await {
+            Ok((erased, done)) => {
+                users += erased;
+                if done {
+                    finished += 1;
+                    tracing::info!(app_id = id.as_str(), users = erased, "deleted app erased");
+                }
+            }
+            Err(e) => {
+                tracing::error!(app_id = id.as_str(), error = %e, "deleted app not erased; retried next run")
+            }
         }
     }
     Ok((finished, users))

@@ -10,6 +10,8 @@ pub enum AppCreated {
     Done,
     /// The owner already has the most apps allowed.
     LimitReached,
+    /// The owner's account is not active any more.
+    OwnerInactive,
 }
 
 /// Pages of an index one erasure run reads at most (100 items each).
@@ -40,6 +42,16 @@ impl Store {
             .expression_attribute_values(":max", n(i64::from(max_per_owner)))
             .build()
             .map_err(internal)?;
+        // Only an active developer creates apps: one whose deletion committed meanwhile does not.
+        let owner_active = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(&AppId::console(), &app.owner)))
+            .key("sk", s(keys::PROFILE))
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s("active"))
+            .build()
+            .map_err(internal)?;
         let items = vec![
             put(
                 &self.table,
@@ -48,12 +60,17 @@ impl Store {
             )?,
             put(&self.table, reference, None)?,
             TransactWriteItem::builder().update(count).build(),
+            TransactWriteItem::builder().condition_check(owner_active).build(),
         ];
         let (committed, reasons) = self.commit_with_reasons(items, &[]).await?;
         Ok(match committed {
             Committed::Done => AppCreated::Done,
             _ if reasons.get(2).and_then(|r| r.code()) == Some("ConditionalCheckFailed") => {
                 AppCreated::LimitReached
+            }
+            // The developer's account is no longer active (its deletion committed meanwhile).
+            _ if reasons.get(3).and_then(|r| r.code()) == Some("ConditionalCheckFailed") => {
+                AppCreated::OwnerInactive
             }
             // The random id met an existing one (about one chance in 2^82): a bug to look at, not
             // a conflict to report.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::ids::{AppId, SessionId};
+use crate::model::TokenKind;
 
 impl Store {
     pub async fn token(&self, tenant: &AppId, token_hash: &str) -> Result<Option<TokenRecord>> {
@@ -96,6 +97,20 @@ impl Store {
             keyed(keys::token(&token.tenant_id, next_hash), keys::TOKEN, next)?,
             None,
         )?);
+        if token.kind == TokenKind::DeletionConfirm && token.tenant_id == AppId::console() {
+            // A developer's deletion commits only while they own no app: an app created after the
+            // flow's check, and before this write, refuses it (the app's creation checks in turn
+            // that its owner is still active).
+            let none_owned = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key("pk", s(keys::developer(&token.user_id)))
+                .key("sk", s(keys::OWNED_APPS_COUNT))
+                .condition_expression("attribute_not_exists(owned) OR owned = :zero")
+                .expression_attribute_values(":zero", n(0))
+                .build()
+                .map_err(internal)?;
+            items.push(TransactWriteItem::builder().condition_check(none_owned).build());
+        }
         self.transact(items).await
     }
 

@@ -7,6 +7,8 @@
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
 //! authctl keys rotate               make a new key current; older keys verify until their tokens expire
 //! authctl secret-key create [LABEL] a secret key of the `default` app, for its management API
+//! authctl secret-key list           the `default` app's secret keys (never a secret)
+//! authctl secret-key revoke ID      revoke one of them at once
 //! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
 //! authctl iam-check DIR             hold the template's policies to the AWS calls recorded in DIR
 //! ```
@@ -28,11 +30,15 @@ async fn main() -> ExitCode {
         Some("secret-key") if args.get(1).map(String::as_str) == Some("create") => {
             secret_key_create(args.get(2).cloned()).await
         }
+        Some("secret-key") if args.get(1).map(String::as_str) == Some("list") => secret_key_list().await,
+        Some("secret-key") if args.get(1).map(String::as_str) == Some("revoke") && args.len() == 3 => {
+            secret_key_revoke(&args[2]).await
+        }
         Some("with-moto") => return with_moto(&args[1..]).await,
         Some("iam-check") if args.len() == 2 => iam_check(std::path::Path::new(&args[1])),
         _ => {
             eprintln!(
-                "usage: authctl dev | bootstrap | keys ensure | keys rotate | secret-key create [LABEL] | with-moto -- CMD [ARGS...] | iam-check DIR"
+                "usage: authctl dev | bootstrap | keys ensure | keys rotate | secret-key create [LABEL] | secret-key list | secret-key revoke ID | with-moto -- CMD [ARGS...] | iam-check DIR"
             );
             return ExitCode::from(2);
         }
@@ -73,11 +79,40 @@ async fn secret_key_create(label: Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// The `default` app's secret keys: id, label, hint and creation time.
+async fn secret_key_list() -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    let app = shared::App::new(config, &sdk);
+    for key in app.store.secret_keys(&shared::AppId::default_app()).await? {
+        println!("{}  {}  {}  {}", key.key_id, key.hint, key.created_at.to_rfc3339(), key.label);
+    }
+    Ok(())
+}
+
+/// Revokes a secret key of the `default` app: refused from the next request on.
+async fn secret_key_revoke(id: &str) -> Result<()> {
+    let config = config()?;
+    let sdk = aws_config::load_from_env().await;
+    let app = shared::App::new(config, &sdk);
+    let Some(key_id) = shared::ids::KeyId::parse(id) else { bail!("{id:?} is not a key id") };
+    if !app.store.revoke_secret_key(&shared::AppId::default_app(), &key_id).await? {
+        bail!("the default app has no secret key {id}");
+    }
+    println!("revoked {id}");
+    Ok(())
+}
+
 /// `make rotate-key`: a new current key; previous keys verify until their tokens have expired.
 async fn keys_rotate() -> Result<()> {
     let config = config()?;
     let sdk = aws_config::load_from_env().await;
-    let keep_for = config.default_app.access_token_ttl.max(config.default_app.refresh_token_ttl)
+    // Each app chooses its token lifetimes, but no token outlives its session, whose lifetime is
+    // the deployment's: that bounds every token any app's key can have signed.
+    let keep_for = config
+        .session_max_lifetime
+        .max(config.default_app.access_token_ttl)
+        .max(config.default_app.refresh_token_ttl)
         + std::time::Duration::from_secs(60);
     let (kid, removed) = bootstrap::rotate_signing_key(
         &sdk,
