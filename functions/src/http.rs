@@ -263,7 +263,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
         Error::Forbidden
-        | Error::InsufficientScope
+        | Error::InsufficientScope { .. }
         | Error::AccountPendingDeletion
         | Error::AccountDisabled => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
@@ -297,6 +297,13 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         Error::Unauthorized => {
             headers
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+        }
+        Error::InsufficientScope { needed } => {
+            // RFC 6750 section 3.1: the scope the request would have needed.
+            let value = format!("Bearer error=\"insufficient_scope\", scope=\"{needed}\"");
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(header::WWW_AUTHENTICATE, v);
+            }
         }
         Error::InvalidCredentials | Error::EmailNotVerified => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"auth\""));

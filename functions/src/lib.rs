@@ -29,6 +29,7 @@ pub mod deletion_confirm;
 pub mod deletion_request;
 pub mod deletion_status;
 pub mod health;
+pub mod health_detailed;
 pub mod jwks;
 pub mod login;
 pub mod logout;

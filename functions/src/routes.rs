@@ -79,6 +79,10 @@ macro_rules! handler_call {
         .await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
+    (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
     (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
         let caller = crate::identity::optional_caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
         crate::$f::handle($app, $req, $cx, caller).await
@@ -97,6 +101,9 @@ macro_rules! access_of {
     };
     (admin) => {
         Access::Caller(Accepts::ADMIN)
+    };
+    (system_read) => {
+        Access::Caller(Accepts::SYSTEM_READ)
     };
     (console) => {
         Access::Caller(Accepts::SESSIONS)
@@ -194,6 +201,7 @@ endpoints! {
     deletion_status: "GET" "/api/v1/account/deletion", optional_session, every_app, warm public_keys;
     users_me_audit: "GET" "/api/v1/users/me/audit", sessions, every_app, warm public_keys;
     health: "GET" "/api/v1/health", public, every_app, warm nothing;
+    health_detailed: "GET" "/api/v1/health/detailed", system_read, every_app, warm public_keys;
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;
     jwks: "GET" "/.well-known/jwks.json", public, every_app, warm public_keys;
     openid_configuration: "GET" "/.well-known/openid-configuration", public, every_app, warm public_keys;

@@ -35,6 +35,9 @@ impl Accepts {
     /// The management API: the app's backend (a secret key) or its owner (a console session).
     pub const ADMIN: Accepts = Accepts { kinds: &[CallerKind::AppSecret, CallerKind::AppOwner], scopes: &[] };
 
+    /// Operational reads (`GET /health/detailed`): a caller holding `system:read`.
+    pub const SYSTEM_READ: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &["system:read"] };
+
     pub fn takes(&self, kind: CallerKind) -> bool {
         self.kinds.contains(&kind)
     }
@@ -45,8 +48,10 @@ impl Accepts {
         if !self.kinds.contains(&caller.kind()) {
             return Err(Error::Forbidden);
         }
-        if !self.scopes.iter().all(|needed| caller.scopes().iter().any(|held| held == needed)) {
-            return Err(Error::InsufficientScope);
+        if let Some(needed) =
+            self.scopes.iter().find(|needed| !caller.scopes().iter().any(|held| held == *needed))
+        {
+            return Err(Error::InsufficientScope { needed });
         }
         Ok(caller)
     }
@@ -116,7 +121,10 @@ mod tests {
         assert!(Accepts::SESSIONS.admit(session(&[])).is_ok());
         let writers = Accepts { kinds: &[CallerKind::Session], scopes: &["write"] };
         assert!(writers.admit(session(&["read", "write"])).is_ok());
-        assert!(matches!(writers.admit(session(&["read"])), Err(Error::InsufficientScope)));
+        assert!(matches!(
+            writers.admit(session(&["read"])),
+            Err(Error::InsufficientScope { needed: "write" })
+        ));
         let nobody = Accepts { kinds: &[], scopes: &[] };
         assert!(matches!(nobody.admit(session(&["write"])), Err(Error::Forbidden)));
     }

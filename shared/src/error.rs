@@ -33,9 +33,10 @@ pub enum Error {
     Unauthorized,
     #[error("this action is not allowed")]
     Forbidden,
-    /// The caller is of a kind the route accepts but lacks one of its scopes.
+    /// The caller is of a kind the route accepts but lacks one of its scopes (named, for the
+    /// `WWW-Authenticate` header of RFC 6750).
     #[error("the credential lacks a scope this action requires")]
-    InsufficientScope,
+    InsufficientScope { needed: &'static str },
     #[error("the account is scheduled for deletion")]
     AccountPendingDeletion,
     #[error("the account is disabled")]
@@ -96,7 +97,7 @@ impl Error {
             Error::EmailNotVerified => "email_not_verified",
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
-            Error::InsufficientScope => "insufficient_scope",
+            Error::InsufficientScope { .. } => "insufficient_scope",
             Error::AccountPendingDeletion => "account_pending_deletion",
             Error::AccountDisabled => "account_disabled",
             Error::NotFound => "not_found",

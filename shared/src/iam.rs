@@ -220,9 +220,12 @@ fn dynamodb_needs(input: &Input) -> Vec<Need> {
 /// What a Secrets Manager request needs: functions only read the key ring, and anything else has
 /// to show up in the check.
 fn secrets_manager_needs(input: &Input) -> Vec<Need> {
+    use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretInput;
     use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput;
     let action = if input.downcast_ref::<GetSecretValueInput>().is_some() {
         "secretsmanager:GetSecretValue"
+    } else if input.downcast_ref::<DescribeSecretInput>().is_some() {
+        "secretsmanager:DescribeSecret"
     } else {
         "secretsmanager:<unknown operation>"
     };
@@ -261,6 +264,12 @@ fn ses_needs(input: &Input, mail_from: &str) -> Vec<Need> {
                 resource: resource::MAIL_IDENTITY.into(),
                 condition: Some(("ses:FromAddress", value)),
             }
+        }
+        None if input
+            .downcast_ref::<aws_sdk_sesv2::operation::get_email_identity::GetEmailIdentityInput>()
+            .is_some() =>
+        {
+            Need::new("ses:GetEmailIdentity", resource::MAIL_IDENTITY)
         }
         None => Need::new("ses:<unknown operation>", resource::MAIL_IDENTITY),
     }]

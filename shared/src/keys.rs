@@ -424,6 +424,18 @@ impl Keys {
         })
     }
 
+    /// Whether Secrets Manager answers for the key ring's secret, by its metadata alone: a health
+    /// check never reads the private keys.
+    pub async fn check(&self) -> Result<()> {
+        self.client()
+            .describe_secret()
+            .secret_id(&self.secret_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::dependency("Secrets Manager", e))
+    }
+
     /// The ring, reading the secret when none is cached or the cached one is older than the
     /// cache age. A failed read keeps serving a ring it already has; with none, it is an error
     /// (503) and the next request tries again.

@@ -246,6 +246,18 @@ impl Mailer {
         })
     }
 
+    /// Whether SES answers for the sender's identity (a read; nothing is sent).
+    pub async fn check(&self) -> Result<()> {
+        let address = self.from.rsplit_once('<').map_or(self.from.as_str(), |(_, a)| a.trim_end_matches('>'));
+        self.client()
+            .get_email_identity()
+            .email_identity(address)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::dependency("SES", e))
+    }
+
     /// Sends a mail from the deployment's address, under the app's display name if it has one.
     pub async fn send(&self, to: &Email, mail: Mail, from_name: Option<&str>) -> Result<()> {
         let content = |data: String| {

@@ -89,3 +89,36 @@ async fn access_and_refresh_tokens_are_typed_and_have_their_own_audiences() {
     let refresh_claims = auth_tests::jwt_payload(&refresh);
     assert_eq!(refresh_claims["aud"], "https://auth.test/api/v1/auth/token/refresh");
 }
+
+/// `GET /health/detailed` needs `system:read`: refused with RFC 6750's header without it; with it,
+/// each dependency's state, and a dependency that is down is named, not a failed request.
+#[tokio::test]
+async fn the_detailed_health_needs_system_read_and_names_a_dependency_that_is_down() {
+    let app = auth_tests::TestApp::spawn().await;
+    let (plain, _) = app.logged_in(&auth_tests::unique_email("no-scope")).await;
+    let r = app.get("/api/v1/health/detailed").bearer(&plain).send().await;
+    r.assert_error(403, "insufficient_scope");
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer error=\"insufficient_scope\", scope=\"system:read\"")
+    );
+
+    let dev = app.developer(&auth_tests::unique_email("dev")).await;
+    let id = app.create_app(&dev, serde_json::json!({"session_scopes": ["read", "system:read"]})).await;
+    let base = format!("/apps/{id}");
+    let (ops, _) = app.logged_in_at(&base, &auth_tests::unique_email("ops")).await;
+    let r = app.get(&format!("{base}/api/v1/health/detailed")).bearer(&ops).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["status"], "ok");
+    assert_eq!(r.body["data"]["dependencies"]["ses"], "ok");
+    assert_eq!(r.body["data"]["dependencies"]["secrets_manager"], "ok");
+    assert_eq!(r.body["data"]["dependencies"]["dynamodb"], "ok");
+
+    let broken = app.with_broken(auth_tests::Broken::Ses).await;
+    let call = app.get(&format!("{base}/api/v1/health/detailed")).bearer(&ops);
+    let r = app.send_to(&broken, call).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["status"], "degraded");
+    assert_eq!(r.body["data"]["dependencies"]["ses"], "unavailable");
+    assert_eq!(r.body["data"]["dependencies"]["dynamodb"], "ok");
+}

@@ -43,7 +43,8 @@ fn expected(function: &str) -> u16 {
         | "admin_user_delete"
         | "admin_user_sessions_revoke"
         | "admin_user_password_reset"
-        | "admin_audit" => 401,
+        | "admin_audit"
+        | "health_detailed" => 401,
         _ => 200,
     }
 }
