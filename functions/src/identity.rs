@@ -46,6 +46,20 @@ pub async fn caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Resu
     accepts.admit(caller)
 }
 
+/// `caller`, then one request against the caller's quota of `route` (per IP and per caller): the
+/// console and management APIs, whose callers are known before any work.
+pub async fn limited_caller(
+    app: &App,
+    cx: &Cx,
+    req: &Request,
+    accepts: Accepts,
+    route: shared::ratelimit::Route,
+) -> Result<Caller> {
+    let caller = caller(app, cx, req, accepts).await?;
+    shared::ratelimit::hit(app, &cx.tenant.id, route, &cx.client, Some(&caller.actor())).await?;
+    Ok(caller)
+}
+
 /// The caller of a route where a credential is optional: none when the request sends no
 /// `Authorization` header; a header that is sent must hold a valid credential.
 pub async fn optional_caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Result<Option<Caller>> {

@@ -54,29 +54,13 @@ macro_rules! handler_call {
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (admin, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::ADMIN).await?;
-        let account = caller.actor();
-        shared::ratelimit::hit(
-            &$app,
-            &$cx.tenant.id,
-            shared::ratelimit::Route::Admin,
-            &$cx.client,
-            Some(&account),
-        )
-        .await?;
+        let caller =
+            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::ADMIN, Route::Admin).await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (console, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
-        let account = caller.actor();
-        shared::ratelimit::hit(
-            &$app,
-            &$cx.tenant.id,
-            shared::ratelimit::Route::Console,
-            &$cx.client,
-            Some(&account),
-        )
-        .await?;
+        let caller =
+            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::SESSIONS, Route::Console).await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
@@ -144,6 +128,8 @@ macro_rules! endpoints {
             use shared::App;
             #[allow(unused_imports)]
             use shared::caller::Accepts;
+            #[allow(unused_imports)]
+            use shared::ratelimit::Route;
             use shared::error::Result;
 
             use crate::http::{Cx, Reply};

@@ -24,16 +24,8 @@ impl Store {
         link: Option<(&str, &TokenRecord, &OutboxRecord)>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
-        let lock = keyed(
-            keys::email(t, &user.email_normalized),
-            keys::EMAIL,
-            &EmailLock { user_id: user.user_id.clone() },
-        )?;
-        let mut items = vec![
-            put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
-            put(&self.table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
-            put(&self.table, audit_item(audit)?, None)?,
-        ];
+        let [lock, profile] = new_account_items(&self.table, user)?;
+        let mut items = vec![lock, profile, put(&self.table, audit_item(audit)?, None)?];
         if let Some((hash, token, mail)) = link {
             items.push(put(&self.table, keyed(keys::token(t, hash), keys::TOKEN, token)?, None)?);
             items.push(outbox_item(&self.table, mail)?);
@@ -78,10 +70,7 @@ impl Store {
                 .expression_attribute_values(":prefix", s(prefix));
         }
         let out = q.send().await.map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(|k| {
-            let user = k.get("pk")?.as_s().ok()?.rsplit('#').next()?.to_owned();
-            Some(encode_cursor(&user, k.get("gsi2sk")?.as_s().ok()?))
-        });
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor_after);
         let items =
             out.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<UserRecord>>>()?;
         Ok(Page { items, next_cursor })
@@ -118,10 +107,7 @@ impl Store {
             .send()
             .await
             .map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(|k| {
-            let user = k.get("pk")?.as_s().ok()?.rsplit('#').next()?.to_owned();
-            Some(encode_cursor(&user, k.get("gsi2sk")?.as_s().ok()?))
-        });
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor_after);
         let items =
             out.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<AuditRecord>>>()?;
         Ok(Page { items, next_cursor })
@@ -140,6 +126,13 @@ impl Store {
         }
         key(user, sk).ok_or_else(bad)
     }
+}
+
+/// The cursor of the page after the one that ended at `key` (an item of a user's partition in
+/// the app's index): the user's id and the index position, nothing that names a table key.
+fn cursor_after(key: &Item) -> Option<String> {
+    let user = key.get("pk")?.as_s().ok()?.rsplit('#').next()?;
+    Some(encode_cursor(user, key.get("gsi2sk")?.as_s().ok()?))
 }
 
 fn encode_cursor(user: &str, sk: &str) -> String {

@@ -126,13 +126,7 @@ impl Store {
             .expression_attribute_values(":active", s("active"))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        condition_held(out)
     }
 
     /// Marks an app deleted (its tombstone keeps the id taken), drops its owner's reference and

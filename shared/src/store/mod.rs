@@ -727,6 +727,55 @@ fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("request construction: {e}"))
 }
 
+/// The outcome of a single conditional write: `false` when its condition did not hold (an
+/// outcome, not an error), the store unavailable for anything else.
+fn condition_held<O, E, R>(result: std::result::Result<O, SdkError<E, R>>) -> Result<bool>
+where
+    E: std::error::Error + Send + Sync + 'static + ConditionalFailure,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if e.as_service_error().is_some_and(ConditionalFailure::is_condition_failed) => Ok(false),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// The service errors of DynamoDB's single-item writes that say the condition did not hold.
+trait ConditionalFailure {
+    fn is_condition_failed(&self) -> bool;
+}
+
+macro_rules! conditional_failure {
+    ($($error:ty),*) => {$(
+        impl ConditionalFailure for $error {
+            fn is_condition_failed(&self) -> bool {
+                self.is_conditional_check_failed_exception()
+            }
+        }
+    )*};
+}
+
+conditional_failure!(
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError,
+    aws_sdk_dynamodb::operation::put_item::PutItemError
+);
+
+/// The email lock and the profile of a new account, each only if absent: what every way of
+/// creating an account writes in its transaction.
+fn new_account_items(table: &str, user: &UserRecord) -> Result<[TransactWriteItem; 2]> {
+    let lock = keyed(
+        keys::email(&user.tenant_id, &user.email_normalized),
+        keys::EMAIL,
+        &EmailLock { user_id: user.user_id.clone() },
+    )?;
+    Ok([
+        put(table, lock, Some("attribute_not_exists(pk)"))?,
+        put(table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
+    ])
+}
+
 /// Any SDK failure (throttling, timeout, network, 5xx) makes the store unavailable for this
 /// request. The SDK's error, kept as the source, goes to the log line only.
 fn unavailable<E, R>(e: SdkError<E, R>) -> Error

@@ -16,15 +16,11 @@ impl Store {
         mail: &OutboxRecord,
     ) -> Result<Committed> {
         let t = &user.tenant_id;
-        let lock = keyed(
-            keys::email(t, &user.email_normalized),
-            keys::EMAIL,
-            &EmailLock { user_id: user.user_id.clone() },
-        )?;
+        let [lock, profile] = new_account_items(&self.table, user)?;
         let items = vec![
             outbox_item(&self.table, mail)?,
-            put(&self.table, lock, Some("attribute_not_exists(pk)"))?,
-            put(&self.table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
+            lock,
+            profile,
             put(&self.table, keyed(keys::token(t, token_hash), keys::TOKEN, token)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
         ];
@@ -101,18 +97,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Written> {
         let t = &user.tenant_id;
+        let [lock, profile] = new_account_items(&self.table, user)?;
         self.transact(vec![
             consume_live_token(&self.table, t, token_hash, now)?,
-            put(
-                &self.table,
-                keyed(
-                    keys::email(t, &user.email_normalized),
-                    keys::EMAIL,
-                    &EmailLock { user_id: user.user_id.clone() },
-                )?,
-                Some("attribute_not_exists(pk)"),
-            )?,
-            put(&self.table, user_item(user)?, Some("attribute_not_exists(pk)"))?,
+            lock,
+            profile,
             put(&self.table, audit_item(audit)?, None)?,
         ])
         .await
@@ -141,13 +130,7 @@ impl Store {
             .set_expression_attribute_values(p.values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+        condition_held(result)
     }
 
     /// Sets (`Some`) or removes (`None`) user attributes under a guard; `false` when the guard (or
