@@ -4,13 +4,18 @@
 //! no authorizer context, and hands a verified identity to the function in the context: `user_id`,
 //! `tenant_id`, `session_id`, `scopes` (space-separated), `auth_kind` and `expires_at`.
 //!
-//! It never rejects at the gateway. An HTTP API answers an authorizer's "no" with its own bare 403
+//! On our own routes it never rejects at the gateway. An HTTP API answers an authorizer's "no" with its own bare 403
 //! (and a failing authorizer with a bare 500), which would break the contract's 401 `unauthorized`
 //! with `WWW-Authenticate` and its 503 with `Retry-After`. So a request without a valid bearer, or
 //! one whose check could not be completed, goes on with `auth_kind: "none"` and no identity; the
 //! function then finds no identity in the context, runs the verification itself and answers in the
 //! envelope. Nothing passes unchecked: a protected function only ever serves an identity that one of
 //! the two checks verified (`identity::identify`), and a dependency failure still fails closed.
+//!
+//! On a customer's own routes (the stage variable `auth_app_id` names the app) no function of ours
+//! stands behind the route to answer 401, so there it denies (`isAuthorized: false`) every request
+//! it cannot identify as a user of that app: by a session or an API key, whose `user_id`,
+//! `scopes`, `auth_kind` and `key_id` the customer's function reads from the context.
 
 use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -30,6 +35,9 @@ pub async fn handle(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     shared::iam::as_function(crate::routes::AUTHORIZER, Box::pin(decide(app, event))).await
 }
 
+/// The stage variable with which a customer's API names the app its routes belong to.
+pub const CUSTOMER_APP_VARIABLE: &str = "auth_app_id";
+
 async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     let token = crate::http::bearer(&event.headers).or_else(|| {
         // The identity source as API Gateway passes it, when the headers are not (a test's event).
@@ -38,10 +46,13 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
         headers.insert(lambda_http::http::header::AUTHORIZATION, source.parse().ok()?);
         crate::http::bearer(&headers)
     });
+    let request_id = event.request_context.request_id.clone().unwrap_or_default();
+    if let Some(app_id) = event.stage_variables.get(CUSTOMER_APP_VARIABLE) {
+        return decide_for_customer(app, app_id, token.as_deref(), &request_id).await;
+    }
     // The app of the route, from its path, as the function will resolve it: only its own
     // credentials identify anyone there.
     let path = event.raw_path.clone().unwrap_or_default();
-    let request_id = event.request_context.request_id.clone().unwrap_or_default();
     let mut response = AuthorizerResponse::default();
     // Always "authorized": see the module documentation.
     response.is_authorized = true;
@@ -74,6 +85,58 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
                 tracing::error!(request_id, error = %other, "authorizer could not verify; no identity passed")
             }
         },
+    }
+    response
+}
+
+/// A customer's route: a user of the named app, by a session or an API key, or no entry at all.
+async fn decide_for_customer(
+    app: &App,
+    app_id: &str,
+    token: Option<&str>,
+    request_id: &str,
+) -> AuthorizerResponse {
+    let calls_before = app.store.calls().count();
+    let outcome = async {
+        let app_id = shared::AppId::parse(app_id).ok_or(Error::Unauthorized)?;
+        let tenant = app.tenant(&app_id).await?;
+        let caller = identity::resolve(app, &tenant, token, Accepts::PROFILE).await?;
+        Accepts::PROFILE.admit(caller)
+    }
+    .await;
+    let dynamodb_calls = app.store.calls().count() - calls_before;
+    let mut response = AuthorizerResponse::default();
+    match outcome {
+        Ok(caller) => {
+            response.is_authorized = true;
+            response.context = identity::context_of(&caller);
+            tracing::info!(
+                request_id,
+                customer_route = true,
+                identified = true,
+                dynamodb_calls,
+                "authorizer decision"
+            );
+        }
+        Err(err) => {
+            // Denied, whatever the reason: a dependency failure must not let anyone in either.
+            response.is_authorized = false;
+            response.context = json!({ AUTH_KIND: ANONYMOUS });
+            match err {
+                Error::Unauthorized | Error::NotFound | Error::Forbidden => {
+                    tracing::info!(
+                        request_id,
+                        customer_route = true,
+                        identified = false,
+                        dynamodb_calls,
+                        "authorizer decision"
+                    )
+                }
+                other => {
+                    tracing::error!(request_id, customer_route = true, error = %other, "authorizer could not verify; denied")
+                }
+            }
+        }
     }
     response
 }

@@ -25,8 +25,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Option<Caller>)
         }
         None => {
             let caller = caller.ok_or(shared::Error::Unauthorized)?;
+            let who = caller.session()?;
             recovery::deletion_status(
-                &identity::current_user(&app, caller.session()?).await?,
+                &identity::current_user(&app, &who.tenant_id, &who.user_id).await?,
                 app.config.deletion_token_ttl,
             )
         }

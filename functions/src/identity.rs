@@ -13,7 +13,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 use shared::accounts;
-use shared::caller::{Accepts, Caller, CallerKind};
+use shared::api_keys::{self, API_KEY_PREFIX};
+use shared::caller::{Accepts, Caller, CallerKind, KeyHolder};
 use shared::console::SECRET_KEY_PREFIX;
 use shared::error::{Error, Result};
 use shared::ids::KeyId;
@@ -41,6 +42,7 @@ pub async fn caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Resu
     };
     match &caller {
         Caller::Session(who) | Caller::AppOwner(who) => http::note_caller(&who.user_id),
+        Caller::ApiKey(holder) => http::note_caller(&holder.user_id),
         Caller::AppSecret { .. } => {}
     }
     accepts.admit(caller)
@@ -71,11 +73,15 @@ pub async fn optional_caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts
 
 /// The one resolution of a bearer credential at a route of `tenant`, run by the authorizer and by a
 /// function that finds no authorizer context: a secret key of the app (`sk_...`), an access token
-/// of a session of the app, or, where the route takes its owner, an access token of the `console`
+/// of a session of the app, an API key of one of its users (`ak_...`), or, where the route takes its owner, an access token of the `console`
 /// app whose developer owns it. Anything else is no credential (401); the owner check of a console
 /// session that is valid but not the owner's is 404, as for an app it cannot see.
 pub async fn resolve(app: &App, tenant: &Tenant, token: Option<&str>, accepts: Accepts) -> Result<Caller> {
     let token = token.ok_or(Error::Unauthorized)?;
+    if token.starts_with(API_KEY_PREFIX) {
+        let in_use = accepts.takes(CallerKind::ApiKey);
+        return api_keys::authenticate(app, tenant, token, in_use).await.map(Caller::ApiKey);
+    }
     if token.starts_with(SECRET_KEY_PREFIX) {
         let hash = shared::crypto::token_hash(token);
         let key = app.store.secret_key_by_hash(&hash).await?.filter(|k| k.app_id == tenant.id);
@@ -115,6 +121,14 @@ pub fn context_of(caller: &Caller) -> Value {
             KEY_ID: key_id,
             AUTH_KIND: <&str>::from(CallerKind::AppSecret),
         }),
+        Caller::ApiKey(holder) => json!({
+            USER_ID: holder.user_id,
+            TENANT_ID: holder.tenant_id,
+            KEY_ID: holder.key_id,
+            SCOPES: holder.scopes.join(" "),
+            AUTH_KIND: <&str>::from(CallerKind::ApiKey),
+            EXPIRES_AT: holder.expires_at,
+        }),
     }
 }
 
@@ -132,21 +146,30 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
     };
     let kind: CallerKind = text(AUTH_KIND)?.parse().ok()?;
     let tenant_id = AppId::parse(text(TENANT_ID)?)?;
+    let scopes = || text(SCOPES).unwrap_or_default().split_whitespace().map(str::to_owned).collect();
+    let expires_at = || match fields.get(EXPIRES_AT) {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
     let person = |tenant_id: AppId| {
         Some(Identity {
             user_id: UserId::parse(text(USER_ID)?)?,
             tenant_id,
             session_id: SessionId::parse(text(SESSION_ID)?)?,
-            scopes: text(SCOPES).unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
-            expires_at: match fields.get(EXPIRES_AT) {
-                Some(Value::Number(n)) => n.as_i64()?,
-                Some(Value::String(s)) => s.parse().ok()?,
-                _ => return None,
-            },
+            scopes: scopes(),
+            expires_at: expires_at()?,
         })
     };
     match kind {
         CallerKind::Session if tenant_id == tenant.id => person(tenant_id).map(Caller::Session),
+        CallerKind::ApiKey if tenant_id == tenant.id => Some(Caller::ApiKey(KeyHolder {
+            user_id: UserId::parse(text(USER_ID)?)?,
+            tenant_id,
+            key_id: KeyId::parse(text(KEY_ID)?)?,
+            scopes: scopes(),
+            expires_at: expires_at()?,
+        })),
         CallerKind::AppSecret if tenant_id == tenant.id => {
             Some(Caller::AppSecret { app_id: tenant_id, key_id: KeyId::parse(text(KEY_ID)?)? })
         }
@@ -159,7 +182,7 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
     }
 }
 
-/// The user behind an identity; a user erased since the token was issued is not authenticated.
-pub async fn current_user(app: &App, identity: &Identity) -> Result<shared::model::UserRecord> {
-    app.store.user(&identity.tenant_id, &identity.user_id).await?.ok_or(Error::Unauthorized)
+/// The user behind a caller; a user erased since the credential was issued is not authenticated.
+pub async fn current_user(app: &App, tenant: &AppId, user_id: &UserId) -> Result<shared::model::UserRecord> {
+    app.store.user(tenant, user_id).await?.ok_or(Error::Unauthorized)
 }

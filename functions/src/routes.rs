@@ -63,6 +63,10 @@ macro_rules! handler_call {
             crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::SESSIONS, Route::Console).await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
+    (profile, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::PROFILE).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
     (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
         let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ).await?;
         crate::$f::handle($app, $req, $cx, caller).await
@@ -88,6 +92,9 @@ macro_rules! access_of {
     };
     (system_read) => {
         Access::Caller(Accepts::SYSTEM_READ)
+    };
+    (profile) => {
+        Access::Caller(Accepts::PROFILE)
     };
     (console) => {
         Access::Caller(Accepts::SESSIONS)
@@ -173,8 +180,8 @@ endpoints! {
     sessions_list: "GET" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
     sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
     session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, every_app, warm public_keys;
-    verify_token: "GET" "/api/v1/auth/verify-token", sessions, every_app, warm public_keys;
-    users_me: "GET" "/api/v1/users/me", sessions, every_app, warm public_keys;
+    verify_token: "GET" "/api/v1/auth/verify-token", profile, every_app, warm public_keys;
+    users_me: "GET" "/api/v1/users/me", profile, every_app, warm public_keys;
     users_me_update: "PATCH" "/api/v1/users/me", sessions, every_app, warm public_keys;
     password_reset: "POST" "/api/v1/auth/password/reset", public, every_app, warm store;
     password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", public, every_app, warm store;
@@ -186,6 +193,11 @@ endpoints! {
     deletion_cancel: "POST" "/api/v1/account/deletion/cancel", public, every_app, warm store;
     deletion_status: "GET" "/api/v1/account/deletion", optional_session, every_app, warm public_keys;
     users_me_audit: "GET" "/api/v1/users/me/audit", sessions, every_app, warm public_keys;
+    // End-users' API keys: made and managed by the user's sessions only.
+    api_keys_create: "POST" "/api/v1/auth/api-keys", sessions, every_app, warm public_keys;
+    api_keys_list: "GET" "/api/v1/auth/api-keys", sessions, every_app, warm public_keys;
+    api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", sessions, every_app, warm public_keys;
+    api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", sessions, every_app, warm public_keys;
     health: "GET" "/api/v1/health", public, every_app, warm nothing;
     health_detailed: "GET" "/api/v1/health/detailed", system_read, every_app, warm public_keys;
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;

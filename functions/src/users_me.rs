@@ -12,7 +12,7 @@ use crate::identity;
 use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let who = caller.session()?;
-    let user = identity::current_user(&app, who).await?;
+    let (tenant, user_id) = caller.user()?;
+    let user = identity::current_user(&app, tenant, user_id).await?;
     Ok(Reply::ok("Current user.", UserView::from(&user))?.no_store())
 }

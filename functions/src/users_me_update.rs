@@ -41,7 +41,7 @@ pub async fn handle(app: Arc<App>, req: Request, _cx: Cx, caller: Caller) -> Res
     }
     f.finish()?;
     let user = if changes.is_empty() {
-        identity::current_user(&app, who).await?
+        identity::current_user(&app, &who.tenant_id, &who.user_id).await?
     } else {
         app.store
             .update_profile(&who.tenant_id, &who.user_id, &changes, Utc::now())

@@ -1,5 +1,6 @@
 //! `GET /api/v1/auth/verify-token`: lets a client (or another service holding the token) ask
-//! whether the bearer is valid right now, including that its session has not been revoked.
+//! whether the bearer (an access token or an API key) is valid right now, including that its
+//! session has not been revoked.
 
 use std::sync::Arc;
 
@@ -15,17 +16,23 @@ use crate::identity;
 use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
-    let who = caller.session()?;
-    let user = identity::current_user(&app, who).await?;
-    Ok(Reply::ok(
-        "The token is valid.",
-        json!({
-            "user": UserView::from(&user),
-            "session_id": who.session_id,
-            "expires_at": DateTime::from_timestamp(who.expires_at, 0),
-            "scopes": who.scopes,
-            "auth_kind": <&str>::from(caller.kind()),
-        }),
-    )?
-    .no_store())
+    let (tenant, user_id) = caller.user()?;
+    let user = identity::current_user(&app, tenant, user_id).await?;
+    let mut data = json!({
+        "user": UserView::from(&user),
+        "scopes": caller.scopes(),
+        "auth_kind": <&str>::from(caller.kind()),
+    });
+    match &caller {
+        Caller::ApiKey(holder) => {
+            data["key_id"] = json!(holder.key_id);
+            data["expires_at"] = json!(DateTime::from_timestamp(holder.expires_at, 0));
+        }
+        _ => {
+            let who = caller.session()?;
+            data["session_id"] = json!(who.session_id);
+            data["expires_at"] = json!(DateTime::from_timestamp(who.expires_at, 0));
+        }
+    }
+    Ok(Reply::ok("The token is valid.", data)?.no_store())
 }

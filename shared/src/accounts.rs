@@ -180,6 +180,7 @@ pub(crate) fn new_user(
         deletion_requested_at: None,
         scheduled_for: None,
         credential_version: 0,
+        api_keys_version: 0,
         created_at: now,
         updated_at: now,
     }

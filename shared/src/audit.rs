@@ -46,6 +46,10 @@ pub enum EventType {
     UserDisabled,
     UserEnabled,
     UserDeletedByAdmin,
+    /// A user's own API keys.
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    ApiKeyRotated,
 }
 
 impl EventType {

@@ -2,11 +2,10 @@
 //!
 //! The edge turns a request's credential into a `Caller` and hands it to the handler of a route
 //! that declared it accepts that kind of caller (and holds the scopes the route names): a protected
-//! handler receives its caller as an argument, so it cannot forget to authenticate. Wave 2 adds the
-//! other kinds (an end-user API key, an app's secret key, an OAuth token) as variants here.
+//! handler receives its caller as an argument, so it cannot forget to authenticate.
 
 use crate::error::{Error, Result};
-use crate::ids::{AppId, KeyId};
+use crate::ids::{AppId, KeyId, UserId};
 use crate::tokens::Identity;
 
 /// The kinds of caller a route may accept (`auth_kind` in the authorizer's context).
@@ -19,6 +18,8 @@ pub enum CallerKind {
     AppSecret,
     /// An access token of the `console` app whose developer owns the route's app.
     AppOwner,
+    /// A user's API key (`ak_...`): the user's own scripts and services.
+    ApiKey,
 }
 
 /// What a route accepts: the caller kinds, and the scopes each caller must hold.
@@ -35,8 +36,13 @@ impl Accepts {
     /// The management API: the app's backend (a secret key) or its owner (a console session).
     pub const ADMIN: Accepts = Accepts { kinds: &[CallerKind::AppSecret, CallerKind::AppOwner], scopes: &[] };
 
-    /// Operational reads (`GET /health/detailed`): a caller holding `system:read`.
-    pub const SYSTEM_READ: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &["system:read"] };
+    /// Reading one's own profile (`GET /users/me`, `GET /auth/verify-token`): a session or an
+    /// API key of the user.
+    pub const PROFILE: Accepts = Accepts { kinds: &[CallerKind::Session, CallerKind::ApiKey], scopes: &[] };
+
+    /// Operational reads (`GET /health/detailed`): a session or API key holding `system:read`.
+    pub const SYSTEM_READ: Accepts =
+        Accepts { kinds: &[CallerKind::Session, CallerKind::ApiKey], scopes: &["system:read"] };
 
     pub fn takes(&self, kind: CallerKind) -> bool {
         self.kinds.contains(&kind)
@@ -66,6 +72,19 @@ pub enum Caller {
     AppSecret { app_id: AppId, key_id: KeyId },
     /// The developer who owns the route's app, by a session of the `console` app.
     AppOwner(Identity),
+    /// A user of the route's app, by one of their live API keys.
+    ApiKey(KeyHolder),
+}
+
+/// The user behind a verified API key, and what the key allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub user_id: UserId,
+    pub tenant_id: AppId,
+    pub key_id: KeyId,
+    pub scopes: Vec<String>,
+    /// Epoch seconds at which the key expires.
+    pub expires_at: i64,
 }
 
 impl Caller {
@@ -74,12 +93,14 @@ impl Caller {
             Caller::Session(_) => CallerKind::Session,
             Caller::AppSecret { .. } => CallerKind::AppSecret,
             Caller::AppOwner(_) => CallerKind::AppOwner,
+            Caller::ApiKey(_) => CallerKind::ApiKey,
         }
     }
 
     pub fn scopes(&self) -> &[String] {
         match self {
             Caller::Session(who) | Caller::AppOwner(who) => &who.scopes,
+            Caller::ApiKey(holder) => &holder.scopes,
             Caller::AppSecret { .. } => &[],
         }
     }
@@ -88,6 +109,15 @@ impl Caller {
     pub fn session(&self) -> Result<&Identity> {
         match self {
             Caller::Session(who) => Ok(who),
+            Caller::AppSecret { .. } | Caller::AppOwner(_) | Caller::ApiKey(_) => Err(Error::Forbidden),
+        }
+    }
+
+    /// The user acting on their own account (a session or an API key), as (app, user).
+    pub fn user(&self) -> Result<(&AppId, &UserId)> {
+        match self {
+            Caller::Session(who) => Ok((&who.tenant_id, &who.user_id)),
+            Caller::ApiKey(holder) => Ok((&holder.tenant_id, &holder.user_id)),
             Caller::AppSecret { .. } | Caller::AppOwner(_) => Err(Error::Forbidden),
         }
     }
@@ -97,6 +127,7 @@ impl Caller {
         match self {
             Caller::Session(who) | Caller::AppOwner(who) => format!("user:{}", who.user_id),
             Caller::AppSecret { key_id, .. } => format!("secret_key:{key_id}"),
+            Caller::ApiKey(holder) => format!("user:{}", holder.user_id),
         }
     }
 }

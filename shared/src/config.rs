@@ -55,6 +55,10 @@ pub struct Config {
     pub max_apps_per_developer: u32,
     /// Whether anyone may sign up as a developer (the `console` app).
     pub console_signup: bool,
+    /// Live (unexpired) API keys one user may hold at a time.
+    pub max_api_keys_per_user: u32,
+    /// The longest an API key may live, and the lifetime of one created without `expires_at`.
+    pub api_key_max_ttl: Duration,
 }
 
 pub use crate::error::ConfigError;
@@ -91,6 +95,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_FROM_NAME", ""),
     ("SIGNUP_ENABLED", "true"),
     ("SESSION_SCOPES", "read write"),
+    ("API_KEY_SCOPES", "read write system:read tasks:read tasks:write"),
     ("REDIRECT_URLS", ""),
     ("AUDIT_RETENTION_DAYS", "90"),
     ("AWS_TIMEOUT_SECONDS", "5"),
@@ -98,6 +103,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("APP_CACHE_SECONDS", "30"),
     ("MAX_APPS_PER_DEVELOPER", "10"),
     ("CONSOLE_SIGNUP", "open"),
+    ("MAX_API_KEYS_PER_USER", "25"),
+    ("API_KEY_MAX_TTL_DAYS", "365"),
 ];
 
 impl Config {
@@ -164,11 +171,16 @@ impl Config {
                 "closed" => Ok(false),
                 _ => Err("expected open or closed".to_owned()),
             })?,
+            max_api_keys_per_user: r.number("MAX_API_KEYS_PER_USER", 1)?,
+            api_key_max_ttl: r
+                .number("API_KEY_MAX_TTL_DAYS", 1)
+                .map(|days| Duration::from_secs(u64::from(days) * 86_400))?,
             default_app: AppSettings {
                 name: r.string("APP_NAME")?,
                 mail_from_name: Some(r.string("MAIL_FROM_NAME")?).filter(|n| !n.is_empty()),
                 signup_enabled: r.flag("SIGNUP_ENABLED")?,
                 session_scopes: r.string("SESSION_SCOPES")?.split_whitespace().map(str::to_owned).collect(),
+                api_key_scopes: r.string("API_KEY_SCOPES")?.split_whitespace().map(str::to_owned).collect(),
                 redirect_urls: r
                     .string("REDIRECT_URLS")?
                     .split(',')

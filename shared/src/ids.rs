@@ -151,26 +151,47 @@ impl AppId {
 
     /// A new random app id (about 82 bits from the OS random source).
     pub fn generate() -> AppId {
-        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-        let mut bytes = [0u8; APP_SUFFIX_LEN];
-        getrandom::fill(&mut bytes).expect("the OS random source is available");
-        // 256 is not a multiple of 36: drawing by modulo would favour the first letters slightly,
-        // which matters little for an id, but rejection keeps it exactly uniform for free.
-        let mut suffix = String::with_capacity(APP_SUFFIX_LEN);
-        let mut pool = bytes.to_vec();
-        while suffix.len() < APP_SUFFIX_LEN {
-            match pool.pop() {
-                Some(b) if usize::from(b) < 252 => suffix.push(ALPHABET[usize::from(b) % 36] as char),
-                Some(_) => {}
-                None => {
-                    let mut more = [0u8; APP_SUFFIX_LEN];
-                    getrandom::fill(&mut more).expect("the OS random source is available");
-                    pool.extend_from_slice(&more);
-                }
+        AppId(format!("app_{}", random_alphanumeric(APP_SUFFIX_LEN)))
+    }
+}
+
+/// The id of an end-user's API key: this many characters of `[a-z0-9]` (about 103 bits). Unlike
+/// the time-ordered ids it says nothing of when the key was made, and it has no `_` or `-`, so
+/// it is one unbroken word in `ak_<key id>_<secret>`.
+const API_KEY_ID_LEN: usize = 20;
+
+impl KeyId {
+    /// A new random id for an end-user's API key.
+    pub fn for_api_key() -> KeyId {
+        KeyId(random_alphanumeric(API_KEY_ID_LEN))
+    }
+
+    /// The id part of a presented API key: exactly the shape `for_api_key` makes.
+    pub fn parse_api_key_id(value: &str) -> Option<KeyId> {
+        (value.len() == API_KEY_ID_LEN && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+            .then(|| KeyId(value.to_owned()))
+    }
+}
+
+/// `len` characters of `[a-z0-9]`, uniformly from the OS random source.
+fn random_alphanumeric(len: usize) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(len);
+    let mut pool = Vec::new();
+    while out.len() < len {
+        match pool.pop() {
+            // 256 is not a multiple of 36: drawing by modulo would favour the first letters
+            // slightly; rejecting the last four values keeps it exactly uniform.
+            Some(b) if usize::from(b) < 252 => out.push(ALPHABET[usize::from(b) % 36] as char),
+            Some(_) => {}
+            None => {
+                let mut more = vec![0u8; len];
+                getrandom::fill(&mut more).expect("the OS random source is available");
+                pool.extend_from_slice(&more);
             }
         }
-        AppId(format!("app_{suffix}"))
     }
+    out
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ pub enum Route {
     Console,
     /// The management API, per IP and per caller (a secret key, or the owner).
     Admin,
+    /// Creating and rotating API keys, per IP and per user.
+    ApiKeys,
 }
 
 impl Route {
@@ -52,6 +54,7 @@ impl Route {
             | Route::DeletionStatus => 10,
             Route::Console => 60,
             Route::Admin => 600,
+            Route::ApiKeys => 10,
         }
     }
 

@@ -70,6 +70,11 @@ pub struct UserRecord {
     /// that checked the old password cannot commit its session after a reset.
     #[serde(default)]
     pub credential_version: u64,
+    /// Bumped by every creation and revocation of one of the user's API keys, and by every change
+    /// of the user's status: a status change writes the new status onto each key item in the same
+    /// transaction, conditioned on this version, so no key created meanwhile escapes it.
+    #[serde(default)]
+    pub api_keys_version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -283,4 +288,44 @@ pub struct SecretKeyRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
+}
+
+/// An end-user's API key, as the authorizer reads it in its one look-up by key id: never the
+/// secret, only its SHA-256, and the owner's status, written in the same transactions that change
+/// it, so that the one read also says whether the owner may act.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub key_id: KeyId,
+    pub tenant_id: AppId,
+    pub user_id: UserId,
+    pub label: String,
+    /// The first characters of the raw key, to tell keys apart in a list.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub hash: String,
+    /// The secret before the last rotation, valid until `previous_valid_until` (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_valid_until: Option<i64>,
+    pub owner_status: UserStatus,
+    pub created_at: DateTime<Utc>,
+    /// Epoch seconds: the key is refused from then on.
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// TTL: a day after `expires_at` (the key is refused by its expiry; TTL only tidies up).
+    pub ttl: i64,
+}
+
+/// A key's entry in its owner's partition: what the list, the limit of live keys and a change of
+/// the owner's status read, in one strongly consistent query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKeyRef {
+    pub key_id: KeyId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: i64,
+    pub ttl: i64,
 }

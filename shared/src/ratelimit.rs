@@ -252,10 +252,12 @@ mod tests {
 
     #[test]
     fn names_are_the_stored_and_documented_ones() {
-        assert_eq!(Route::all().count(), 14);
+        assert_eq!(Route::all().count(), 15);
+        assert_eq!(Route::ApiKeys.variable(), "RATE_LIMIT_API_KEYS");
         assert_eq!(Route::PasswordResetConfirm.name(), "password_reset_confirm");
         assert_eq!(Route::DeletionStatus.variable(), "RATE_LIMIT_DELETION_STATUS");
         assert_eq!(EventType::RefreshReuseDetected.as_str(), "refresh_reuse_detected");
         assert_eq!(EventType::MailFailed.as_str(), "mail_failed");
+        assert_eq!(EventType::ApiKeyRotated.as_str(), "api_key_rotated");
     }
 }

@@ -47,6 +47,14 @@ pub struct AppSettings {
     pub prevent_user_existence_errors: bool,
     /// The `scope` of a login's access token.
     pub session_scopes: Vec<String>,
+    /// The scopes the app's users may give their API keys.
+    #[serde(default = "default_api_key_scopes")]
+    pub api_key_scopes: Vec<String>,
+}
+
+/// The contract's default of `api_key_scopes` (also for apps stored before the setting existed).
+pub fn default_api_key_scopes() -> Vec<String> {
+    ["read", "write", "system:read", "tasks:read", "tasks:write"].map(str::to_owned).to_vec()
 }
 
 mod seconds {
@@ -132,6 +140,10 @@ impl AppSettings {
                 "session_scopes" => match list(value, scope) {
                     Ok(scopes) if !scopes.is_empty() => next.session_scopes = scopes,
                     Ok(_) => fail(field, "required"),
+                    Err(rule) => fail(field, rule),
+                },
+                "api_key_scopes" => match list(value, scope) {
+                    Ok(scopes) => next.api_key_scopes = scopes,
                     Err(rule) => fail(field, rule),
                 },
                 _ => {}
@@ -235,7 +247,7 @@ pub fn origin(raw: &str) -> Result<String, &'static str> {
 }
 
 /// An OAuth scope token (RFC 6749 section 3.3): printable ASCII without space, `"` or `\`.
-fn scope(raw: &str) -> Result<String, &'static str> {
+pub fn scope(raw: &str) -> Result<String, &'static str> {
     let ok = !raw.is_empty()
         && raw.len() <= 64
         && raw.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
@@ -262,6 +274,7 @@ mod tests {
             max_sessions_per_user: 5,
             prevent_user_existence_errors: false,
             session_scopes: vec!["read".into(), "write".into()],
+            api_key_scopes: default_api_key_scopes(),
         }
     }
 

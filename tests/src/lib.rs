@@ -383,8 +383,8 @@ impl SentMail {
 /// One request, built like API Gateway's HTTP API payload 2.0 event.
 pub struct Call {
     app: Arc<App>,
-    method: String,
-    path: String,
+    pub method: String,
+    pub path: String,
     query: String,
     headers: Vec<(String, String)>,
     body: Option<String>,

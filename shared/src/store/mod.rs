@@ -41,12 +41,14 @@ const DYNAMODB: &str = "DynamoDB";
 pub mod schema;
 
 pub use admin::Page;
+pub use api_keys::KeyCreated;
 pub use apps::AppCreated;
 /// The schema under its older name: every key of the table is built in `schema`.
 pub use schema as keys;
 pub use secret_keys::SecretKeyLookup;
 
 mod admin;
+mod api_keys;
 mod apps;
 mod audit;
 mod outbox;
@@ -83,17 +85,40 @@ pub enum Guard {
 
 /// An update of a user item built up from named changes and conditions. Every attribute name goes
 /// through a placeholder (`status`, `name` and `ttl` are DynamoDB reserved words).
+///
+/// An update that sets `status` also writes the new status onto every API key of the user, in the
+/// same transaction (`Store::follow_keys`): the authorizer's one read of a key sees its owner's
+/// state.
+#[derive(Clone)]
 pub struct UserUpdate {
     sets: Vec<(String, AttributeValue)>,
     removes: Vec<String>,
     adds: Vec<(String, AttributeValue)>,
     conditions: Vec<(String, Option<AttributeValue>)>,
+    /// The status this update sets, if it sets one.
+    status: Option<String>,
+    /// The user's keys that take that status, read at `api_keys_version`.
+    keys: Option<KeysFollowing>,
+}
+
+/// The API keys a status change writes its status onto.
+#[derive(Clone)]
+struct KeysFollowing {
+    tenant: AppId,
+    version: u64,
+    key_ids: Vec<crate::ids::KeyId>,
 }
 
 impl UserUpdate {
     pub fn new(guard: Guard) -> Self {
-        let mut u =
-            UserUpdate { sets: Vec::new(), removes: Vec::new(), adds: Vec::new(), conditions: Vec::new() };
+        let mut u = UserUpdate {
+            sets: Vec::new(),
+            removes: Vec::new(),
+            adds: Vec::new(),
+            conditions: Vec::new(),
+            status: None,
+            keys: None,
+        };
         match guard {
             Guard::Exists => {}
             Guard::Active => {
@@ -114,6 +139,9 @@ impl UserUpdate {
     }
 
     fn set(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
+        if attribute == "status" {
+            self.status = value.as_s().ok().cloned();
+        }
         self.sets.push((attribute.to_owned(), value));
         self
     }
@@ -152,6 +180,21 @@ impl UserUpdate {
         self
     }
 
+    /// Only while the user's keys are still at the version this request read.
+    fn require_api_keys_version(&mut self, version: u64) -> &mut Self {
+        match version {
+            0 => self.conditions.push((API_KEYS_VERSION.to_owned(), None)),
+            v => self.conditions.push((API_KEYS_VERSION.to_owned(), Some(n(v as i64)))),
+        }
+        self
+    }
+
+    /// A key of the user came or went.
+    fn bump_api_keys_version(&mut self) -> &mut Self {
+        self.adds.push((API_KEYS_VERSION.to_owned(), n(1)));
+        self
+    }
+
     fn require_equal(&mut self, attribute: &str, value: AttributeValue) -> &mut Self {
         self.conditions.push((attribute.to_owned(), Some(value)));
         self
@@ -162,8 +205,20 @@ impl UserUpdate {
         self
     }
 
+    /// A status change is only ever written with its keys (`Store::follow_keys`).
+    fn check_keys_follow(&self) -> Result<()> {
+        if self.status.is_some() && self.keys.is_none() {
+            return Err(Error::Internal("a status change without its API keys".into()));
+        }
+        Ok(())
+    }
+
     /// The update expression, condition, and their names and values.
-    fn parts(self) -> UpdateParts {
+    fn parts(mut self) -> UpdateParts {
+        if let Some(following) = self.keys.take() {
+            // Only while the user's keys are still the ones the key items beside it were read for.
+            self.require_api_keys_version(following.version).bump_api_keys_version();
+        }
         let mut names = HashMap::new();
         let mut values = HashMap::new();
         let name = |attribute: &str, names: &mut HashMap<String, String>| {
@@ -189,7 +244,7 @@ impl UserUpdate {
             let n = name(&attribute, &mut names);
             match value {
                 // A version 0 condition holds while the attribute was never written or is 0.
-                None if attribute == CREDENTIAL_VERSION => {
+                None if attribute == CREDENTIAL_VERSION || attribute == API_KEYS_VERSION => {
                     conditions.push(format!("(attribute_not_exists({n}) OR {n} = :c{i})"));
                     values.insert(format!(":c{i}"), self::n(0));
                 }
@@ -218,7 +273,23 @@ impl UserUpdate {
         }
     }
 
+    /// The update as transaction items: the user's, then (a status change) each key's.
+    fn transact_items(self, table: &str, pk: String) -> Result<Vec<TransactWriteItem>> {
+        let key_items = match (&self.keys, &self.status) {
+            (Some(following), Some(status)) => following
+                .key_ids
+                .iter()
+                .map(|key_id| key_status_item(table, &following.tenant, key_id, status))
+                .collect::<Result<Vec<_>>>()?,
+            _ => Vec::new(),
+        };
+        let mut items = vec![self.transact_item(table, pk)?];
+        items.extend(key_items);
+        Ok(items)
+    }
+
     fn transact_item(self, table: &str, pk: String) -> Result<TransactWriteItem> {
+        self.check_keys_follow()?;
         let p = self.parts();
         let update = Update::builder()
             .table_name(table)
@@ -632,6 +703,29 @@ fn put(table: &str, item: Item, condition: Option<&str>) -> Result<TransactWrite
 
 /// The user attribute that counts credential changes (`UserRecord::credential_version`).
 const CREDENTIAL_VERSION: &str = "credential_version";
+/// The user attribute that counts changes of the user's keys (`UserRecord::api_keys_version`).
+const API_KEYS_VERSION: &str = "api_keys_version";
+
+/// A key taking its owner's new status, in the owner's status change. Only a key that still
+/// exists: one revoked meanwhile also bumped the owner's key version, which fails the change (and
+/// it is retried over the keys as they are now).
+fn key_status_item(
+    table: &str,
+    tenant: &AppId,
+    key_id: &crate::ids::KeyId,
+    status: &str,
+) -> Result<TransactWriteItem> {
+    let update = Update::builder()
+        .table_name(table)
+        .key("pk", s(keys::api_key(tenant, key_id)))
+        .key("sk", s(keys::API_KEY))
+        .update_expression("SET owner_status = :status")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":status", s(status))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().update(update).build())
+}
 
 /// A condition on the user item, as a transaction item: it exists, is active and is still at the
 /// credential version `version`. Session starts and rotations carry it, so that neither commits

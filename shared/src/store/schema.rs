@@ -103,3 +103,14 @@ pub fn app_audit(tenant: &AppId) -> String {
 
 /// `gsi1pk` of the tombstones of deleted apps whose data is still being erased.
 pub const APP_ERASURE_INDEX: &str = "APP_ERASURE";
+
+/// An end-user's API key: found by its id (the raw key names it) within the route's app.
+pub fn api_key(tenant: &AppId, key_id: &KeyId) -> String {
+    format!("T#{tenant}#APIKEY#{key_id}")
+}
+pub const API_KEY: &str = "APIKEY";
+/// A key's entry in its owner's partition (`user`).
+pub const API_KEY_REF_PREFIX: &str = "APIKEY#";
+pub fn api_key_ref(key_id: &KeyId) -> String {
+    format!("{API_KEY_REF_PREFIX}{key_id}")
+}

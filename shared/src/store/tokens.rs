@@ -65,14 +65,20 @@ impl Store {
         mail: Option<&OutboxRecord>,
         now: DateTime<Utc>,
     ) -> Result<Written> {
-        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
-        if let Some(mail) = mail {
-            items.push(outbox_item(&self.table, mail)?);
-        }
-        Ok(match self.commit(items, counters).await? {
-            Committed::Done => Written::Done,
-            _ => Written::ConditionFailed,
+        let (t, user_id) = (&token.tenant_id, &token.user_id);
+        self.with_keys_following(t, user_id, change, |change| async move {
+            let reserved = usize::from(mail.is_some()) + counters.len();
+            let mut items =
+                self.consumption(token_hash, token, change, audit, revoke_sessions, reserved, now)?;
+            if let Some(mail) = mail {
+                items.push(outbox_item(&self.table, mail)?);
+            }
+            Ok(match self.commit(items, counters).await? {
+                Committed::Done => Written::Done,
+                _ => Written::ConditionFailed,
+            })
         })
+        .await
     }
 
     /// Consumes a token, applies `change` and issues a follow-up token (the deletion notice's cancel
@@ -90,7 +96,38 @@ impl Store {
         mail: &OutboxRecord,
         now: DateTime<Utc>,
     ) -> Result<Written> {
-        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, now)?;
+        let (t, user_id) = (&token.tenant_id, &token.user_id);
+        self.with_keys_following(t, user_id, change, |change| async move {
+            self.consume_issuing(
+                token_hash,
+                token,
+                change,
+                audit,
+                next_hash,
+                next,
+                revoke_sessions,
+                mail,
+                now,
+            )
+            .await
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn consume_issuing(
+        &self,
+        token_hash: &str,
+        token: &TokenRecord,
+        change: UserUpdate,
+        audit: &AuditRecord,
+        next_hash: &str,
+        next: &TokenRecord,
+        revoke_sessions: &[SessionId],
+        mail: &OutboxRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, 3, now)?;
         items.push(outbox_item(&self.table, mail)?);
         items.push(put(
             &self.table,
@@ -118,6 +155,7 @@ impl Store {
     /// not expired, the user updated on condition that this token is still the newest of its kind,
     /// the audit event, and the sessions that must end with the change (a password reset), so that
     /// the change can never commit while they live on.
+    #[allow(clippy::too_many_arguments)]
     fn consumption(
         &self,
         token_hash: &str,
@@ -125,6 +163,7 @@ impl Store {
         mut change: UserUpdate,
         audit: &AuditRecord,
         revoke_sessions: &[SessionId],
+        reserved: usize,
         now: DateTime<Utc>,
     ) -> Result<Vec<TransactWriteItem>> {
         let t = &token.tenant_id;
@@ -133,12 +172,13 @@ impl Store {
             .require_equal(attribute, s(token_hash))
             .remove(attribute)
             .set("updated_at", s(now.to_rfc3339()));
-        let mut items = vec![
-            consume_live_token(&self.table, t, token_hash, now)?,
-            change.transact_item(&self.table, keys::user(t, &token.user_id))?,
-            put(&self.table, audit_item(audit)?, None)?,
-        ];
-        for sid in revoke_sessions {
+        let mut items = vec![consume_live_token(&self.table, t, token_hash, now)?];
+        items.extend(change.transact_items(&self.table, keys::user(t, &token.user_id))?);
+        items.push(put(&self.table, audit_item(audit)?, None)?);
+        // The sessions last, as many as fit beside `reserved` items the caller adds: a change that
+        // ends sessions also bumps the credential version, under which none of them can refresh.
+        let room = MAX_TRANSACTION_ITEMS.saturating_sub(items.len() + reserved);
+        for sid in revoke_sessions.iter().take(room) {
             items.push(delete_item(&self.table, keys::user(t, &token.user_id), &keys::session(sid), None)?);
         }
         Ok(items)

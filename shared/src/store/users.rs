@@ -117,6 +117,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         update.set_str("updated_at", now.to_rfc3339());
+        if update.status.is_some() {
+            // A status change: a transaction, with the user's keys.
+            let written = self
+                .with_keys_following(tenant, user_id, update, |update| async move {
+                    self.transact(update.transact_items(&self.table, keys::user(tenant, user_id))?).await
+                })
+                .await?;
+            return Ok(written == Written::Done);
+        }
         let p = update.parts();
         let result = self
             .client()
@@ -195,6 +204,12 @@ impl Store {
             // The profile goes last (below): while it exists, the purge finds the account again.
             if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).filter(|sk| *sk != keys::PROFILE) {
                 requests.push(delete_request(keys::user(t, &user.user_id), sk.clone())?);
+                // A key's entry: the key itself goes with it.
+                if let Some(key_id) =
+                    sk.strip_prefix(keys::API_KEY_REF_PREFIX).and_then(crate::ids::KeyId::parse)
+                {
+                    requests.push(delete_request(keys::api_key(t, &key_id), keys::API_KEY.to_owned())?);
+                }
             }
         }
         for item in self.query_partition(keys::audit(t, &user.user_id), None).await? {

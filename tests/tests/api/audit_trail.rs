@@ -112,6 +112,29 @@ async fn no_password_token_or_link_is_stored_or_logged() {
     let keys = app.get(&format!("/api/v1/console/apps/{id}/secret-keys")).bearer(&dev).send().await;
     assert!(!keys.text.contains(&key), "no answer after the creation shows the key");
     secrets.extend([dev, key]);
+    // A user's API key: shown at creation and at rotation, then only presented (the authorizer
+    // and the function both verify it, and record its use).
+    let (user_access, _) = app.logged_in(&unique_email("secrets-keys")).await;
+    let r = app
+        .post("/api/v1/auth/api-keys", json!({"label": "k", "scopes": ["read"]}))
+        .bearer(&user_access)
+        .send()
+        .await;
+    let api_key = r.body["data"]["raw_key"].as_str().unwrap().to_owned();
+    let key_id = r.body["data"]["api_key"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/users/me").bearer(&api_key).send().await.status, 200);
+    app.authorize(Some(&format!("Bearer {api_key}"))).await;
+    let r = app
+        .post(&format!("/api/v1/auth/api-keys/{key_id}/rotate"), json!({"grace_seconds": 60}))
+        .bearer(&user_access)
+        .send()
+        .await;
+    let rotated = r.body["data"]["new_raw_key"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/users/me").bearer(&rotated).send().await.status, 200);
+    app.get("/api/v1/users/me").bearer(&format!("{api_key}x")).send().await;
+    // The secrets alone too (the key id is not secret; the part after it is).
+    let secret_of = |raw: &str| raw[raw.len() - 43..].to_owned();
+    secrets.extend([secret_of(&api_key), secret_of(&rotated), api_key, rotated, user_access]);
 
     let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
     // The stream too: every write of the table passes through it (outbox items included).

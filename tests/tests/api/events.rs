@@ -7,6 +7,9 @@ use auth_tests::{TestApp, TestResponse};
 use authctl::repo_root;
 use functions::routes::{AUTHORIZER, MAILER, dispatch, routes};
 
+/// The authorizer on a customer's own route (`apiKeys.rs` runs it with a key, too).
+pub const CUSTOMER_ROUTE_SAMPLE: &str = "authorizer_customer_route";
+
 /// What each sample gets from a fresh deployment.
 fn expected(function: &str) -> u16 {
     match function {
@@ -44,7 +47,11 @@ fn expected(function: &str) -> u16 {
         | "admin_user_sessions_revoke"
         | "admin_user_password_reset"
         | "admin_audit"
-        | "health_detailed" => 401,
+        | "health_detailed"
+        | "api_keys_create"
+        | "api_keys_list"
+        | "api_key_revoke"
+        | "api_key_rotate" => 401,
         _ => 200,
     }
 }
@@ -74,6 +81,12 @@ async fn every_sample_event_runs_through_its_handler() {
             let decision = functions::authorizer::handle(&app.app, event).await;
             assert_eq!(decision.context["auth_kind"], "none", "the sample's bearer is not valid");
             assert!(decision.context.get("user_id").is_none());
+            assert!(decision.is_authorized, "our own routes are never refused at the gateway");
+        } else if name == CUSTOMER_ROUTE_SAMPLE {
+            // A customer's route (stage variable `auth_app_id`) without a credential: refused.
+            let event = serde_json::from_str(&text).expect("an authorizer event");
+            let decision = functions::authorizer::handle(&app.app, event).await;
+            assert!(!decision.is_authorized, "an anonymous request to a customer's route is denied");
         } else {
             let route = routes()
                 .iter()

@@ -2,6 +2,7 @@
 //! function's handler as an API Gateway event, every answer is read as a client would read it.
 
 mod account_deletion;
+mod api_keys;
 mod apps;
 mod audit_trail;
 mod authorizer;
