@@ -36,6 +36,8 @@ use tokio::process::{Child, Command};
 use runtime_api::RuntimeApi;
 
 const BASELINE: &str = "hello_baseline";
+/// The authorizer's binary, presented an end-user's API key instead of an access token.
+const AUTHORIZER_API_KEY: &str = "authorizer_api_key";
 const LIMIT: Duration = Duration::from_secs(30);
 
 // The placeholders of `events/*.json`, replaced by a real user's values before each run.
@@ -81,13 +83,20 @@ async fn main() -> Result<()> {
     }
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = TestApp::spawn_with(&overrides).await;
-    let bench =
-        Bench { env: lambda_env(&app), app, shared_user: Default::default(), bin_dir: o.bin_dir.clone() };
+    let bench = Bench {
+        env: lambda_env(&app),
+        app,
+        shared_user: Default::default(),
+        api_key: Default::default(),
+        bin_dir: o.bin_dir.clone(),
+    };
 
     let template = authctl::template::load()?;
     let mut functions = authctl::template::binaries(&template);
     functions.sort();
     functions.insert(0, BASELINE.to_owned());
+    let authorizer = functions.iter().position(|f| f == "authorizer").context("the authorizer")?;
+    functions.insert(authorizer + 1, AUTHORIZER_API_KEY.to_owned());
     for f in &functions {
         if !bench.binary(f).is_file() {
             bail!("{} is missing: run `make build` first", bench.binary(f).display());
@@ -117,6 +126,7 @@ async fn main() -> Result<()> {
     for (f, n) in [
         (BASELINE, o.warm),
         ("authorizer", o.warm),
+        (AUTHORIZER_API_KEY, o.warm),
         ("users_me", o.warm),
         ("token_refresh", o.warm / 2),
         ("login", (o.warm / 10).max(5)),
@@ -125,8 +135,11 @@ async fn main() -> Result<()> {
         eprint!("warm {f:<24}");
         let w = bench.warm(f, n).await.with_context(|| format!("warm runs of {f}"))?;
         eprintln!(
-            " wall {:>7.3} ms  cpu {:>7.3} ms  faults {:>6.0}  ({n} invocations)",
-            w.wall_ms.median, w.cpu_ms.median, w.faults_per_invocation
+            " wall {:>7.3} ms  cpu {:>7.3} ms  faults {:>6.0}  dynamodb {}  ({n} invocations)",
+            w.wall_ms.median,
+            w.cpu_ms.median,
+            w.faults_per_invocation,
+            w.dynamodb_calls.map_or("–".to_owned(), |c| c.to_string())
         );
         warm.insert(f.to_owned(), w);
     }
@@ -182,6 +195,8 @@ fn lambda_env(app: &TestApp) -> HashMap<String, String> {
 struct Bench {
     app: TestApp,
     shared_user: tokio::sync::OnceCell<String>,
+    /// An API key of the shared user, for `AUTHORIZER_API_KEY`.
+    api_key: tokio::sync::OnceCell<String>,
     env: HashMap<String, String>,
     bin_dir: PathBuf,
 }
@@ -227,7 +242,8 @@ struct ColdRun {
 
 impl Bench {
     fn binary(&self, function: &str) -> PathBuf {
-        self.bin_dir.join(function).join("bootstrap")
+        let binary = if function == AUTHORIZER_API_KEY { "authorizer" } else { function };
+        self.bin_dir.join(binary).join("bootstrap")
     }
 
     async fn start(&self, function: &str) -> Result<Running> {
@@ -320,8 +336,11 @@ impl Bench {
             answer = a;
         }
         let faults = minor_faults(pid)? - faults_before;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let dynamodb_calls = run.dynamodb_calls();
         run.stop().await;
         Ok(WarmSummary {
+            dynamodb_calls,
             invocations: n,
             wall_ms: Stats::of(&walls),
             cpu_ms: Stats::of(&cpus),
@@ -333,6 +352,11 @@ impl Bench {
     /// The function's event from `events/`, with a real user's values in place of the examples:
     /// a fresh account (and session) for every event that names one, a new address to register.
     async fn event(&self, function: &str) -> Result<Value> {
+        if function == AUTHORIZER_API_KEY {
+            let key = self.api_key().await?;
+            let text = std::fs::read_to_string(authctl::repo_root().join("events/authorizer.json"))?;
+            return Ok(serde_json::from_str(&text.replace(EXAMPLE_ACCESS, &key))?);
+        }
         let name = if function == BASELINE { "health" } else { function };
         let path = authctl::repo_root().join("events").join(format!("{name}.json"));
         let mut text =
@@ -351,14 +375,7 @@ impl Bench {
                 self.app.verified_user(&email).await;
                 email
             } else {
-                self.shared_user
-                    .get_or_init(|| async {
-                        let email = unique_email("bench");
-                        self.app.verified_user(&email).await;
-                        email
-                    })
-                    .await
-                    .clone()
+                self.shared_email().await
             };
             let login = self.app.login(&email, PASSWORD).await;
             if login.status != 200 {
@@ -374,6 +391,44 @@ impl Bench {
                 .replace(EXAMPLE_EMAIL, &email);
         }
         Ok(serde_json::from_str(&text)?)
+    }
+
+    /// The account most events act as (one, so that moto stays small).
+    async fn shared_email(&self) -> String {
+        self.shared_user
+            .get_or_init(|| async {
+                let email = unique_email("bench");
+                self.app.verified_user(&email).await;
+                email
+            })
+            .await
+            .clone()
+    }
+
+    /// An API key of the shared user, used once already: its `last_used_at` is fresh, so a run
+    /// within the minute shows the authorizer's cost of a key without the once-a-minute write.
+    async fn api_key(&self) -> Result<String> {
+        let key = self
+            .api_key
+            .get_or_try_init(|| async {
+                let login = self.app.login(&self.shared_email().await, PASSWORD).await;
+                let access = login.body["data"]["access_token"].as_str().context("an access token")?;
+                let r = self
+                    .app
+                    .post("/api/v1/auth/api-keys", json!({"label": "bench", "scopes": ["read"]}))
+                    .bearer(access)
+                    .send()
+                    .await;
+                let key = r.body["data"]["raw_key"].as_str().context("an API key")?.to_owned();
+                anyhow::Ok(key)
+            })
+            .await?
+            .clone();
+        let used = self.app.authorize(Some(&format!("Bearer {key}"))).await;
+        if used.context["auth_kind"] != "api_key" {
+            bail!("the bench's API key was refused: {}", used.context);
+        }
+        Ok(key)
     }
 
     /// The event of the next warm invocation: the same request, but a new address for register
@@ -643,6 +698,8 @@ struct WarmSummary {
     /// Minor page faults: memory the kernel had to map in, each one CPU time the process pays.
     faults_per_invocation: f64,
     statuses: BTreeMap<String, usize>,
+    /// DynamoDB calls of the last invocation (for the functions that log them).
+    dynamodb_calls: Option<u64>,
 }
 
 struct Alone {
@@ -819,11 +876,19 @@ impl Report {
                 bytes <= 3 * base.artifact_bytes,
             ));
         }
-        for (f, limit) in [("authorizer", 1), ("login", 4), ("token_refresh", 2), ("register", 2)] {
+        for (f, limit) in
+            [("authorizer", 1), (AUTHORIZER_API_KEY, 1), ("login", 4), ("token_refresh", 2), ("register", 2)]
+        {
             let calls = &self.cold[f].dynamodb_calls;
             let ok = calls.split('/').all(|c| c.parse::<u64>().is_ok_and(|c| c <= limit));
             goals.push((format!("DynamoDB calls: {f} ≤ {limit}"), calls.clone(), ok));
         }
+        let key_warm = self.warm[AUTHORIZER_API_KEY].dynamodb_calls;
+        goals.push((
+            format!("DynamoDB calls: {AUTHORIZER_API_KEY} warm = 1 (one GetItem by key id)"),
+            key_warm.map_or("–".to_owned(), |c| c.to_string()),
+            key_warm == Some(1),
+        ));
         // A warm function of a created app reads the app's settings once per container, not per
         // request: its warm request costs what the `default` app's request does.
         let (first, warm) = (self.app_calls.first, self.app_calls.warm);
@@ -871,6 +936,7 @@ impl Report {
                 "cpu_ms": w.cpu_ms.json(),
                 "minor_faults_per_invocation": round(w.faults_per_invocation),
                 "statuses": w.statuses,
+                "dynamodb_calls_last_invocation": w.dynamodb_calls,
             }))).collect::<serde_json::Map<_, _>>(),
             "alone": {
                 "argon2id_verify_ms": self.alone.argon2id_verify_ms.json(),
@@ -904,18 +970,19 @@ impl Report {
                 c.dynamodb_calls
             ));
         }
-        md.push_str("\n## Warm invocations\n\n| function | invocations | wall ms (median / p90) | CPU ms (median / p90) | page faults per invocation | statuses |\n|---|---:|---:|---:|---:|---|\n");
+        md.push_str("\n## Warm invocations\n\n| function | invocations | wall ms (median / p90) | CPU ms (median / p90) | page faults per invocation | statuses | DynamoDB calls (last) |\n|---|---:|---:|---:|---:|---|---:|\n");
         for (f, w) in &self.warm {
             let statuses: Vec<String> = w.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
             md.push_str(&format!(
-                "| {f} | {} | {:.3} / {:.3} | {:.3} / {:.3} | {:.0} | {} |\n",
+                "| {f} | {} | {:.3} / {:.3} | {:.3} / {:.3} | {:.0} | {} | {} |\n",
                 w.invocations,
                 w.wall_ms.median,
                 w.wall_ms.p90,
                 w.cpu_ms.median,
                 w.cpu_ms.p90,
                 w.faults_per_invocation,
-                statuses.join(", ")
+                statuses.join(", "),
+                w.dynamodb_calls.map_or("–".to_owned(), |c| c.to_string())
             ));
         }
         md.push_str(&format!(

@@ -251,7 +251,11 @@ pub async fn delete_user(
     // a session that would outlive the account.
     let mut stop = UserUpdate::new(Guard::Exists);
     stop.set_str("status", "disabled").bump_credential_version();
-    app.store.update_user_with(&tenant.id, user_id, stop, Utc::now()).await?;
+    // Its keys stop in the same write, and none can be made after it (a key is made only for an
+    // active user): the erasure below cannot leave a working key behind.
+    if !app.store.update_user_with(&tenant.id, user_id, stop, Utc::now()).await? {
+        return Err(Error::Conflict);
+    }
     app.store.erase_user(&found).await?;
     let details = audit::details([("user_id", json!(user_id)), ("by", json!(caller.actor()))]);
     audit::log_only(EventType::UserDeletedByAdmin, &tenant.id, client, &details);

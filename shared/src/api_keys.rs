@@ -197,6 +197,8 @@ pub async fn revoke(
     key_id: &KeyId,
     client: &ClientInfo,
 ) -> Result<()> {
+    // Limited like creation: each revocation also delays any status change of the user racing it.
+    crate::ratelimit::hit(app, tenant, Route::ApiKeys, client, Some(user_id.as_str())).await?;
     let key = own_key(app, tenant, user_id, key_id).await?;
     if !app.store.revoke_api_key(tenant, user_id, key_id).await? {
         return Err(Error::NotFound);

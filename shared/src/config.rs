@@ -171,9 +171,11 @@ impl Config {
                 "closed" => Ok(false),
                 _ => Err("expected open or closed".to_owned()),
             })?,
-            max_api_keys_per_user: r.number("MAX_API_KEYS_PER_USER", 1)?,
+            // A status change of a user writes onto each live key in one transaction (at most 100
+            // items, beside the user, the token, the audit event, the mail and sessions).
+            max_api_keys_per_user: r.bounded("MAX_API_KEYS_PER_USER", 1, 50)?,
             api_key_max_ttl: r
-                .number("API_KEY_MAX_TTL_DAYS", 1)
+                .bounded("API_KEY_MAX_TTL_DAYS", 1, 3650)
                 .map(|days| Duration::from_secs(u64::from(days) * 86_400))?,
             default_app: AppSettings {
                 name: r.string("APP_NAME")?,
@@ -273,6 +275,13 @@ impl Reader<'_> {
         self.parse(name, |v| match v.parse::<u32>() {
             Ok(n) if n >= min => Ok(n),
             _ => Err(format!("expected a whole number of at least {min}")),
+        })
+    }
+
+    fn bounded(&self, name: &'static str, min: u32, max: u32) -> Result<u32, ConfigError> {
+        self.parse(name, |v| match v.parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(format!("expected a whole number from {min} to {max}")),
         })
     }
 

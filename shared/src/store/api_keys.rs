@@ -10,12 +10,9 @@ use super::*;
 use crate::ids::{AppId, KeyId, UserId};
 use crate::model::{ApiKeyRecord, ApiKeyRef};
 
-/// A key is left out of its owner's status change once it is this far past its expiry: it is
-/// refused by then anyway, and TTL may be deleting it (its `ttl` is a day after the expiry).
-const EXPIRED_KEYS_SKIPPED_AFTER_SECONDS: i64 = 3600;
-
-/// How many times a status change is tried again when a key came or went under it.
-const STATUS_CHANGE_ATTEMPTS: usize = 3;
+/// How many times a status change is tried when keys come or go under it (a user racing their
+/// own disabling with key creations and revocations, which are rate-limited).
+const STATUS_CHANGE_ATTEMPTS: usize = 5;
 
 /// What the creation of a key found.
 #[derive(Debug, PartialEq, Eq)]
@@ -192,7 +189,9 @@ impl Store {
             }
             // Failed: because of the write's own conditions, or because the keys changed.
             match self.user(tenant, user_id).await? {
-                Some(user) if user.api_keys_version != seen => continue,
+                Some(user) if user.api_keys_version != seen => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10 << attempt)).await;
+                }
                 _ => return Ok(outcome),
             }
         }
@@ -210,8 +209,12 @@ impl Store {
             return Ok(None);
         };
         let version = user.api_keys_version;
-        let cutoff = Utc::now().timestamp() - EXPIRED_KEYS_SKIPPED_AFTER_SECONDS;
-        let key_ids = refs.into_iter().filter(|r| r.expires_at > cutoff).map(|r| r.key_id).collect();
+        // The live keys only: at most `MAX_API_KEYS_PER_USER` (their count is held at creation),
+        // so the transaction stays within DynamoDB's 100 items however many keys have expired.
+        // An expired key is refused by its expiry whatever its owner's state; one that expires
+        // during this write is still there (TTL removes a key only a day after its expiry).
+        let now = Utc::now().timestamp();
+        let key_ids = refs.into_iter().filter(|r| r.expires_at > now).map(|r| r.key_id).collect();
         update.keys = Some(KeysFollowing { tenant: tenant.clone(), version, key_ids });
         Ok(Some(version))
     }

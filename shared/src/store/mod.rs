@@ -10,6 +10,8 @@
 //! | audit event | `T#<t>#AUDIT#<user_id>` | `EVENT#<uuid v7>` (time-ordered) |
 //! | public signing keys (one for the deployment) | `SERVICE#KEYS` | `PUBLIC` |
 //! | mail waiting in the outbox | `T#<t>#OUTBOX#<uuid v7>` | `MAIL` |
+//! | a user's API key | `T#<t>#APIKEY#<key_id>` | `APIKEY` |
+//! | its entry in the owner's partition | `T#<t>#USER#<user_id>` | `APIKEY#<key_id>` |
 //!
 //! Reads that decide security (sessions, tokens, users) are strongly consistent. Writes that must
 //! not half-happen are one conditional write or one transaction. The store knows nothing of HTTP:

@@ -200,15 +200,20 @@ impl Store {
     pub async fn erase_user(&self, user: &UserRecord) -> Result<()> {
         let t = &user.tenant_id;
         let mut requests = Vec::new();
+        let mut key_items = Vec::new();
         for item in self.query_partition(keys::user(t, &user.user_id), None).await? {
             // The profile goes last (below): while it exists, the purge finds the account again.
             if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()).filter(|sk| *sk != keys::PROFILE) {
                 requests.push(delete_request(keys::user(t, &user.user_id), sk.clone())?);
-                // A key's entry: the key itself goes with it.
+                // A key's entry: the key itself goes after every entry (below). An erasure that
+                // fails half-way may leave a key without its entry (refused all the same: the
+                // erasure runs only once the owner is disabled or pending deletion, which the key
+                // carries; TTL removes it), never an entry without its key, which would make
+                // every later status change of the user fail.
                 if let Some(key_id) =
                     sk.strip_prefix(keys::API_KEY_REF_PREFIX).and_then(crate::ids::KeyId::parse)
                 {
-                    requests.push(delete_request(keys::api_key(t, &key_id), keys::API_KEY.to_owned())?);
+                    key_items.push(delete_request(keys::api_key(t, &key_id), keys::API_KEY.to_owned())?);
                 }
             }
         }
@@ -220,7 +225,7 @@ impl Store {
         for hash in user.token_hashes() {
             requests.push(delete_request(keys::token(t, hash), keys::TOKEN.to_owned())?);
         }
-        for chunk in requests.chunks(25) {
+        for chunk in requests.chunks(25).chain(key_items.chunks(25)) {
             self.batch_write(chunk.to_vec()).await?;
         }
         // The profile and the lock last, together: if anything before failed, the account is still

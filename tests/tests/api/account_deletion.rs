@@ -66,6 +66,13 @@ async fn the_purge_erases_everything_after_the_grace_period_and_the_email_regist
     let email = unique_email("purge");
     let (access, _) = app.logged_in(&email).await;
     let user_id = jwt_payload(&access)["sub"].as_str().unwrap().to_owned();
+    // An API key: its item names the user, so the scan below finds it unless it was erased too.
+    let r = app
+        .post("/api/v1/auth/api-keys", json!({"label": "k", "scopes": ["read"]}))
+        .bearer(&access)
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
     // Someone else's account stays.
     let bystander = unique_email("bystander");
     app.verified_user(&bystander).await;

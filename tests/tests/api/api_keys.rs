@@ -491,3 +491,85 @@ async fn on_a_customers_route_the_authorizer_denies_the_unidentified_and_passes_
         functions::authorizer::handle(&app.app, with(Some(&format!("Bearer {key}")), "default")).await;
     assert!(!revoked.is_authorized, "a revoked key is denied at once");
 }
+
+/// Concurrent creations cannot pass the limit together: each counts the live keys and writes under
+/// the user's key version, so of racing writers at one version only one commits.
+#[tokio::test]
+async fn concurrent_creations_never_pass_the_limit() {
+    let app = TestApp::spawn_with(&[("MAX_API_KEYS_PER_USER", "3")]).await;
+    let (access, _) = app.logged_in(&unique_email("race-limit")).await;
+    let calls = (0..8).map(|i| {
+        app.post(KEYS, json!({"label": format!("k{i}"), "scopes": ["read"]})).bearer(&access).send()
+    });
+    let answers = futures::future::join_all(calls).await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    for r in &answers {
+        assert!(r.status == 201 || r.code() == "conflict", "{}", r.text);
+    }
+    assert!((1..=3).contains(&created), "{created} created");
+    let listed =
+        app.get(KEYS).bearer(&access).send().await.body["data"]["api_keys"].as_array().unwrap().len();
+    assert_eq!(listed, created);
+}
+
+/// A key whose creation races its owner's disabling cannot come out working: the disabling writes
+/// its status onto every key it read, and commits only if no key came since (the key version).
+/// Creations are staggered across the disabling's reads and write, over several rounds.
+#[tokio::test]
+async fn a_key_created_while_its_owner_is_being_disabled_is_stopped_too() {
+    let app = TestApp::spawn().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let id = app.create_app(&dev, json!({})).await;
+    let base = format!("/apps/{id}");
+    let email = unique_email("race-disable");
+    let (mut access, _) = app.logged_in_at(&base, &email).await;
+    let user_id = app.get(&format!("{base}/api/v1/users/me")).bearer(&access).send().await.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_user = format!("{base}/api/v1/admin/users/{user_id}");
+    let mut raced = 0;
+    for round in 0..8 {
+        let creations = (0..6).map(|i| {
+            let call = app
+                .post(&format!("{base}{KEYS}"), json!({"label": format!("r{round}k{i}"), "scopes": ["read"]}))
+                .bearer(&access);
+            async move {
+                tokio::time::sleep(Duration::from_millis(4 * i)).await;
+                call.send().await
+            }
+        });
+        let disable = app.call("PATCH", &admin_user).json(json!({"disabled": true})).bearer(&dev).send();
+        let (created, disabled) = futures::future::join(futures::future::join_all(creations), disable).await;
+        assert_eq!(disabled.status, 200, "{}", disabled.text);
+        let made: Vec<&str> = created
+            .iter()
+            .filter(|r| r.status == 201)
+            .map(|r| r.body["data"]["raw_key"].as_str().unwrap())
+            .collect();
+        raced += usize::from(!made.is_empty() && made.len() < created.len());
+        for key in made {
+            app.get(&format!("{base}/api/v1/users/me"))
+                .bearer(key)
+                .send()
+                .await
+                .assert_error(401, "unauthorized");
+        }
+        // Enabled again, with a new session (the disabling ended them); its keys all work again.
+        let r = app.call("PATCH", &admin_user).json(json!({"disabled": false})).bearer(&dev).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let login = app
+            .post(&format!("{base}/api/v1/auth/login"), json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        access = login.body["data"]["access_token"].as_str().unwrap().to_owned();
+        let revoke_all = app.get(&format!("{base}{KEYS}")).bearer(&access).send().await;
+        for key in revoke_all.body["data"]["api_keys"].as_array().unwrap() {
+            app.call("DELETE", &format!("{base}{KEYS}/{}", key["id"].as_str().unwrap()))
+                .bearer(&access)
+                .send()
+                .await;
+        }
+    }
+    assert!(raced > 0, "some round had creations on both sides of the disabling");
+}
