@@ -243,6 +243,19 @@ async fn a_key_cannot_manage_keys_credentials_or_sessions() {
         assert_eq!((r.status, r.code()), (403, "forbidden"), "{path}: {}", r.text);
     }
     assert_eq!(me(&app, "", &key).await, 200, "the key still works");
+
+    // Nor can an app's secret key (its backend) make keys for anyone.
+    let dev = app.developer(&unique_email("dev")).await;
+    let id = app.create_app(&dev, json!({})).await;
+    let r = app.post(&format!("/api/v1/console/apps/{id}/secret-keys"), json!({})).bearer(&dev).send().await;
+    let secret = r.body["data"]["key"].as_str().unwrap().to_owned();
+    for call in [
+        app.post(&format!("/apps/{id}{KEYS}"), json!({"label": "x", "scopes": ["read"]})).bearer(&secret),
+        app.get(&format!("/apps/{id}{KEYS}")).bearer(&secret),
+    ] {
+        let r = call.send().await;
+        assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
+    }
 }
 
 #[tokio::test]
