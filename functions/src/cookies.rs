@@ -66,3 +66,33 @@ pub fn guard_sign_in(req: &Request, config: &Config, tenant: &Tenant) -> shared:
     }
     Ok(())
 }
+
+/// The state of a social sign-in in progress, bound to the browser that started it.
+pub const OAUTH_STATE: &str = "oauth_state";
+
+/// The state cookie set with the redirect to the provider: HttpOnly, Secure, `SameSite=Lax` (the
+/// provider's redirect back is a top-level GET, which a Lax cookie reaches), scoped to the app's
+/// social-login paths, alive as long as the state.
+pub fn oauth_state_cookie(tenant: &Tenant, state: &str) -> String {
+    let max_age = cookie::time::Duration::seconds(shared::social::STATE_LIFETIME.as_secs() as i64);
+    Cookie::build((OAUTH_STATE, state.to_owned()))
+        .path(format!("{}/api/v1/auth/oauth", tenant.base_path()))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .max_age(max_age)
+        .build()
+        .to_string()
+}
+
+/// Tells the browser to forget the state cookie (the callback consumed the state).
+pub fn oauth_state_cleared(tenant: &Tenant) -> String {
+    Cookie::build((OAUTH_STATE, ""))
+        .path(format!("{}/api/v1/auth/oauth", tenant.base_path()))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}

@@ -28,6 +28,8 @@ pub struct Reply {
     cache_control: Option<&'static str>,
     cookies: Vec<String>,
     headers: Vec<(&'static str, &'static str)>,
+    /// A redirect's target (`Location`).
+    location: Option<String>,
 }
 
 enum ReplyBody {
@@ -59,7 +61,21 @@ impl Reply {
             cache_control: None,
             cookies: Vec::new(),
             headers: Vec::new(),
+            location: None,
         })
+    }
+
+    /// 302 to `location`, without a body (social login's hand-offs). Never cached.
+    pub fn redirect(location: String) -> Reply {
+        Reply {
+            status: StatusCode::FOUND,
+            body: ReplyBody::Empty,
+            no_store: true,
+            cache_control: None,
+            cookies: Vec::new(),
+            headers: Vec::new(),
+            location: Some(location),
+        }
     }
 
     pub fn document(doc: impl Serialize) -> Result<Reply> {
@@ -71,6 +87,7 @@ impl Reply {
             cache_control: None,
             cookies: Vec::new(),
             headers: Vec::new(),
+            location: None,
         })
     }
 
@@ -89,6 +106,7 @@ impl Reply {
             cache_control: None,
             cookies: Vec::new(),
             headers: Vec::new(),
+            location: None,
         }
     }
 
@@ -252,13 +270,18 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
             headers.append(header::SET_COOKIE, v);
         }
     }
+    if let Some(v) = reply.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, v);
+    }
     response
 }
 
 /// The one mapping from `Error` to status, headers and body.
 pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
     let status = match err {
-        Error::MalformedRequest(_) | Error::Validation(_) | Error::InvalidToken => StatusCode::BAD_REQUEST,
+        Error::MalformedRequest(_) | Error::Validation(_) | Error::InvalidToken | Error::OAuthFailed(_) => {
+            StatusCode::BAD_REQUEST
+        }
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -267,7 +290,7 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         | Error::AccountPendingDeletion
         | Error::AccountDisabled => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::EmailTaken | Error::Conflict => StatusCode::CONFLICT,
+        Error::EmailTaken | Error::Conflict | Error::IdentityConflict => StatusCode::CONFLICT,
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         // Only the mailer meets it; no route answers with it.

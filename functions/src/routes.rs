@@ -198,6 +198,11 @@ endpoints! {
     api_keys_list: "GET" "/api/v1/auth/api-keys", sessions, every_app, warm public_keys;
     api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", sessions, every_app, warm public_keys;
     api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", sessions, every_app, warm public_keys;
+    // Social login: the service is the OAuth2 client of Google, Apple and GitHub.
+    oauth_providers: "GET" "/api/v1/auth/oauth/providers", public, every_app, warm nothing;
+    oauth_start: "GET" "/api/v1/auth/oauth/{provider}", public, every_app, warm store;
+    oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
+    oauth_exchange: "POST" "/api/v1/auth/oauth/exchange", public, every_app, warm keys_and_store;
     health: "GET" "/api/v1/health", public, every_app, warm nothing;
     health_detailed: "GET" "/api/v1/health/detailed", system_read, every_app, warm public_keys;
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;

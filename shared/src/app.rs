@@ -33,6 +33,8 @@ pub struct App {
     pub keys: Keys,
     /// The public keys (the table): what every function that verifies uses.
     pub public_keys: PublicKeys,
+    /// Other secrets read by id (the identity providers' client secrets).
+    pub secrets: crate::secrets::Secrets,
     /// The apps that always exist, resolved once per cold start.
     default_tenant: Arc<Tenant>,
     console_tenant: Arc<Tenant>,
@@ -64,6 +66,12 @@ impl App {
             sealer: Sealer::new(dynamodb, config.outbox_key_id.clone()),
             keys: Keys::new(secrets, config.signing_key_secret_id.clone(), config.key_cache),
             public_keys: PublicKeys::new(config.key_cache),
+            secrets: {
+                if let Some(id) = &config.social.secret_id {
+                    crate::iam::name_secret(id, crate::iam::resource::SOCIAL_SECRET);
+                }
+                crate::secrets::Secrets::new(secrets, config.key_cache)
+            },
             default_tenant: Arc::new(Tenant::default_app(&config)),
             console_tenant: Arc::new(Tenant::console(&config)),
             apps: Mutex::new(HashMap::new()),

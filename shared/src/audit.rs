@@ -50,6 +50,10 @@ pub enum EventType {
     ApiKeyCreated,
     ApiKeyRevoked,
     ApiKeyRotated,
+    /// Social login (Google, Apple, GitHub).
+    SocialLogin,
+    IdentityLinked,
+    IdentityUnlinked,
 }
 
 impl EventType {

@@ -59,9 +59,26 @@ pub struct Config {
     pub max_api_keys_per_user: u32,
     /// The longest an API key may live, and the lifetime of one created without `expires_at`.
     pub api_key_max_ttl: Duration,
+    /// Where the identity providers are, and the `default` app's client ids.
+    pub social: SocialConfig,
 }
 
 pub use crate::error::ConfigError;
+
+/// What the deployment says about the providers: where they are (the real ones by default; the
+/// tests and `make dev` point these at local stand-ins) and the `default` app's client ids. The
+/// client secrets live in Secrets Manager (`SOCIAL_SECRET_ID`), never in the environment.
+#[derive(Debug, Clone)]
+pub struct SocialConfig {
+    pub google_issuer: String,
+    pub apple_issuer: String,
+    pub github_oauth_url: String,
+    pub github_api_url: String,
+    pub google_client_id: Option<String>,
+    pub github_client_id: Option<String>,
+    pub apple_client_id: Option<String>,
+    pub secret_id: Option<String>,
+}
 
 /// Every variable the service reads, with its default, in the order the README documents them.
 /// The README table and this list are checked against each other by a test.
@@ -105,6 +122,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("CONSOLE_SIGNUP", "open"),
     ("MAX_API_KEYS_PER_USER", "25"),
     ("API_KEY_MAX_TTL_DAYS", "365"),
+    ("LINK_SOCIAL_BY_EMAIL", "verified"),
+    ("GOOGLE_ISSUER", "https://accounts.google.com"),
+    ("APPLE_ISSUER", "https://appleid.apple.com"),
+    ("GITHUB_OAUTH_URL", "https://github.com"),
+    ("GITHUB_API_URL", "https://api.github.com"),
+    ("GOOGLE_CLIENT_ID", ""),
+    ("GITHUB_CLIENT_ID", ""),
+    ("SOCIAL_SECRET_ID", ""),
 ];
 
 impl Config {
@@ -177,12 +202,29 @@ impl Config {
             api_key_max_ttl: r
                 .bounded("API_KEY_MAX_TTL_DAYS", 1, 3650)
                 .map(|days| Duration::from_secs(u64::from(days) * 86_400))?,
+            social: SocialConfig {
+                google_issuer: r.url("GOOGLE_ISSUER")?,
+                apple_issuer: r.url("APPLE_ISSUER")?,
+                github_oauth_url: r.url("GITHUB_OAUTH_URL")?,
+                github_api_url: r.url("GITHUB_API_URL")?,
+                google_client_id: r.optional("GOOGLE_CLIENT_ID")?,
+                github_client_id: r.optional("GITHUB_CLIENT_ID")?,
+                apple_client_id: None,
+                secret_id: r.optional("SOCIAL_SECRET_ID")?,
+            },
             default_app: AppSettings {
                 name: r.string("APP_NAME")?,
                 mail_from_name: Some(r.string("MAIL_FROM_NAME")?).filter(|n| !n.is_empty()),
                 signup_enabled: r.flag("SIGNUP_ENABLED")?,
                 session_scopes: r.string("SESSION_SCOPES")?.split_whitespace().map(str::to_owned).collect(),
                 api_key_scopes: r.string("API_KEY_SCOPES")?.split_whitespace().map(str::to_owned).collect(),
+                link_social_by_email: r.parse("LINK_SOCIAL_BY_EMAIL", |v| {
+                    match v.to_ascii_lowercase().as_str() {
+                        "verified" => Ok(crate::settings::LinkByEmail::Verified),
+                        "off" => Ok(crate::settings::LinkByEmail::Off),
+                        _ => Err("expected verified or off".to_owned()),
+                    }
+                })?,
                 redirect_urls: r
                     .string("REDIRECT_URLS")?
                     .split(',')
@@ -276,6 +318,20 @@ impl Reader<'_> {
             Ok(n) if n >= min => Ok(n),
             _ => Err(format!("expected a whole number of at least {min}")),
         })
+    }
+
+    /// A provider's base URL (an issuer must match its discovery document exactly: kept as given,
+    /// without a trailing slash).
+    fn url(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.parse(name, |v| match url::Url::parse(v) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(v.trim_end_matches('/').to_owned()),
+            _ => Err("expected an absolute http(s) URL".to_owned()),
+        })
+    }
+
+    /// A value that may be left empty (not configured).
+    fn optional(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        Ok(Some(self.string(name)?.trim().to_owned()).filter(|v| !v.is_empty()))
     }
 
     fn bounded(&self, name: &'static str, min: u32, max: u32) -> Result<u32, ConfigError> {

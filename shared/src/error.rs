@@ -45,6 +45,14 @@ pub enum Error {
     NotFound,
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A social sign-in failed at or with the provider (denied, a bad code or ID token, a state
+    /// that is expired, used or not this browser's). The text says which, never with a secret.
+    #[error("the sign-in with the provider failed: {0}")]
+    OAuthFailed(String),
+    /// A new social identity whose address belongs to an account the app does not link by email
+    /// (`link_social_by_email: off`): sign in and link instead.
+    #[error("an account with this email exists: sign in to it and link the provider")]
+    IdentityConflict,
     /// The request conflicts with the state of the resource (an app limit reached, a developer
     /// who still owns apps).
     #[error("the request conflicts with the current state")]
@@ -102,6 +110,8 @@ impl Error {
             Error::AccountDisabled => "account_disabled",
             Error::NotFound => "not_found",
             Error::EmailTaken => "email_taken",
+            Error::OAuthFailed(_) => "oauth_failed",
+            Error::IdentityConflict => "identity_conflict",
             Error::Conflict => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::LoginLocked => "login_locked",

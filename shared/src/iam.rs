@@ -36,6 +36,8 @@ pub const RECORD_DIR_VAR: &str = "AUTH_IAM_RECORD_DIR";
 pub mod resource {
     pub const TABLE: &str = "Table";
     pub const SIGNING_KEYS: &str = "SigningKeys";
+    /// The identity providers' client secrets of the `default` app (`SOCIAL_SECRET_ID`).
+    pub const SOCIAL_SECRET: &str = "SocialSecret";
     /// The KMS key that seals the outbox's link tokens.
     pub const OUTBOX_KEY: &str = "OutboxKey";
     /// SES identities: the template grants `*` with a condition on the sender.
@@ -146,6 +148,16 @@ pub fn need(action: &str, resource: &str) {
 /// Records that the current function reads app items (`APP#*`) of the table: where the app cache
 /// is, since in a process that serves many functions (the tests) only the first to resolve an app
 /// would be seen reading it, though each function's own container reads it.
+/// A read of a secret named with `name_secret`, also when a container serves it from its cache:
+/// another container of the function reads it.
+pub fn need_secret(secret_id: &str) {
+    let named =
+        NAMED_SECRETS.lock().ok().and_then(|n| n.iter().find(|(s, _)| s == secret_id).map(|(_, r)| *r));
+    if let Some(resource) = named {
+        need("secretsmanager:GetSecretValue", resource);
+    }
+}
+
 pub fn need_app_read() {
     if enabled() {
         let need = Need::new("dynamodb:GetItem", resource::TABLE);
@@ -217,8 +229,21 @@ fn dynamodb_needs(input: &Input) -> Vec<Need> {
     }
 }
 
-/// What a Secrets Manager request needs: functions only read the key ring, and anything else has
-/// to show up in the check.
+/// The secrets other than the key ring, by id, with their template resource: a read of one of them
+/// is checked against the grant on that resource, not on the key ring.
+static NAMED_SECRETS: std::sync::Mutex<Vec<(String, &'static str)>> = std::sync::Mutex::new(Vec::new());
+
+/// Names the template resource of a secret the service reads by id (the social secret).
+pub fn name_secret(secret_id: &str, resource: &'static str) {
+    if let Ok(mut named) = NAMED_SECRETS.lock()
+        && !named.iter().any(|(id, _)| id == secret_id)
+    {
+        named.push((secret_id.to_owned(), resource));
+    }
+}
+
+/// What a Secrets Manager request needs: functions read the key ring (or a secret named with
+/// `name_secret`), and anything else has to show up in the check.
 fn secrets_manager_needs(input: &Input) -> Vec<Need> {
     use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretInput;
     use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueInput;
@@ -229,7 +254,14 @@ fn secrets_manager_needs(input: &Input) -> Vec<Need> {
     } else {
         "secretsmanager:<unknown operation>"
     };
-    vec![Need::new(action, resource::SIGNING_KEYS)]
+    let secret_id = input
+        .downcast_ref::<GetSecretValueInput>()
+        .and_then(|i| i.secret_id())
+        .or_else(|| input.downcast_ref::<DescribeSecretInput>().and_then(|i| i.secret_id()));
+    let named = secret_id.and_then(|id| {
+        NAMED_SECRETS.lock().ok().and_then(|n| n.iter().find(|(s, _)| s == id).map(|(_, r)| *r))
+    });
+    vec![Need::new(action, named.unwrap_or(resource::SIGNING_KEYS))]
 }
 
 /// What a KMS request needs: flows seal (`kms:Encrypt`), only the mailer opens (`kms:Decrypt`).

@@ -25,6 +25,8 @@ pub enum Route {
     Admin,
     /// Creating and rotating API keys, per IP and per user.
     ApiKeys,
+    /// Social login's start, callback and code exchange, per IP.
+    Social,
 }
 
 impl Route {
@@ -55,6 +57,7 @@ impl Route {
             Route::Console => 60,
             Route::Admin => 600,
             Route::ApiKeys => 10,
+            Route::Social => 30,
         }
     }
 

@@ -329,3 +329,73 @@ pub struct ApiKeyRef {
     pub expires_at: i64,
     pub ttl: i64,
 }
+
+// ----- social login -----------------------------------------------------------------------------
+
+/// The providers the service signs in with.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum ProviderId {
+    Google,
+    Apple,
+    #[serde(rename = "github")]
+    #[strum(serialize = "github")]
+    GitHub,
+}
+
+impl ProviderId {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderId::Google => "Google",
+            ProviderId::Apple => "Apple",
+            ProviderId::GitHub => "GitHub",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ProviderId> {
+        raw.parse().ok()
+    }
+}
+
+/// What a started sign-in stores under its state's hash.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StateRecord {
+    pub tenant_id: AppId,
+    pub provider: ProviderId,
+    pub pkce_verifier: String,
+    pub nonce: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
+    /// The client's own PKCE challenge (S256), which the one-time code's exchange must answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub ttl: i64,
+}
+
+/// What a one-time code stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub tenant_id: AppId,
+    pub user_id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    pub expires_at: i64,
+    pub ttl: i64,
+}

@@ -50,6 +50,19 @@ pub struct AppSettings {
     /// The scopes the app's users may give their API keys.
     #[serde(default = "default_api_key_scopes")]
     pub api_key_scopes: Vec<String>,
+    /// Whether a new social identity joins the account that has its (provider-verified) address.
+    #[serde(default)]
+    pub link_social_by_email: LinkByEmail,
+}
+
+/// `link_social_by_email`: `verified` (the default) links a new social identity to the account
+/// with the address the provider vouches for; `off` answers 409 `identity_conflict` instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkByEmail {
+    #[default]
+    Verified,
+    Off,
 }
 
 /// The contract's default of `api_key_scopes` (also for apps stored before the setting existed).
@@ -141,6 +154,11 @@ impl AppSettings {
                     Ok(scopes) if !scopes.is_empty() => next.session_scopes = scopes,
                     Ok(_) => fail(field, "required"),
                     Err(rule) => fail(field, rule),
+                },
+                "link_social_by_email" => match value.as_str() {
+                    Some("verified") => next.link_social_by_email = LinkByEmail::Verified,
+                    Some("off") => next.link_social_by_email = LinkByEmail::Off,
+                    _ => fail(field, "must_be_verified_or_off"),
                 },
                 "api_key_scopes" => match list(value, scope) {
                     Ok(scopes) => next.api_key_scopes = scopes,
@@ -275,6 +293,7 @@ mod tests {
             prevent_user_existence_errors: false,
             session_scopes: vec!["read".into(), "write".into()],
             api_key_scopes: default_api_key_scopes(),
+            link_social_by_email: LinkByEmail::Verified,
         }
     }
 

@@ -48,6 +48,35 @@ pub fn moto_endpoint() -> String {
         .clone()
 }
 
+/// The local identity providers every test of this process uses: `AUTH_TEST_STAND_INS` when the
+/// runner started them (`authctl with-moto`), otherwise started here.
+pub fn stand_ins() -> authctl::standins::Endpoints {
+    static STARTED: OnceLock<authctl::standins::Endpoints> = OnceLock::new();
+    if let Some(endpoints) =
+        std::env::var("AUTH_TEST_STAND_INS").ok().and_then(|v| serde_json::from_str(&v).ok())
+    {
+        return endpoints;
+    }
+    STARTED
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            // Owned by a thread that lives as long as the process, as moto is.
+            std::thread::spawn(move || match authctl::standins::StandIns::start(None) {
+                Ok(s) => {
+                    let _ = tx.send(Ok(s.endpoints.clone()));
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(format!("{e:#}")));
+                }
+            });
+            rx.recv().expect("stand-ins thread answers").expect("the stand-ins start")
+        })
+        .clone()
+}
+
 /// A unique, valid email address for one test.
 /// Rate-limit counts live in fixed 60-second windows: a test that would straddle a boundary waits
 /// for the next window instead of seeing its counts reset halfway.
@@ -646,5 +675,179 @@ impl TestApp {
         TestResponse::from_response(
             routes::dispatch(app.clone(), route.function, req).await.expect("a function"),
         )
+    }
+}
+
+/// An app of this deployment whose `default` app signs in with "Google" (the local OpenID
+/// Provider): a client registered there for its callback, its secret in Secrets Manager.
+pub struct Social {
+    pub endpoints: authctl::standins::Endpoints,
+    pub client_id: String,
+}
+
+impl TestApp {
+    /// A fresh deployment whose `default` app has Google sign-in, against the stand-in.
+    pub async fn with_google(overrides: &[(&str, &str)]) -> (TestApp, Social) {
+        let endpoints = stand_ins();
+        let redirect = "https://auth.test/api/v1/auth/oauth/google/callback";
+        let registered: Value = reqwest::Client::new()
+            .post(format!("{}/reg", endpoints.google))
+            .json(&json!({
+                "redirect_uris": [redirect],
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "client_secret_basic",
+            }))
+            .send()
+            .await
+            .expect("the stand-in registers a client")
+            .json()
+            .await
+            .expect("a registration answer");
+        let client_id = registered["client_id"].as_str().expect("client id").to_owned();
+        let secret = registered["client_secret"].as_str().expect("client secret").to_owned();
+        let secret_id = social_secret(json!({ "google_client_secret": secret })).await;
+        let mut all: Vec<(&str, &str)> = vec![
+            ("GOOGLE_ISSUER", endpoints.google.as_str()),
+            ("GOOGLE_CLIENT_ID", client_id.as_str()),
+            ("SOCIAL_SECRET_ID", secret_id.as_str()),
+        ];
+        all.extend_from_slice(overrides);
+        let app = TestApp::spawn_with(&all).await;
+        (app, Social { endpoints, client_id })
+    }
+}
+
+impl TestApp {
+    /// A fresh deployment whose `default` app has GitHub sign-in, against the GitHub stand-in.
+    pub async fn with_github(overrides: &[(&str, &str)]) -> (TestApp, authctl::standins::Endpoints) {
+        let endpoints = stand_ins();
+        let secret_id = social_secret(json!({ "github_client_secret": "stand-in-secret" })).await;
+        let mut all: Vec<(&str, &str)> = vec![
+            ("GITHUB_OAUTH_URL", endpoints.github.as_str()),
+            ("GITHUB_API_URL", endpoints.github.as_str()),
+            ("GITHUB_CLIENT_ID", "stand-in-client"),
+            ("SOCIAL_SECRET_ID", secret_id.as_str()),
+        ];
+        all.extend_from_slice(overrides);
+        (TestApp::spawn_with(&all).await, endpoints)
+    }
+
+    /// A GitHub sign-in up to the redirect back to our callback (the stand-in signs in the account
+    /// `login` names at once, as GitHub does for a user who authorized the app before).
+    pub async fn github_sign_in(&self, login: &str) -> ProviderReturn {
+        let started = self.get("/api/v1/auth/oauth/github").send().await;
+        assert_eq!(started.status, 302, "start: {}", started.text);
+        let authorize = started.header("location").expect("a redirect to GitHub").to_owned();
+        let state_cookie = state_cookie(&started);
+        let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut url = url::Url::parse(&authorize).unwrap();
+        url.query_pairs_mut().append_pair("login", login);
+        let response = browser.get(url).send().await.expect("GitHub's authorize");
+        let back = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location");
+        let back = url::Url::parse(back).expect("a callback URL");
+        ProviderReturn {
+            path: back.path().to_owned(),
+            query: back.query().unwrap_or_default().to_owned(),
+            state_cookie,
+        }
+    }
+}
+
+/// A deployment's social secret (`SOCIAL_SECRET_ID`) in moto, holding `secrets`: its id.
+async fn social_secret(secrets: Value) -> String {
+    let secret_id = format!("auth-test/{}/social", uuid::Uuid::new_v4().simple());
+    let sdk = local_sdk_config(&moto_endpoint()).await;
+    aws_sdk_secretsmanager::Client::new(&sdk)
+        .create_secret()
+        .name(&secret_id)
+        .secret_string(secrets.to_string())
+        .send()
+        .await
+        .expect("the social secret");
+    secret_id
+}
+
+/// The `oauth_state=...` pair a social sign-in's start set, as the browser sends it back.
+fn state_cookie(started: &TestResponse) -> String {
+    set_cookies(started)
+        .into_iter()
+        .find(|c| c.starts_with("oauth_state="))
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("the state cookie")
+}
+
+/// What a browser brings back from the provider: the callback's path and query, and the state
+/// cookie the start set.
+pub struct ProviderReturn {
+    pub path: String,
+    pub query: String,
+    pub state_cookie: String,
+}
+
+impl ProviderReturn {
+    /// The browser's request to our callback, with its state cookie.
+    pub fn callback(&self, app: &TestApp) -> Call {
+        app.get(&self.path).query(&self.query).header("cookie", &self.state_cookie)
+    }
+
+    /// The same request from a browser without the cookie.
+    pub fn callback_without_cookie(&self, app: &TestApp) -> Call {
+        app.get(&self.path).query(&self.query)
+    }
+}
+
+impl Social {
+    /// A person signing in at the provider, as a browser does: our start (302 and the state
+    /// cookie), the provider's login form (`login` names the account) and consent, up to the
+    /// redirect back to our callback, which is returned rather than followed.
+    pub async fn sign_in(&self, app: &TestApp, start: &str, login: &str) -> ProviderReturn {
+        let (path, query) = start.split_once('?').unwrap_or((start, ""));
+        let started = app.get(path).query(query).send().await;
+        assert_eq!(started.status, 302, "start: {}", started.text);
+        let authorize = started.header("location").expect("a redirect to the provider").to_owned();
+        let state_cookie = state_cookie(&started);
+        let provider = url::Url::parse(&self.endpoints.google).unwrap();
+        let origin = provider.origin();
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                // Follow the provider's own redirects; stop at the one back to us.
+                if attempt.url().origin() == origin { attempt.follow() } else { attempt.stop() }
+            }))
+            .build()
+            .unwrap();
+        let page = browser.get(&authorize).send().await.expect("the authorize page");
+        let mut at = page.url().clone();
+        let mut response = page;
+        for prompt in ["login", "consent"] {
+            if response.status().is_redirection() {
+                break;
+            }
+            assert!(
+                at.path().starts_with("/interaction/"),
+                "at {at}: {}",
+                response.text().await.unwrap_or_default()
+            );
+            let mut form = vec![("prompt", prompt)];
+            if prompt == "login" {
+                form.extend([("login", login), ("password", "anything")]);
+            }
+            response = browser.post(at.clone()).form(&form).send().await.expect("the interaction");
+            at = response.url().clone();
+        }
+        assert!(
+            response.status().is_redirection(),
+            "the provider did not send the browser back: {}",
+            response.status()
+        );
+        let back =
+            response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let back = url::Url::parse(&back).expect("a callback URL");
+        ProviderReturn {
+            path: back.path().to_owned(),
+            query: back.query().unwrap_or_default().to_owned(),
+            state_cookie,
+        }
     }
 }

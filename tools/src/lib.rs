@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod iam;
 pub mod moto;
 pub mod outbox;
+pub mod standins;
 pub mod template;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

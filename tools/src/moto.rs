@@ -36,7 +36,7 @@ impl Moto {
         unsafe {
             use std::os::unix::process::CommandExt;
             cmd.pre_exec(|| {
-                libc_prctl_pdeathsig();
+                die_with_parent();
                 Ok(())
             });
         }
@@ -117,7 +117,7 @@ fn http_ok(port: u16) -> bool {
 
 /// Asks the kernel to send SIGTERM to the child when its parent thread dies.
 #[cfg(target_os = "linux")]
-fn libc_prctl_pdeathsig() {
+pub(crate) fn die_with_parent() {
     unsafe extern "C" {
         fn prctl(option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> i32;
     }

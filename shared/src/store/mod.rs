@@ -48,6 +48,7 @@ pub use apps::AppCreated;
 /// The schema under its older name: every key of the table is built in `schema`.
 pub use schema as keys;
 pub use secret_keys::SecretKeyLookup;
+pub use social::{IdentityOutcome, IdentityRecord};
 
 mod admin;
 mod api_keys;
@@ -58,6 +59,7 @@ mod public_keys;
 mod quotas;
 mod secret_keys;
 mod sessions;
+mod social;
 mod tokens;
 mod users;
 

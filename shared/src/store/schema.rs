@@ -114,3 +114,25 @@ pub const API_KEY_REF_PREFIX: &str = "APIKEY#";
 pub fn api_key_ref(key_id: &KeyId) -> String {
     format!("{API_KEY_REF_PREFIX}{key_id}")
 }
+
+/// A started social sign-in, by its state's SHA-256 (single use, 10 minutes).
+pub fn oauth_state(tenant: &AppId, state_hash: &str) -> String {
+    format!("T#{tenant}#OSTATE#{state_hash}")
+}
+pub const OAUTH_STATE: &str = "OSTATE";
+/// A one-time code of a social sign-in's redirect, by its SHA-256 (single use, 60 seconds).
+pub fn oauth_code(tenant: &AppId, code_hash: &str) -> String {
+    format!("T#{tenant}#OCODE#{code_hash}")
+}
+pub const OAUTH_CODE: &str = "OCODE";
+/// A social identity: (provider, the provider's subject), the subject as its SHA-256 (a subject is
+/// the provider's string, of any shape).
+pub fn identity(tenant: &AppId, provider: &str, subject_hash: &str) -> String {
+    format!("T#{tenant}#IDENTITY#{provider}#{subject_hash}")
+}
+pub const IDENTITY: &str = "IDENTITY";
+/// An identity's entry in its user's partition.
+pub const IDENTITY_REF_PREFIX: &str = "IDENTITY#";
+pub fn identity_ref(provider: &str) -> String {
+    format!("{IDENTITY_REF_PREFIX}{provider}")
+}

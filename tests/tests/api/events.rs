@@ -20,6 +20,10 @@ fn expected(function: &str) -> u16 {
         | "deletion_confirm"
         | "deletion_cancel" => 400,
         "password_change" | "deletion_request" | "deletion_status" | "users_me_audit" => 401,
+        // No provider is configured in a fresh deployment.
+        "oauth_start" => 404,
+        // No browser state (callback), no such code (exchange).
+        "oauth_callback" | "oauth_exchange" => 400,
         // The sample's origin is not among a fresh deployment's allowed origins.
         "cors_preflight" => 403,
         "login"

@@ -30,4 +30,5 @@ mod resend;
 mod session_lifetime;
 mod sessions;
 mod smoke;
+mod social;
 mod verify_email;

@@ -9,7 +9,8 @@
 //! authctl secret-key create [LABEL] a secret key of the `default` app, for its management API
 //! authctl secret-key list           the `default` app's secret keys (never a secret)
 //! authctl secret-key revoke ID      revoke one of them at once
-//! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and stop it after
+//! authctl with-moto -- CMD ARGS...  run CMD with a fresh moto (AUTH_TEST_MOTO_ENDPOINT) and the
+//!                                   identity stand-ins (AUTH_TEST_STAND_INS), and stop them after
 //! authctl iam-check DIR             hold the template's policies to the AWS calls recorded in DIR
 //! ```
 
@@ -208,8 +209,19 @@ async fn with_moto(args: &[String]) -> ExitCode {
     eprintln!("authctl: moto is serving on {}", moto.endpoint());
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(rest).env("AUTH_TEST_MOTO_ENDPOINT", moto.endpoint());
+    // The local identity providers, shared by the whole run like moto.
+    let stand_ins = match authctl::standins::StandIns::start(None) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("authctl: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("authctl: identity stand-ins on {:?}", stand_ins.endpoints);
+    cmd.env("AUTH_TEST_STAND_INS", serde_json::to_string(&stand_ins.endpoints).unwrap_or_default());
     without_cargo_run_env(&mut cmd);
     let status = cmd.status().await;
+    drop(stand_ins);
     drop(moto);
     match status {
         Ok(s) => ExitCode::from(s.code().unwrap_or(1).clamp(0, 255) as u8),

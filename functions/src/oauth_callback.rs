@@ -1,0 +1,39 @@
+//! `GET /api/v1/auth/oauth/{provider}/callback`: the provider's redirect back. The state must be
+//! the one this browser's cookie holds; the code is exchanged with the PKCE verifier; the person
+//! is signed in (200 with our token pair, like login) or, when the flow named a `redirect_to`,
+//! sent there with a one-time code (302).
+
+use std::sync::Arc;
+
+use lambda_http::{Request, RequestExt};
+use shared::App;
+use shared::error::{Error, Result};
+use shared::social::{self, Finished, ProviderId};
+
+use crate::cookies;
+use crate::http::{self, Cx, Reply};
+use crate::login::token_reply;
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let provider =
+        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let query = req.query_string_parameters();
+    if let Some(error) = query.first("error") {
+        // Denied consent, or any refusal at the provider: its code, never more.
+        let code: String =
+            error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
+        return Err(Error::OAuthFailed(format!("the provider answered {code}")));
+    }
+    let (Some(code), Some(state)) = (query.first("code"), query.first("state")) else {
+        return Err(Error::OAuthFailed("the provider's answer has no code or state".into()));
+    };
+    let browser_state = cookies::read(&req, cookies::OAUTH_STATE);
+    let finished =
+        social::callback(&app, &cx.tenant, provider, code, state, browser_state.as_deref(), &cx.client)
+            .await?;
+    let reply = match finished {
+        Finished::Tokens(logged_in) => token_reply(&app, &cx.tenant, "Logged in.", &logged_in)?,
+        Finished::Redirect(location) => Reply::redirect(location),
+    };
+    Ok(reply.cookie(cookies::oauth_state_cleared(&cx.tenant)))
+}

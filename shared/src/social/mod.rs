@@ -1,0 +1,438 @@
+//! Social login (contract: "Social login"): the service is an OAuth2 client of Google, Apple and
+//! GitHub. This module holds the flow (start, callback), the accounts it signs in or creates, and
+//! the providers' configuration; `oidc` verifies ID tokens, `http` is the HTTP client the `oauth2`
+//! crate sends its requests through.
+//!
+//! `state` is 256 random bits, stored only as its SHA-256 with what the callback needs (the PKCE
+//! verifier, the nonce, the provider, `redirect_to`), consumed by a conditional delete (single
+//! use, 10 minutes), and bound to the browser by an HttpOnly cookie holding it: a callback whose
+//! browser does not hold the state it presents is refused (login CSRF).
+
+pub mod http;
+pub mod oidc;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::App;
+use crate::accounts::{self, LoggedIn};
+use crate::audit::{self, ClientInfo, EventType};
+pub use crate::config::SocialConfig;
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::ids::UserId;
+use crate::limits::Route;
+pub use crate::model::{CodeRecord, ProviderId, StateRecord};
+use crate::model::{UserRecord, UserStatus};
+use crate::ratelimit::Limits;
+use crate::store::IdentityOutcome;
+use crate::tenant::Tenant;
+
+/// How long a started sign-in may take at the provider.
+pub const STATE_LIFETIME: Duration = Duration::from_secs(600);
+
+/// One provider's credentials for one app.
+#[derive(Clone)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: secrecy::SecretString,
+}
+
+/// The providers an app has configured (`GET /auth/oauth/providers`): for `default`, those with a
+/// client id in the environment.
+pub fn configured(app: &App, tenant: &Tenant) -> Vec<ProviderId> {
+    if !tenant.id.is_default() {
+        return Vec::new();
+    }
+    let s = &app.config.social;
+    [
+        (ProviderId::Google, &s.google_client_id),
+        (ProviderId::Apple, &s.apple_client_id),
+        (ProviderId::GitHub, &s.github_client_id),
+    ]
+    .into_iter()
+    .filter(|(_, id)| id.is_some())
+    .map(|(p, _)| p)
+    .collect()
+}
+
+/// The secrets of the `default` app's providers (`SOCIAL_SECRET_ID`, a JSON object), read once per
+/// container.
+#[derive(Deserialize, Default)]
+struct DefaultSecrets {
+    #[serde(default)]
+    google_client_secret: Option<String>,
+    #[serde(default)]
+    github_client_secret: Option<String>,
+}
+
+async fn credentials(app: &App, tenant: &Tenant, provider: ProviderId) -> Result<Credentials> {
+    if !configured(app, tenant).contains(&provider) {
+        return Err(Error::NotFound);
+    }
+    let s = &app.config.social;
+    let client_id = match provider {
+        ProviderId::Google => s.google_client_id.clone(),
+        ProviderId::GitHub => s.github_client_id.clone(),
+        ProviderId::Apple => s.apple_client_id.clone(),
+    }
+    .ok_or(Error::NotFound)?;
+    let secrets: DefaultSecrets = match &s.secret_id {
+        Some(id) => serde_json::from_str(&app.secrets.string(id).await?).map_err(|_| {
+            Error::Internal("the social secret is not a JSON object of client secrets".into())
+        })?,
+        None => DefaultSecrets::default(),
+    };
+    let secret = match provider {
+        ProviderId::Google => secrets.google_client_secret,
+        ProviderId::GitHub => secrets.github_client_secret,
+        ProviderId::Apple => None,
+    }
+    .ok_or_else(|| {
+        Error::Internal(format!("no client secret for {} in SOCIAL_SECRET_ID", provider.as_str()))
+    })?;
+    Ok(Credentials { client_id, client_secret: secret.into() })
+}
+
+/// Where the browser goes, and the state its cookie must hold.
+pub struct Started {
+    pub authorization_url: String,
+    pub state: String,
+}
+
+/// Where a callback URL of the app's provider is: the app's issuer is its base URL.
+pub fn callback_url(tenant: &Tenant, provider: ProviderId) -> String {
+    format!("{}/api/v1/auth/oauth/{}/callback", tenant.issuer, provider.as_str())
+}
+
+/// The `oauth2` client of a provider, with the endpoints `http`'s discovery found.
+type Client = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// A token response with the ID token OpenID Connect adds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdTokenField {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+impl ExtraTokenFields for IdTokenField {}
+type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+async fn client(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    creds: &Credentials,
+) -> Result<(Client, Option<oidc::Discovery>)> {
+    use secrecy::ExposeSecret;
+    let (auth, token, discovery) = match provider {
+        ProviderId::Google | ProviderId::Apple => {
+            let issuer = oidc::issuer_of(&app.config.social, provider);
+            let d = oidc::discover(&issuer).await?;
+            (d.authorization_endpoint.clone(), d.token_endpoint.clone(), Some(d))
+        }
+        ProviderId::GitHub => {
+            let base = app.config.social.github_oauth_url.trim_end_matches('/');
+            (format!("{base}/login/oauth/authorize"), format!("{base}/login/oauth/access_token"), None)
+        }
+    };
+    let bad = |what: &str| Error::Internal(format!("the {} {what} URL is not valid", provider.as_str()));
+    let client = oauth2::Client::new(ClientId::new(creds.client_id.clone()))
+        .set_client_secret(ClientSecret::new(creds.client_secret.expose_secret().to_owned()))
+        .set_auth_uri(AuthUrl::new(auth).map_err(|_| bad("authorization"))?)
+        .set_token_uri(TokenUrl::new(token).map_err(|_| bad("token"))?)
+        .set_redirect_uri(RedirectUrl::new(callback_url(tenant, provider)).map_err(|_| bad("callback"))?);
+    Ok((client, discovery))
+}
+
+/// Starts a sign-in: the provider's authorization URL (code flow with PKCE S256, a nonce for
+/// OpenID Connect) and the state to bind to the browser.
+pub async fn start(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    redirect_to: Option<String>,
+    code_challenge: Option<String>,
+    client_info: &ClientInfo,
+) -> Result<Started> {
+    crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
+    let creds = credentials(app, tenant, provider).await?;
+    if let Some(to) = &redirect_to
+        && !tenant.settings.redirect_urls.iter().any(|allowed| allowed == to)
+    {
+        return Err(Error::field("redirect_to", "not_an_allowed_redirect_url"));
+    }
+    let (client, _) = client(app, tenant, provider, &creds).await?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (state, state_hash) = crypto::new_token();
+    let (nonce, _) = crypto::new_token();
+    let mut request = client.authorize_url(|| CsrfToken::new(state.clone())).set_pkce_challenge(challenge);
+    request = match provider {
+        ProviderId::Google => request
+            .add_scopes(["openid", "email", "profile"].map(|s| Scope::new(s.into())))
+            .add_extra_param("nonce", nonce.clone()),
+        ProviderId::Apple => request
+            .add_scopes(["name", "email"].map(|s| Scope::new(s.into())))
+            .add_extra_param("nonce", nonce.clone())
+            .add_extra_param("response_mode", "form_post"),
+        ProviderId::GitHub => request.add_scopes(["read:user", "user:email"].map(|s| Scope::new(s.into()))),
+    };
+    let (url, _) = request.url();
+    let now = Utc::now().timestamp();
+    let expires_at = now + STATE_LIFETIME.as_secs() as i64;
+    let record = StateRecord {
+        tenant_id: tenant.id.clone(),
+        provider,
+        pkce_verifier: verifier.secret().to_owned(),
+        nonce,
+        redirect_to,
+        code_challenge,
+        expires_at,
+        ttl: expires_at,
+    };
+    app.store.put_oauth_state(&state_hash, &record).await?;
+    Ok(Started { authorization_url: url.to_string(), state })
+}
+
+/// What the provider vouches for about the person signing in.
+#[derive(Debug, Clone)]
+pub struct ProviderProfile {
+    pub subject: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+/// How a finished sign-in ends: our token pair, or (with `redirect_to`) a redirect carrying a
+/// one-time code for it.
+pub enum Finished {
+    Tokens(Box<LoggedIn>),
+    Redirect(String),
+}
+
+/// The provider's callback: the state (matching the browser's cookie, live, unused), the code
+/// exchanged with the PKCE verifier, the identity verified, the account signed in or created.
+pub async fn callback(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    code: &str,
+    state: &str,
+    browser_state: Option<&str>,
+    client_info: &ClientInfo,
+) -> Result<Finished> {
+    crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
+    let bound: bool = browser_state.is_some_and(|b| b.as_bytes().ct_eq(state.as_bytes()).into());
+    if !bound {
+        return Err(Error::OAuthFailed("the sign-in was started in another browser".into()));
+    }
+    let record = app
+        .store
+        .take_oauth_state(&tenant.id, &crypto::token_hash(state), Utc::now().timestamp())
+        .await?
+        .filter(|r| r.provider == provider && r.tenant_id == tenant.id)
+        .ok_or_else(|| Error::OAuthFailed("the sign-in expired or was already used".into()))?;
+    let creds = credentials(app, tenant, provider).await?;
+    let (client, discovery) = client(app, tenant, provider, &creds).await?;
+    let response = client
+        .exchange_code(AuthorizationCode::new(code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(record.pkce_verifier.clone()))
+        .request_async(&http::client())
+        .await
+        .map_err(http::token_error)?;
+    let profile = match (provider, discovery) {
+        (ProviderId::Google | ProviderId::Apple, Some(d)) => {
+            let id_token = response
+                .extra_fields()
+                .id_token
+                .as_deref()
+                .ok_or_else(|| Error::OAuthFailed("the provider sent no ID token".into()))?;
+            oidc::verify(&d, id_token, &[creds.client_id.as_str()], Some(&record.nonce)).await?
+        }
+        _ => {
+            use oauth2::TokenResponse as _;
+            http::github_profile(&app.config.social.github_api_url, response.access_token().secret()).await?
+        }
+    };
+    let user = account(app, tenant, provider, &profile, client_info).await?;
+    match record.redirect_to {
+        None => Ok(Finished::Tokens(Box::new(start_session(app, tenant, &user, client_info).await?))),
+        Some(to) => {
+            // No token in a URL: a one-time code, exchanged for the pair by the app's front end.
+            let (code, hash) = crypto::new_token();
+            let expires_at = Utc::now().timestamp() + CODE_LIFETIME.as_secs() as i64;
+            let grant = CodeRecord {
+                tenant_id: tenant.id.clone(),
+                user_id: user.user_id.clone(),
+                code_challenge: record.code_challenge,
+                expires_at,
+                ttl: expires_at,
+            };
+            app.store.put_oauth_code(&hash, &grant).await?;
+            let mut url = url::Url::parse(&to)
+                .map_err(|_| Error::Internal("a stored redirect_to is not a URL".into()))?;
+            url.query_pairs_mut().append_pair("code", &code);
+            Ok(Finished::Redirect(url.to_string()))
+        }
+    }
+}
+
+/// How long the one-time code of a redirect lives.
+pub const CODE_LIFETIME: Duration = Duration::from_secs(60);
+
+/// `POST /auth/oauth/exchange`: a one-time code (live, unused, of this app) for our token pair;
+/// when the flow started with the client's PKCE challenge, only with its verifier.
+pub async fn exchange(
+    app: &App,
+    tenant: &Tenant,
+    code: &str,
+    code_verifier: Option<&str>,
+    client: &ClientInfo,
+) -> Result<LoggedIn> {
+    crate::ratelimit::hit(app, &tenant.id, Route::Social, client, None).await?;
+    let grant = app
+        .store
+        .take_oauth_code(&tenant.id, &crypto::token_hash(code), Utc::now().timestamp())
+        .await?
+        .filter(|g| g.tenant_id == tenant.id)
+        .ok_or(Error::InvalidToken)?;
+    if let Some(challenge) = &grant.code_challenge {
+        let verifier = code_verifier.ok_or(Error::InvalidToken)?;
+        let computed =
+            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.to_owned()));
+        let matches: bool = computed.as_str().as_bytes().ct_eq(challenge.as_bytes()).into();
+        if !matches {
+            return Err(Error::InvalidToken);
+        }
+    }
+    let user = app.store.user(&tenant.id, &grant.user_id).await?.ok_or(Error::InvalidToken)?;
+    check_status(&user)?;
+    start_session(app, tenant, &user, client).await
+}
+
+fn check_status(user: &UserRecord) -> Result<()> {
+    match user.status {
+        UserStatus::Active => Ok(()),
+        UserStatus::Disabled => Err(Error::AccountDisabled),
+        UserStatus::PendingDeletion => Err(Error::AccountPendingDeletion),
+    }
+}
+
+/// The account of the person the provider vouches for: a known identity's user; for a new
+/// identity, an address the provider vouches for, then a new verified account or, when the app
+/// links social sign-ins by email (`link_social_by_email: verified`), the account that has it.
+pub async fn account(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    profile: &ProviderProfile,
+    client: &ClientInfo,
+) -> Result<UserRecord> {
+    let now = Utc::now();
+    let user = match app.store.identity_user(&tenant.id, provider.as_str(), &profile.subject).await? {
+        Some(user_id) => app
+            .store
+            .user(&tenant.id, &user_id)
+            .await?
+            .ok_or_else(|| Error::OAuthFailed("the account no longer exists".into()))?,
+        None => {
+            let email = profile.email.as_deref().filter(|_| profile.email_verified).ok_or_else(|| {
+                Error::OAuthFailed("the provider does not vouch for an email address".into())
+            })?;
+            let email = crate::domain::Email::parse(email)
+                .map_err(|_| Error::OAuthFailed("the provider's email address is not usable".into()))?;
+            match app.store.user_by_email(&tenant.id, email.normalized()).await? {
+                None => {
+                    if !tenant.settings.signup_enabled {
+                        return Err(Error::Forbidden);
+                    }
+                    let mut user = accounts::new_user(
+                        &tenant.id,
+                        &UserId::generate(),
+                        &email,
+                        None,
+                        provider.as_str(),
+                        true,
+                        now,
+                    );
+                    user.name = profile.name.clone();
+                    match app
+                        .store
+                        .create_user_with_identity(&user, provider.as_str(), &profile.subject)
+                        .await?
+                    {
+                        IdentityOutcome::Done => user,
+                        IdentityOutcome::Conflict => return Err(Error::Conflict),
+                    }
+                }
+                Some(existing) => {
+                    if tenant.settings.link_social_by_email != crate::settings::LinkByEmail::Verified {
+                        return Err(Error::IdentityConflict);
+                    }
+                    match app.store.link_identity(&existing, provider.as_str(), &profile.subject, now).await?
+                    {
+                        IdentityOutcome::Done => {}
+                        IdentityOutcome::Conflict => return Err(Error::Conflict),
+                    }
+                    trail(app, &existing, EventType::IdentityLinked, provider, client).await;
+                    app.store.user(&tenant.id, &existing.user_id).await?.ok_or(Error::Conflict)?
+                }
+            }
+        }
+    };
+    check_status(&user)?;
+    Ok(user)
+}
+
+/// A new session for a user a provider (or a one-time code) vouched for.
+async fn start_session(
+    app: &App,
+    tenant: &Tenant,
+    user: &UserRecord,
+    client: &ClientInfo,
+) -> Result<LoggedIn> {
+    let existing = app.store.sessions(&tenant.id, &user.user_id).await?;
+    let (pair, session_id) = crate::sessions::start(
+        app,
+        tenant,
+        user,
+        &existing,
+        client,
+        Utc::now(),
+        EventType::SocialLogin,
+        // The provider proved the person: failed password sign-ins are forgiven, as by a magic link.
+        &Limits::forgiving(&tenant.id, &user.email_normalized, Route::Login),
+        Error::Conflict,
+    )
+    .await?;
+    Ok(LoggedIn { pair, user: user.clone(), session_id })
+}
+
+async fn trail(app: &App, user: &UserRecord, event: EventType, provider: ProviderId, client: &ClientInfo) {
+    let details = audit::details([("provider", json!(provider.as_str()))]);
+    let record =
+        audit::record(&app.config, &user.tenant_id, &user.user_id, event, client, details, Utc::now());
+    app.store.put_audit_or_log(&record).await;
+}

@@ -1,0 +1,203 @@
+//! Social login (contract, "Social login") against the local OpenID Provider (panva's
+//! `oidc-provider`, certified) standing in for Google: the real protocol end to end.
+
+use auth_tests::{PASSWORD, TestApp, unique_email};
+use serde_json::json;
+
+const START: &str = "/api/v1/auth/oauth/google";
+
+#[tokio::test]
+async fn a_new_person_signs_up_with_google_and_signs_in_again_to_the_same_account() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let listed = app.get("/api/v1/auth/oauth/providers").send().await;
+    assert_eq!(listed.body["data"]["providers"], json!([{"id": "google", "name": "Google"}]));
+
+    let email = unique_email("google");
+    let back = google.sign_in(&app, START, &email).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let access = r.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let user = &r.body["data"]["user"];
+    assert_eq!(user["email"], email);
+    assert_eq!(user["email_verified"], true);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["google"]));
+
+    // Again: the same identity, the same account.
+    let back = google.sign_in(&app, START, &email).await;
+    let again = back.callback(&app).send().await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["data"]["user"]["id"], user["id"]);
+}
+
+#[tokio::test]
+async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let email = unique_email("csrf");
+    let back = google.sign_in(&app, START, &email).await;
+    // Another browser (no cookie), or a cookie of another sign-in: login CSRF.
+    back.callback_without_cookie(&app).send().await.assert_error(400, "oauth_failed");
+    back.callback_without_cookie(&app)
+        .header("cookie", "oauth_state=someone-elses")
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+    let ok = back.callback(&app).send().await;
+    assert_eq!(ok.status, 200, "{}", ok.text);
+    // The state is single use.
+    back.callback(&app).send().await.assert_error(400, "oauth_failed");
+    // A denial at the provider.
+    app.get("/api/v1/auth/oauth/google/callback")
+        .query("error=access_denied&state=x")
+        .header("cookie", "oauth_state=x")
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+}
+
+#[tokio::test]
+async fn a_verified_address_links_to_its_account_unless_linking_is_off() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    // A verified password account: linked, and keeps its password.
+    let email = unique_email("linked");
+    let (access, _) = app.logged_in(&email).await;
+    let back = google.sign_in(&app, START, &email).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password", "google"]));
+    assert_eq!(app.login(&email, PASSWORD).await.status, 200, "the password still works");
+
+    // An unverified account: the provider proved the mailbox, whoever registered did not. The
+    // account is verified and loses the unproven password.
+    let pending = unique_email("pending");
+    assert_eq!(app.register(&pending, PASSWORD).await.status, 201);
+    let back = google.sign_in(&app, START, &pending).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email_verified"], true);
+    app.login(&pending, PASSWORD).await.assert_error(401, "invalid_credentials");
+
+    // `link_social_by_email: off`: 409, nothing linked.
+    let (app, google) = TestApp::with_google(&[("LINK_SOCIAL_BY_EMAIL", "off")]).await;
+    let email = unique_email("off");
+    let (access, _) = app.logged_in(&email).await;
+    let back = google.sign_in(&app, START, &email).await;
+    back.callback(&app).send().await.assert_error(409, "identity_conflict");
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password"]));
+}
+
+#[tokio::test]
+async fn an_address_the_provider_does_not_vouch_for_creates_nothing() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let email = unique_email("unverified.person");
+    let login = format!("unverified.{email}");
+    let back = google.sign_in(&app, START, &login).await;
+    back.callback(&app).send().await.assert_error(400, "oauth_failed");
+    let r = app.post("/api/v1/auth/magic-link", json!({"email": login})).send().await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn with_redirect_to_the_flow_ends_in_a_one_time_code_bound_to_the_clients_pkce() {
+    let (app, google) = TestApp::with_google(&[("REDIRECT_URLS", "https://app.test/after-login")]).await;
+    // Outside the allow-list: refused before anything is stored.
+    app.get(START)
+        .query("redirect_to=https://evil.test/")
+        .send()
+        .await
+        .assert_error(400, "validation_failed");
+
+    let verifier = "a-client-verifier-of-enough-length-0123456789abcdef";
+    let challenge = auth_tests::b64url(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref(),
+    );
+    let start = format!(
+        "{START}?redirect_to=https://app.test/after-login&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let email = unique_email("redirect");
+    let back = google.sign_in(&app, &start, &email).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let location = url::Url::parse(r.header("location").unwrap()).unwrap();
+    assert_eq!(
+        format!("{}://{}{}", location.scheme(), location.host_str().unwrap(), location.path()),
+        "https://app.test/after-login"
+    );
+    let code =
+        location.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    assert!(!location.as_str().contains("token"), "no token in a URL");
+
+    // Without the verifier: refused, and the code is spent (a code is tried once).
+    app.post("/api/v1/auth/oauth/exchange", json!({"code": code}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+    app.post("/api/v1/auth/oauth/exchange", json!({"code": code, "code_verifier": verifier}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+
+    // A second sign-in, exchanged with the verifier: our pair, once.
+    let back = google.sign_in(&app, &start, &email).await;
+    let r = back.callback(&app).send().await;
+    let location = url::Url::parse(r.header("location").unwrap()).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).unwrap();
+    let r = app
+        .post("/api/v1/auth/oauth/exchange", json!({"code": code, "code_verifier": verifier}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email);
+    app.post("/api/v1/auth/oauth/exchange", json!({"code": code, "code_verifier": verifier}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+}
+
+/// Provider credentials are per app: the `default` app's Google never serves a created app, which
+/// has configured none.
+#[tokio::test]
+async fn another_apps_paths_have_none_of_the_default_apps_providers() {
+    let (app, _google) = TestApp::with_google(&[]).await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let id = app.create_app(&dev, json!({})).await;
+    let base = format!("/apps/{id}");
+    let r = app.get(&format!("{base}/api/v1/auth/oauth/providers")).send().await;
+    assert_eq!(r.body["data"]["providers"], json!([]));
+    app.get(&format!("{base}{START}")).send().await.assert_error(404, "not_found");
+    app.get(&format!("{base}{START}/callback"))
+        .query("code=x&state=y")
+        .header("cookie", "oauth_state=y")
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+    app.post(&format!("{base}/api/v1/auth/oauth/exchange"), json!({"code": "x"}))
+        .send()
+        .await
+        .assert_error(400, "invalid_token");
+}
+
+/// GitHub is plain OAuth2: the person is `/user`, the address the primary verified one of
+/// `/user/emails`; an account without one gets nothing.
+#[tokio::test]
+async fn github_signs_in_with_the_primary_verified_address_only() {
+    let (app, _github) = TestApp::with_github(&[]).await;
+    let listed = app.get("/api/v1/auth/oauth/providers").send().await;
+    assert_eq!(listed.body["data"]["providers"], json!([{"id": "github", "name": "GitHub"}]));
+    let email = unique_email("octo");
+    let back = app.github_sign_in(&email).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email, "the primary address, not the other verified one");
+    let access = r.body["data"]["access_token"].as_str().unwrap();
+    let me = app.get("/api/v1/users/me").bearer(access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["github"]));
+    let again = app.github_sign_in(&email).await.callback(&app).send().await;
+    assert_eq!(again.body["data"]["user"]["id"], r.body["data"]["user"]["id"]);
+
+    let unverified = format!("noverified.{}", unique_email("octo"));
+    let back = app.github_sign_in(&unverified).await;
+    back.callback(&app).send().await.assert_error(400, "oauth_failed");
+}
