@@ -163,7 +163,9 @@ macro_rules! endpoints {
 
         async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
             Some(match function {
-                $(stringify!($function) => serve(app, req, handlers::$function).await,)*
+                // Each boxed: the future of `run` is then as small as a pointer, whatever the largest
+                // handler's (a test thread has 2 MiB of stack).
+                $(stringify!($function) => Box::pin(serve(app, req, handlers::$function)).await,)*
                 _ => return None,
             })
         }
@@ -203,6 +205,9 @@ endpoints! {
     oauth_start: "GET" "/api/v1/auth/oauth/{provider}", public, every_app, warm store;
     oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
     oauth_exchange: "POST" "/api/v1/auth/oauth/exchange", public, every_app, warm keys_and_store;
+    oauth_token: "POST" "/api/v1/auth/oauth/{provider}/token", public, every_app, warm keys_and_store;
+    identities_list: "GET" "/api/v1/auth/identities", sessions, every_app, warm public_keys;
+    identity_unlink: "DELETE" "/api/v1/auth/identities/{provider}", sessions, every_app, warm public_keys;
     health: "GET" "/api/v1/health", public, every_app, warm nothing;
     health_detailed: "GET" "/api/v1/health/detailed", system_read, every_app, warm public_keys;
     openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;

@@ -683,29 +683,39 @@ impl TestApp {
 pub struct Social {
     pub endpoints: authctl::standins::Endpoints,
     pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The callback every test registers at the "Google" stand-in.
+const GOOGLE_CALLBACK: &str = "https://auth.test/api/v1/auth/oauth/google/callback";
+
+/// A client registered at an OpenID Provider stand-in (`issuer`): (client id, secret).
+pub async fn register_client(issuer: &str) -> (String, String) {
+    let registered: Value = reqwest::Client::new()
+        .post(format!("{issuer}/reg"))
+        .json(&json!({
+            "redirect_uris": [GOOGLE_CALLBACK],
+            "grant_types": ["authorization_code"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        }))
+        .send()
+        .await
+        .expect("the stand-in registers a client")
+        .json()
+        .await
+        .expect("a registration answer");
+    (
+        registered["client_id"].as_str().expect("client id").to_owned(),
+        registered["client_secret"].as_str().expect("client secret").to_owned(),
+    )
 }
 
 impl TestApp {
     /// A fresh deployment whose `default` app has Google sign-in, against the stand-in.
     pub async fn with_google(overrides: &[(&str, &str)]) -> (TestApp, Social) {
         let endpoints = stand_ins();
-        let redirect = "https://auth.test/api/v1/auth/oauth/google/callback";
-        let registered: Value = reqwest::Client::new()
-            .post(format!("{}/reg", endpoints.google))
-            .json(&json!({
-                "redirect_uris": [redirect],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "client_secret_basic",
-            }))
-            .send()
-            .await
-            .expect("the stand-in registers a client")
-            .json()
-            .await
-            .expect("a registration answer");
-        let client_id = registered["client_id"].as_str().expect("client id").to_owned();
-        let secret = registered["client_secret"].as_str().expect("client secret").to_owned();
+        let (client_id, secret) = register_client(&endpoints.google).await;
         let secret_id = social_secret(json!({ "google_client_secret": secret })).await;
         let mut all: Vec<(&str, &str)> = vec![
             ("GOOGLE_ISSUER", endpoints.google.as_str()),
@@ -714,7 +724,7 @@ impl TestApp {
         ];
         all.extend_from_slice(overrides);
         let app = TestApp::spawn_with(&all).await;
-        (app, Social { endpoints, client_id })
+        (app, Social { endpoints, client_id, client_secret: secret })
     }
 }
 
@@ -798,6 +808,12 @@ impl ProviderReturn {
 }
 
 impl Social {
+    /// An ID token of this client for the account `login`, obtained as a native app would: the
+    /// code flow at the provider with the app's own PKCE pair and nonce, then its token endpoint.
+    pub async fn id_token(&self, login: &str, nonce: &str) -> String {
+        id_token_at(&self.endpoints.google, &self.client_id, &self.client_secret, login, nonce).await
+    }
+
     /// A person signing in at the provider, as a browser does: our start (302 and the state
     /// cookie), the provider's login form (`login` names the account) and consent, up to the
     /// redirect back to our callback, which is returned rather than followed.
@@ -807,47 +823,86 @@ impl Social {
         assert_eq!(started.status, 302, "start: {}", started.text);
         let authorize = started.header("location").expect("a redirect to the provider").to_owned();
         let state_cookie = state_cookie(&started);
-        let provider = url::Url::parse(&self.endpoints.google).unwrap();
-        let origin = provider.origin();
-        let browser = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-                // Follow the provider's own redirects; stop at the one back to us.
-                if attempt.url().origin() == origin { attempt.follow() } else { attempt.stop() }
-            }))
-            .build()
-            .unwrap();
-        let page = browser.get(&authorize).send().await.expect("the authorize page");
-        let mut at = page.url().clone();
-        let mut response = page;
-        for prompt in ["login", "consent"] {
-            if response.status().is_redirection() {
-                break;
-            }
-            assert!(
-                at.path().starts_with("/interaction/"),
-                "at {at}: {}",
-                response.text().await.unwrap_or_default()
-            );
-            let mut form = vec![("prompt", prompt)];
-            if prompt == "login" {
-                form.extend([("login", login), ("password", "anything")]);
-            }
-            response = browser.post(at.clone()).form(&form).send().await.expect("the interaction");
-            at = response.url().clone();
-        }
-        assert!(
-            response.status().is_redirection(),
-            "the provider did not send the browser back: {}",
-            response.status()
-        );
-        let back =
-            response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
-        let back = url::Url::parse(&back).expect("a callback URL");
+        let back = drive_provider(&self.endpoints.google, &authorize, login).await;
         ProviderReturn {
             path: back.path().to_owned(),
             query: back.query().unwrap_or_default().to_owned(),
             state_cookie,
         }
     }
+}
+
+/// A browser at an OpenID Provider stand-in: the authorize URL, its login form (`login` names the
+/// account) and consent, up to the redirect away from the provider, which is returned.
+pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::Url {
+    let origin = url::Url::parse(issuer).unwrap().origin();
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            // Follow the provider's own redirects; stop at the one back to the client.
+            if attempt.url().origin() == origin { attempt.follow() } else { attempt.stop() }
+        }))
+        .build()
+        .unwrap();
+    let mut response = browser.get(authorize).send().await.expect("the authorize page");
+    let mut at = response.url().clone();
+    for prompt in ["login", "consent"] {
+        if response.status().is_redirection() {
+            break;
+        }
+        assert!(
+            at.path().starts_with("/interaction/"),
+            "at {at}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        let mut form = vec![("prompt", prompt)];
+        if prompt == "login" {
+            form.extend([("login", login), ("password", "anything")]);
+        }
+        response = browser.post(at.clone()).form(&form).send().await.expect("the interaction");
+        at = response.url().clone();
+    }
+    assert!(
+        response.status().is_redirection(),
+        "the provider did not send the browser back: {}",
+        response.status()
+    );
+    let back = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location");
+    url::Url::parse(back).expect("a redirect URL")
+}
+
+/// An ID token from the stand-in at `issuer` for a client, as a native app gets one.
+pub async fn id_token_at(issuer: &str, client_id: &str, secret: &str, login: &str, nonce: &str) -> String {
+    let verifier = b64url(uuid::Uuid::new_v4().as_bytes()).repeat(3);
+    let challenge =
+        b64url(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref());
+    let mut authorize = url::Url::parse(&format!("{issuer}/auth")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", GOOGLE_CALLBACK)
+        .append_pair("scope", "openid email profile")
+        .append_pair("nonce", nonce)
+        .append_pair("state", "native")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let back = drive_provider(issuer, authorize.as_str(), login).await;
+    let code = back.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    let token: Value = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", GOOGLE_CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the token endpoint")
+        .json()
+        .await
+        .expect("a token response");
+    token["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {token}")).to_owned()
 }

@@ -32,7 +32,7 @@ use crate::audit::{self, ClientInfo, EventType};
 pub use crate::config::SocialConfig;
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::ids::UserId;
+use crate::ids::{AppId, UserId};
 use crate::limits::Route;
 pub use crate::model::{CodeRecord, ProviderId, StateRecord};
 use crate::model::{UserRecord, UserStatus};
@@ -254,28 +254,13 @@ pub async fn callback(
         .await?
         .filter(|r| r.provider == provider && r.tenant_id == tenant.id)
         .ok_or_else(|| Error::OAuthFailed("the sign-in expired or was already used".into()))?;
-    let creds = credentials(app, tenant, provider).await?;
-    let (client, discovery) = client(app, tenant, provider, &creds).await?;
-    let response = client
-        .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .set_pkce_verifier(PkceCodeVerifier::new(record.pkce_verifier.clone()))
-        .request_async(&http::client())
-        .await
-        .map_err(http::token_error)?;
-    let profile = match (provider, discovery) {
-        (ProviderId::Google | ProviderId::Apple, Some(d)) => {
-            let id_token = response
-                .extra_fields()
-                .id_token
-                .as_deref()
-                .ok_or_else(|| Error::OAuthFailed("the provider sent no ID token".into()))?;
-            oidc::verify(&d, id_token, &[creds.client_id.as_str()], Some(&record.nonce)).await?
-        }
-        _ => {
-            use oauth2::TokenResponse as _;
-            http::github_profile(&app.config.social.github_api_url, response.access_token().secret()).await?
-        }
+    let exchange = CodeExchange {
+        code,
+        verifier: &record.pkce_verifier,
+        redirect_uri: None,
+        nonce: Some(&record.nonce),
     };
+    let profile = profile_from_code(app, tenant, provider, exchange).await?;
     let user = account(app, tenant, provider, &profile, client_info).await?;
     match record.redirect_to {
         None => Ok(Finished::Tokens(Box::new(start_session(app, tenant, &user, client_info).await?))),
@@ -297,6 +282,124 @@ pub async fn callback(
             Ok(Finished::Redirect(url.to_string()))
         }
     }
+}
+
+/// An authorization code to exchange at the provider: ours (the callback) or a native client's
+/// own (with its redirect URI).
+struct CodeExchange<'a> {
+    code: &'a str,
+    verifier: &'a str,
+    redirect_uri: Option<&'a str>,
+    nonce: Option<&'a str>,
+}
+
+/// The person an authorization code stands for: exchanged at the provider's token endpoint with
+/// the PKCE verifier, then the ID token verified (OpenID Connect) or the API asked (GitHub).
+async fn profile_from_code(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    exchange: CodeExchange<'_>,
+) -> Result<ProviderProfile> {
+    let creds = credentials(app, tenant, provider).await?;
+    let (client, discovery) = client(app, tenant, provider, &creds).await?;
+    let mut request = client
+        .exchange_code(AuthorizationCode::new(exchange.code.to_owned()))
+        .set_pkce_verifier(PkceCodeVerifier::new(exchange.verifier.to_owned()));
+    if let Some(uri) = exchange.redirect_uri {
+        let uri = RedirectUrl::new(uri.to_owned())
+            .map_err(|_| Error::field("redirect_uri", "must_be_absolute_url"))?;
+        request = request.set_redirect_uri(std::borrow::Cow::Owned(uri));
+    }
+    let response = request.request_async(&http::client()).await.map_err(http::token_error)?;
+    match (provider, discovery) {
+        (ProviderId::Google | ProviderId::Apple, Some(d)) => {
+            let id_token = response
+                .extra_fields()
+                .id_token
+                .as_deref()
+                .ok_or_else(|| Error::OAuthFailed("the provider sent no ID token".into()))?;
+            oidc::verify(&d, id_token, &[creds.client_id.as_str()], exchange.nonce).await
+        }
+        _ => {
+            use oauth2::TokenResponse as _;
+            http::github_profile(&app.config.social.github_api_url, response.access_token().secret()).await
+        }
+    }
+}
+
+/// What a native client brings to `POST /auth/oauth/{provider}/token`.
+pub enum NativeGrant {
+    /// The provider's ID token the app obtained with its own SDK (Google, Apple), and the nonce
+    /// it sent, if any.
+    IdToken { id_token: String, nonce: Option<String> },
+    /// The app's own authorization code, PKCE verifier and redirect URI (any provider).
+    Code { code: String, code_verifier: String, redirect_uri: String },
+}
+
+/// Native clients (mobile, desktop): the provider's proof the app obtained itself, verified as the
+/// callback verifies its own, then the same accounts and our token pair.
+pub async fn native(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    grant: NativeGrant,
+    client_info: &ClientInfo,
+) -> Result<LoggedIn> {
+    crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
+    let profile = match grant {
+        NativeGrant::IdToken { id_token, nonce } => {
+            if provider == ProviderId::GitHub {
+                return Err(Error::field("id_token", "not_an_openid_connect_provider"));
+            }
+            let creds = credentials(app, tenant, provider).await?;
+            let d = oidc::discover(&oidc::issuer_of(&app.config.social, provider)).await?;
+            oidc::verify(&d, &id_token, &[creds.client_id.as_str()], nonce.as_deref()).await?
+        }
+        NativeGrant::Code { code, code_verifier, redirect_uri } => {
+            let exchange = CodeExchange {
+                code: &code,
+                verifier: &code_verifier,
+                redirect_uri: Some(&redirect_uri),
+                nonce: None,
+            };
+            profile_from_code(app, tenant, provider, exchange).await?
+        }
+    };
+    let user = account(app, tenant, provider, &profile, client_info).await?;
+    start_session(app, tenant, &user, client_info).await
+}
+
+/// The providers linked to a user, oldest first.
+pub async fn identities(
+    app: &App,
+    tenant: &AppId,
+    user_id: &UserId,
+) -> Result<Vec<crate::store::IdentityRecord>> {
+    app.store.identities(tenant, user_id).await
+}
+
+/// Unlinks a provider from the user; refused (409) when it is the last way to sign in (no
+/// password, no other identity).
+pub async fn unlink(
+    app: &App,
+    tenant: &AppId,
+    user_id: &UserId,
+    provider: ProviderId,
+    client: &ClientInfo,
+) -> Result<()> {
+    let user = app.store.user(tenant, user_id).await?.ok_or(Error::Unauthorized)?;
+    let linked = app.store.identities(tenant, user_id).await?;
+    let identity = linked.iter().find(|i| i.provider == provider.as_str()).ok_or(Error::NotFound)?;
+    if user.password_hash.is_none() && linked.len() <= 1 {
+        return Err(Error::Conflict);
+    }
+    match app.store.unlink_identity(&user, identity).await? {
+        IdentityOutcome::Done => {}
+        IdentityOutcome::Conflict => return Err(Error::Conflict),
+    }
+    trail(app, &user, EventType::IdentityUnlinked, provider, client).await;
+    Ok(())
 }
 
 /// How long the one-time code of a redirect lives.

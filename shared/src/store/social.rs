@@ -179,4 +179,61 @@ impl Store {
             )?,
         ])
     }
+
+    /// The identities of a user, oldest first (their entries in the user's partition).
+    pub async fn identities(&self, tenant: &AppId, user_id: &UserId) -> Result<Vec<IdentityRecord>> {
+        let items =
+            self.query_partition(keys::user(tenant, user_id), Some(keys::IDENTITY_REF_PREFIX)).await?;
+        let mut out = items.into_iter().map(decode).collect::<Result<Vec<IdentityRecord>>>()?;
+        out.sort_by_key(|i| i.linked_at);
+        Ok(out)
+    }
+
+    /// Removes an identity and its provider from the user, only while the user is as read (the
+    /// caller checked that another way to sign in remains).
+    pub async fn unlink_identity(
+        &self,
+        user: &UserRecord,
+        identity: &IdentityRecord,
+    ) -> Result<IdentityOutcome> {
+        let t = &user.tenant_id;
+        let providers: Vec<AttributeValue> =
+            user.providers.iter().filter(|p| **p != identity.provider).map(|p| s(p.clone())).collect();
+        // Only over the providers as read: an identity linked or unlinked meanwhile changes them.
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(t, &user.user_id)))
+            .key("sk", s(keys::PROFILE))
+            .update_expression("SET providers = :providers, updated_at = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND size(providers) = :count AND contains(providers, :provider)",
+            )
+            .expression_attribute_values(":providers", AttributeValue::L(providers))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .expression_attribute_values(":count", n(user.providers.len() as i64))
+            .expression_attribute_values(":provider", s(identity.provider.clone()))
+            .build()
+            .map_err(internal)?;
+        let mine = ("attribute_exists(pk) AND user_id = :owner", ":owner", s(user.user_id.as_str()));
+        let hash = crate::crypto::token_hash(&identity.subject);
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            delete_item(
+                &self.table,
+                keys::identity(t, &identity.provider, &hash),
+                keys::IDENTITY,
+                Some(mine),
+            )?,
+            delete_item(
+                &self.table,
+                keys::user(t, &user.user_id),
+                &keys::identity_ref(&identity.provider),
+                None,
+            )?,
+        ];
+        Ok(match self.transact(items).await? {
+            Written::Done => IdentityOutcome::Done,
+            Written::ConditionFailed => IdentityOutcome::Conflict,
+        })
+    }
 }

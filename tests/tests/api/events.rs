@@ -21,7 +21,7 @@ fn expected(function: &str) -> u16 {
         | "deletion_cancel" => 400,
         "password_change" | "deletion_request" | "deletion_status" | "users_me_audit" => 401,
         // No provider is configured in a fresh deployment.
-        "oauth_start" => 404,
+        "oauth_start" | "oauth_token" => 404,
         // No browser state (callback), no such code (exchange).
         "oauth_callback" | "oauth_exchange" => 400,
         // The sample's origin is not among a fresh deployment's allowed origins.
@@ -55,7 +55,9 @@ fn expected(function: &str) -> u16 {
         | "api_keys_create"
         | "api_keys_list"
         | "api_key_revoke"
-        | "api_key_rotate" => 401,
+        | "api_key_rotate"
+        | "identities_list"
+        | "identity_unlink" => 401,
         _ => 200,
     }
 }

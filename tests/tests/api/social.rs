@@ -201,3 +201,110 @@ async fn github_signs_in_with_the_primary_verified_address_only() {
     let back = app.github_sign_in(&unverified).await;
     back.callback(&app).send().await.assert_error(400, "oauth_failed");
 }
+
+const NATIVE: &str = "/api/v1/auth/oauth/google/token";
+
+/// A native app posts the ID token it got from the provider's SDK: verified against the
+/// provider's keys, for this app's client id, with the nonce the app sent.
+#[tokio::test]
+async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let email = unique_email("native");
+    let token = google.id_token(&email, "nonce-one").await;
+    let r = app.post(NATIVE, json!({"id_token": token, "nonce": "nonce-one"})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email);
+
+    // A wrong nonce.
+    let token = google.id_token(&email, "nonce-two").await;
+    let r = app.post(NATIVE, json!({"id_token": token, "nonce": "another"})).send().await;
+    r.assert_error(400, "oauth_failed");
+    assert!(r.text.contains("nonce"), "{}", r.text);
+
+    // A token for another client of the same provider (another audience).
+    let (other_id, other_secret) = auth_tests::register_client(&google.endpoints.google).await;
+    let foreign =
+        auth_tests::id_token_at(&google.endpoints.google, &other_id, &other_secret, &email, "n").await;
+    let r = app.post(NATIVE, json!({"id_token": foreign, "nonce": "n"})).send().await;
+    r.assert_error(400, "oauth_failed");
+    assert!(r.text.contains("audience"), "{}", r.text);
+
+    // A token of another issuer ("Apple"), and one signed by a key the provider never published.
+    let (apple_id, apple_secret) = auth_tests::register_client(&google.endpoints.apple).await;
+    let apple = auth_tests::id_token_at(&google.endpoints.apple, &apple_id, &apple_secret, &email, "n").await;
+    app.post(NATIVE, json!({"id_token": apple, "nonce": "n"})).send().await.assert_error(400, "oauth_failed");
+    let forged = forge(&google.endpoints.google, &google.client_id, &email);
+    let r = app.post(NATIVE, json!({"id_token": forged})).send().await;
+    r.assert_error(400, "oauth_failed");
+    assert!(r.text.contains("unknown key"), "{}", r.text);
+    for garbage in ["", "not.a.jwt", "eyJhbGciOiJub25lIn0.e30."] {
+        let r = app.post(NATIVE, json!({"id_token": garbage})).send().await;
+        assert_eq!(r.status, 400, "{garbage}: {}", r.text);
+    }
+    // GitHub has no ID tokens; an unknown provider is 404.
+    app.post("/api/v1/auth/oauth/nope/token", json!({"id_token": "x"}))
+        .send()
+        .await
+        .assert_error(404, "not_found");
+}
+
+/// An ID token shaped like the provider's, signed with a key of our own (kid unknown there).
+fn forge(issuer: &str, audience: &str, email: &str) -> String {
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+        &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &rng,
+    )
+    .unwrap();
+    let encoding = jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref());
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some("forged-key".into());
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": issuer, "aud": audience, "sub": "forged", "email": email, "email_verified": true,
+                        "iat": now, "exp": now + 600});
+    jsonwebtoken::encode(&header, &claims, &encoding).unwrap()
+}
+
+#[tokio::test]
+async fn identities_are_listed_and_the_last_way_in_cannot_be_unlinked() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    // Signed up with Google only: Google is the one way in.
+    let email = unique_email("only-google");
+    let back = google.sign_in(&app, START, &email).await;
+    let r = back.callback(&app).send().await;
+    let access = r.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let listed = app.get("/api/v1/auth/identities").bearer(&access).send().await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.body["data"]["identities"][0]["provider"], "google");
+    app.call("DELETE", "/api/v1/auth/identities/google")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_error(409, "conflict");
+    app.call("DELETE", "/api/v1/auth/identities/github")
+        .bearer(&access)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+
+    // A password account that linked Google may unlink it; signing in with Google then makes a
+    // link again (verified address), never a second account.
+    let email = unique_email("both");
+    let (access, _) = app.logged_in(&email).await;
+    let back = google.sign_in(&app, START, &email).await;
+    let linked = back.callback(&app).send().await;
+    assert_eq!(linked.status, 200, "{}", linked.text);
+    let r = app.call("DELETE", "/api/v1/auth/identities/google").bearer(&access).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password"]));
+    assert_eq!(
+        app.get("/api/v1/auth/identities").bearer(&access).send().await.body["data"]["identities"],
+        json!([])
+    );
+    let user_id = me.body["data"]["id"].as_str().unwrap().to_owned();
+    let types = app.audit_types(&user_id).await;
+    for event in ["identity_linked", "identity_unlinked", "social_login"] {
+        assert!(types.iter().any(|t| t == event), "{event} in {types:?}");
+    }
+}

@@ -1,0 +1,36 @@
+//! `POST /api/v1/auth/oauth/{provider}/token`: native clients. `{id_token, nonce?}` (Google,
+//! Apple: an ID token the app obtained with the provider's SDK) or `{code, code_verifier,
+//! redirect_uri}` (any provider: the app's own authorization code) → our token pair.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use shared::App;
+use shared::error::{Error, Result};
+use shared::social::{self, NativeGrant, ProviderId};
+
+use crate::http::{self, Cx, Fields, Reply};
+use crate::login::token_reply;
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let provider =
+        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let mut f = Fields::json(&req)?;
+    let grant = if f.raw("id_token").is_some() {
+        let id_token = f.required("id_token");
+        let nonce = f.optional("nonce");
+        f.finish()?;
+        NativeGrant::IdToken { id_token: id_token.unwrap_or_default(), nonce }
+    } else {
+        let (code, code_verifier, redirect_uri) =
+            (f.required("code"), f.required("code_verifier"), f.required("redirect_uri"));
+        f.finish()?;
+        NativeGrant::Code {
+            code: code.unwrap_or_default(),
+            code_verifier: code_verifier.unwrap_or_default(),
+            redirect_uri: redirect_uri.unwrap_or_default(),
+        }
+    };
+    let logged_in = social::native(&app, &cx.tenant, provider, grant, &cx.client).await?;
+    token_reply(&app, &cx.tenant, "Logged in.", &logged_in)
+}
