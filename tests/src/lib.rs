@@ -906,3 +906,38 @@ pub async fn id_token_at(issuer: &str, client_id: &str, secret: &str, login: &st
         .expect("a token response");
     token["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {token}")).to_owned()
 }
+
+/// Everything the process logs, as one buffer: a test of a process of its own (nextest runs each
+/// test so) installs it once and scans it for secrets.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Every log line of this process, at every level, from now on.
+    pub fn install() -> Captured {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().map(|b| b.clone()).unwrap_or_default()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut b) = self.0.lock() {
+            b.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,8 +1,5 @@
 //! The audit trail: events in order, paginated, and no secret anywhere in the table or the logs.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use auth_tests::{PASSWORD, TestApp, unique_email};
 use serde_json::json;
 
@@ -52,29 +49,9 @@ async fn events_appear_newest_first_and_paginate() {
     app.get(AUDIT).send().await.assert_error(401, "unauthorized");
 }
 
-/// Everything the process logs, as one buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_password_token_or_link_is_stored_or_logged() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .init();
+    let logs = auth_tests::Captured::install();
 
     let app = TestApp::spawn().await;
     let email = unique_email("secrets");
@@ -139,7 +116,7 @@ async fn no_password_token_or_link_is_stored_or_logged() {
     let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
     // The stream too: every write of the table passes through it (outbox items included).
     let table = format!("{:?}{}", items.items(), app.stream_text().await);
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(logged.contains("security event") && logged.contains("\"request\""), "the logs were captured");
     for secret in &secrets {
         assert!(!table.contains(secret.as_str()), "a secret is stored in the table");

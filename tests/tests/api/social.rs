@@ -308,3 +308,48 @@ async fn identities_are_listed_and_the_last_way_in_cannot_be_unlinked() {
         assert!(types.iter().any(|t| t == event), "{event} in {types:?}");
     }
 }
+
+/// Nothing of a social sign-in that could sign someone in is stored or logged: the client secret,
+/// the state, the provider's code and ID token, our one-time code, our tokens.
+#[tokio::test]
+async fn no_provider_secret_state_code_or_token_is_stored_or_logged() {
+    let logs = auth_tests::Captured::install();
+    let (app, google) = TestApp::with_google(&[("REDIRECT_URLS", "https://app.test/done")]).await;
+    let email = unique_email("secrets");
+    let mut secrets = vec![google.client_secret.clone()];
+    let back = google.sign_in(&app, &format!("{START}?redirect_to=https://app.test/done"), &email).await;
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(back.query.as_bytes()).into_owned().collect();
+    secrets.extend(query.iter().filter(|(k, _)| k == "code" || k == "state").map(|(_, v)| v.clone()));
+    let r = back.callback(&app).send().await;
+    let location = url::Url::parse(r.header("location").expect("a redirect")).unwrap();
+    let code = location.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).unwrap();
+    let r = app.post("/api/v1/auth/oauth/exchange", json!({"code": code})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    secrets.push(code);
+    secrets.push(r.body["data"]["access_token"].as_str().unwrap().to_owned());
+    secrets.push(r.body["data"]["refresh_token"].as_str().unwrap().to_owned());
+    let id_token = google.id_token(&email, "n").await;
+    let r = app.post(NATIVE, json!({"id_token": id_token, "nonce": "n"})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    secrets.push(id_token);
+
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    let table = format!("{:?}{}", items.items(), app.stream_text().await);
+    let logged = logs.text();
+    assert!(logged.contains("\"request\""), "the logs were captured");
+    for secret in &secrets {
+        assert!(!table.contains(secret.as_str()), "a secret is stored in the table: {secret:.12}");
+        assert!(!logged.contains(secret.as_str()), "a secret is in the logs: {secret:.12}");
+    }
+}
+
+/// A provider that cannot be reached is 503 (retry later), never a 500 or a hang.
+#[tokio::test]
+async fn a_provider_that_cannot_be_reached_is_503() {
+    let dead = format!("http://127.0.0.1:{}", authctl::moto::free_port().unwrap());
+    let (app, _google) = TestApp::with_google(&[("GOOGLE_ISSUER", dead.as_str())]).await;
+    let r = app.get(START).send().await;
+    r.assert_error(503, "service_unavailable");
+    assert!(r.header("retry-after").is_some());
+}
