@@ -44,6 +44,7 @@ pub mod magic_link_verify;
 pub mod mailer;
 pub mod oauth_callback;
 pub mod oauth_exchange;
+pub mod oauth_link;
 pub mod oauth_providers;
 pub mod oauth_start;
 pub mod oauth_token;

@@ -34,6 +34,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let reply = match finished {
         Finished::Tokens(logged_in) => token_reply(&app, &cx.tenant, "Logged in.", &logged_in)?,
         Finished::Redirect(location) => Reply::redirect(location),
+        Finished::Linked(provider) => {
+            Reply::ok("Identity linked.", serde_json::json!({ "provider": provider.as_str() }))?.no_store()
+        }
     };
     Ok(reply.cookie(cookies::oauth_state_cleared(&cx.tenant)))
 }

@@ -206,6 +206,7 @@ endpoints! {
     oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
     oauth_exchange: "POST" "/api/v1/auth/oauth/exchange", public, every_app, warm keys_and_store;
     oauth_token: "POST" "/api/v1/auth/oauth/{provider}/token", public, every_app, warm keys_and_store;
+    oauth_link: "POST" "/api/v1/auth/oauth/{provider}/link", sessions, every_app, warm public_keys;
     identities_list: "GET" "/api/v1/auth/identities", sessions, every_app, warm public_keys;
     identity_unlink: "DELETE" "/api/v1/auth/identities/{provider}", sessions, every_app, warm public_keys;
     health: "GET" "/api/v1/health", public, every_app, warm nothing;

@@ -385,6 +385,9 @@ pub struct StateRecord {
     /// The client's own PKCE challenge (S256), which the one-time code's exchange must answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
+    /// A link started by a signed-in user (`POST /oauth/{provider}/link`): the identity joins them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_user: Option<UserId>,
     pub expires_at: i64,
     pub ttl: i64,
 }

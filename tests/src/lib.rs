@@ -779,7 +779,7 @@ async fn social_secret(secrets: Value) -> String {
 }
 
 /// The `oauth_state=...` pair a social sign-in's start set, as the browser sends it back.
-fn state_cookie(started: &TestResponse) -> String {
+pub fn state_cookie(started: &TestResponse) -> String {
     set_cookies(started)
         .into_iter()
         .find(|c| c.starts_with("oauth_state="))

@@ -106,6 +106,18 @@ async fn credentials(app: &App, tenant: &Tenant, provider: ProviderId) -> Result
     Ok(Credentials { client_id, client_secret: secret.into() })
 }
 
+/// Starts linking a provider to a signed-in user: the authorization URL the user completes in the
+/// browser, and the state (bound to the browser, as for a sign-in).
+pub async fn start_link(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    user_id: &UserId,
+    client_info: &ClientInfo,
+) -> Result<Started> {
+    begin(app, tenant, provider, None, None, Some(user_id.clone()), client_info).await
+}
+
 /// Where the browser goes, and the state its cookie must hold.
 pub struct Started {
     pub authorization_url: String,
@@ -177,6 +189,18 @@ pub async fn start(
     code_challenge: Option<String>,
     client_info: &ClientInfo,
 ) -> Result<Started> {
+    begin(app, tenant, provider, redirect_to, code_challenge, None, client_info).await
+}
+
+async fn begin(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    redirect_to: Option<String>,
+    code_challenge: Option<String>,
+    link_user: Option<UserId>,
+    client_info: &ClientInfo,
+) -> Result<Started> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
     let creds = credentials(app, tenant, provider).await?;
     if let Some(to) = &redirect_to
@@ -209,6 +233,7 @@ pub async fn start(
         nonce,
         redirect_to,
         code_challenge,
+        link_user,
         expires_at,
         ttl: expires_at,
     };
@@ -226,8 +251,9 @@ pub struct ProviderProfile {
 }
 
 /// How a finished sign-in ends: our token pair, or (with `redirect_to`) a redirect carrying a
-/// one-time code for it.
+/// one-time code for it, or (a link) the provider now linked.
 pub enum Finished {
+    Linked(ProviderId),
     Tokens(Box<LoggedIn>),
     Redirect(String),
 }
@@ -261,6 +287,10 @@ pub async fn callback(
         nonce: Some(&record.nonce),
     };
     let profile = profile_from_code(app, tenant, provider, exchange).await?;
+    if let Some(user_id) = &record.link_user {
+        link_to(app, tenant, provider, &profile, user_id, client_info).await?;
+        return Ok(Finished::Linked(provider));
+    }
     let user = account(app, tenant, provider, &profile, client_info).await?;
     match record.redirect_to {
         None => Ok(Finished::Tokens(Box::new(start_session(app, tenant, &user, client_info).await?))),
@@ -507,6 +537,32 @@ pub async fn account(
     };
     check_status(&user)?;
     Ok(user)
+}
+
+/// Links the identity to the signed-in user who asked for it: an identity of someone else is 409
+/// `identity_conflict`; one already theirs is fine.
+async fn link_to(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    profile: &ProviderProfile,
+    user_id: &UserId,
+    client: &ClientInfo,
+) -> Result<()> {
+    match app.store.identity_user(&tenant.id, provider.as_str(), &profile.subject).await? {
+        Some(owner) if owner == *user_id => return Ok(()),
+        Some(_) => return Err(Error::IdentityConflict),
+        None => {}
+    }
+    let user = app.store.user(&tenant.id, user_id).await?.ok_or(Error::Unauthorized)?;
+    check_status(&user)?;
+    match app.store.add_identity(&user, provider.as_str(), &profile.subject, false, Utc::now()).await? {
+        IdentityOutcome::Done => {}
+        // This user already has another identity of this provider, or the account changed.
+        IdentityOutcome::Conflict => return Err(Error::Conflict),
+    }
+    trail(app, &user, EventType::IdentityLinked, provider, client).await;
+    Ok(())
 }
 
 /// A new session for a user a provider (or a one-time code) vouched for.

@@ -127,21 +127,35 @@ impl Store {
         subject: &str,
         now: DateTime<Utc>,
     ) -> Result<IdentityOutcome> {
+        self.add_identity(user, provider, subject, true, now).await
+    }
+
+    /// Adds an identity to an account; `proves_address`: the provider vouched for the account's own
+    /// address (a link by email), which verifies it (see `link_identity`). A link the signed-in
+    /// user asked for proves nothing about the account's address and changes nothing else.
+    pub async fn add_identity(
+        &self,
+        user: &UserRecord,
+        provider: &str,
+        subject: &str,
+        proves_address: bool,
+        now: DateTime<Utc>,
+    ) -> Result<IdentityOutcome> {
+        let proves_address = proves_address && !user.email_verified;
         let mut providers = user.providers.clone();
         if !providers.iter().any(|p| p == provider) {
             providers.push(provider.to_owned());
         }
-        if !user.email_verified {
+        if proves_address {
             providers.retain(|p| p != "password");
         }
         let mut update = UserUpdate::new(Guard::Active);
         update
             .require_credential_version(user.credential_version)
             .set("providers", AttributeValue::L(providers.into_iter().map(s).collect()))
-            .set_bool("email_verified", true)
             .set_str("updated_at", now.to_rfc3339());
-        if !user.email_verified {
-            update.remove("password_hash").bump_credential_version();
+        if proves_address {
+            update.set_bool("email_verified", true).remove("password_hash").bump_credential_version();
         }
         let mut items = vec![update.transact_item(&self.table, keys::user(&user.tenant_id, &user.user_id))?];
         items.extend(self.identity_items(user, provider, subject, now)?);

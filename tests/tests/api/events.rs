@@ -57,6 +57,7 @@ fn expected(function: &str) -> u16 {
         | "api_key_revoke"
         | "api_key_rotate"
         | "identities_list"
+        | "oauth_link"
         | "identity_unlink" => 401,
         _ => 200,
     }

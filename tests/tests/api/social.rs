@@ -353,3 +353,48 @@ async fn a_provider_that_cannot_be_reached_is_503() {
     r.assert_error(503, "service_unavailable");
     assert!(r.header("retry-after").is_some());
 }
+
+/// A signed-in user links Google under any address: the identity joins them (not an account of
+/// that address), signs them in from then on, and cannot be linked to a second user.
+#[tokio::test]
+async fn a_signed_in_user_links_a_provider_from_this_browser() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let email = unique_email("linker");
+    let (access, _) = app.logged_in(&email).await;
+    let google_login = unique_email("their-google");
+    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&access).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
+    let state_cookie = auth_tests::state_cookie(&r);
+    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &google_login).await;
+    let r = app
+        .get(back.path())
+        .query(back.query().unwrap_or_default())
+        .header("cookie", &state_cookie)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["provider"], "google");
+    assert!(r.body["data"].get("access_token").is_none(), "a link signs nobody in");
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password", "google"]));
+
+    // Signing in with that Google account now reaches this user.
+    let back = google.sign_in(&app, START, &google_login).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email);
+
+    // Another user cannot take it over.
+    let (other, _) = app.logged_in(&unique_email("other")).await;
+    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&other).send().await;
+    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
+    let state_cookie = auth_tests::state_cookie(&r);
+    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &google_login).await;
+    app.get(back.path())
+        .query(back.query().unwrap_or_default())
+        .header("cookie", &state_cookie)
+        .send()
+        .await
+        .assert_error(409, "identity_conflict");
+}

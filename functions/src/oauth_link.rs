@@ -1,0 +1,28 @@
+//! `POST /api/v1/auth/oauth/{provider}/link`: the signed-in user links a provider. The answer is
+//! the provider's authorization URL to open in the browser, and the state cookie that binds the
+//! link to that browser; completing it at the provider links the identity to the caller.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use serde_json::json;
+use shared::App;
+use shared::caller::Caller;
+use shared::error::{Error, Result};
+use shared::social::{self, ProviderId};
+
+use crate::cookies;
+use crate::http::{self, Cx, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
+    let who = caller.session()?;
+    let provider =
+        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let started = social::start_link(&app, &cx.tenant, provider, &who.user_id, &cx.client).await?;
+    Ok(Reply::ok(
+        "Open the authorization URL to link the provider.",
+        json!({ "authorization_url": started.authorization_url }),
+    )?
+    .no_store()
+    .cookie(cookies::oauth_state_cookie(&cx.tenant, &started.state)))
+}
