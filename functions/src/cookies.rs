@@ -13,6 +13,7 @@ use lambda_http::Request;
 use lambda_http::http::header;
 use shared::Tenant;
 use shared::config::Config;
+use shared::social::ProviderId;
 
 pub const REFRESH: &str = "refresh_token";
 /// Under the app's base path.
@@ -70,29 +71,37 @@ pub fn guard_sign_in(req: &Request, config: &Config, tenant: &Tenant) -> shared:
 /// The state of a social sign-in in progress, bound to the browser that started it.
 pub const OAUTH_STATE: &str = "oauth_state";
 
-/// The state cookie set with the redirect to the provider: HttpOnly, Secure, `SameSite=Lax` (the
-/// provider's redirect back is a top-level GET, which a Lax cookie reaches), scoped to the app's
-/// social-login paths, alive as long as the state.
-pub fn oauth_state_cookie(tenant: &Tenant, state: &str) -> String {
+/// The state cookie set with the redirect to the provider: HttpOnly and Secure, alive as long as
+/// the state. The provider's redirect back is a top-level GET, which a `SameSite=Lax` cookie
+/// reaches; Apple's `form_post` is a cross-site POST, which only `SameSite=None` reaches, so
+/// Apple's cookie is `None` and scoped to its callback path alone.
+pub fn oauth_state_cookie(tenant: &Tenant, provider: ProviderId, state: &str) -> String {
     let max_age = cookie::time::Duration::seconds(shared::social::STATE_LIFETIME.as_secs() as i64);
-    Cookie::build((OAUTH_STATE, state.to_owned()))
-        .path(format!("{}/api/v1/auth/oauth", tenant.base_path()))
-        .http_only(true)
-        .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(max_age)
-        .build()
-        .to_string()
+    state_cookie(tenant, provider, state.to_owned(), max_age)
 }
 
 /// Tells the browser to forget the state cookie (the callback consumed the state).
-pub fn oauth_state_cleared(tenant: &Tenant) -> String {
-    Cookie::build((OAUTH_STATE, ""))
-        .path(format!("{}/api/v1/auth/oauth", tenant.base_path()))
+pub fn oauth_state_cleared(tenant: &Tenant, provider: ProviderId) -> String {
+    state_cookie(tenant, provider, String::new(), cookie::time::Duration::ZERO)
+}
+
+fn state_cookie(
+    tenant: &Tenant,
+    provider: ProviderId,
+    value: String,
+    max_age: cookie::time::Duration,
+) -> String {
+    let base = format!("{}/api/v1/auth/oauth", tenant.base_path());
+    let (path, same_site) = match provider {
+        ProviderId::Apple => (format!("{base}/apple/callback"), SameSite::None),
+        _ => (base, SameSite::Lax),
+    };
+    Cookie::build((OAUTH_STATE, value))
+        .path(path)
         .http_only(true)
         .secure(true)
-        .same_site(SameSite::Lax)
-        .max_age(cookie::time::Duration::ZERO)
+        .same_site(same_site)
+        .max_age(max_age)
         .build()
         .to_string()
 }

@@ -43,6 +43,7 @@ pub mod magic_link;
 pub mod magic_link_verify;
 pub mod mailer;
 pub mod oauth_callback;
+pub mod oauth_callback_form;
 pub mod oauth_exchange;
 pub mod oauth_link;
 pub mod oauth_providers;

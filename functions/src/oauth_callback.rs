@@ -15,22 +15,54 @@ use crate::http::{self, Cx, Reply};
 use crate::login::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
-    let provider =
-        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
     let query = req.query_string_parameters();
-    if let Some(error) = query.first("error") {
+    let field = |name: &str| query.first(name).map(str::to_owned);
+    finish(
+        app,
+        &req,
+        cx,
+        Answer { code: field("code"), state: field("state"), error: field("error"), user: None },
+    )
+    .await
+}
+
+/// What the provider sent back (in the query, or Apple's `form_post` body).
+pub struct Answer {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    /// Apple's `user` JSON (the name, on the first sign-in only).
+    pub user: Option<String>,
+}
+
+pub async fn finish(app: Arc<App>, req: &Request, cx: Cx, answer: Answer) -> Result<Reply> {
+    let provider =
+        http::path_param(req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    if let Some(error) = answer.error {
         // Denied consent, or any refusal at the provider: its code, never more.
         let code: String =
             error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-        return Err(Error::OAuthFailed(format!("the provider answered {code}")));
+        return Err(Error::OAuthFailed(if code.is_empty() {
+            "the provider refused the sign-in".to_owned()
+        } else {
+            format!("the provider answered {code}")
+        }));
     }
-    let (Some(code), Some(state)) = (query.first("code"), query.first("state")) else {
+    let (Some(code), Some(state)) = (answer.code, answer.state) else {
         return Err(Error::OAuthFailed("the provider's answer has no code or state".into()));
     };
-    let browser_state = cookies::read(&req, cookies::OAUTH_STATE);
-    let finished =
-        social::callback(&app, &cx.tenant, provider, code, state, browser_state.as_deref(), &cx.client)
-            .await?;
+    let browser_state = cookies::read(req, cookies::OAUTH_STATE);
+    let finished = social::callback(
+        &app,
+        &cx.tenant,
+        provider,
+        &code,
+        &state,
+        browser_state.as_deref(),
+        answer.user.as_deref(),
+        &cx.client,
+    )
+    .await?;
     let reply = match finished {
         Finished::Tokens(logged_in) => token_reply(&app, &cx.tenant, "Logged in.", &logged_in)?,
         Finished::Redirect(location) => Reply::redirect(location),
@@ -38,5 +70,5 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             Reply::ok("Identity linked.", serde_json::json!({ "provider": provider.as_str() }))?.no_store()
         }
     };
-    Ok(reply.cookie(cookies::oauth_state_cleared(&cx.tenant)))
+    Ok(reply.cookie(cookies::oauth_state_cleared(&cx.tenant, provider)))
 }

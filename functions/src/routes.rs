@@ -204,6 +204,7 @@ endpoints! {
     oauth_providers: "GET" "/api/v1/auth/oauth/providers", public, every_app, warm nothing;
     oauth_start: "GET" "/api/v1/auth/oauth/{provider}", public, every_app, warm store;
     oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
+    oauth_callback_form: "POST" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
     oauth_exchange: "POST" "/api/v1/auth/oauth/exchange", public, every_app, warm keys_and_store;
     oauth_token: "POST" "/api/v1/auth/oauth/{provider}/token", public, every_app, warm keys_and_store;
     oauth_link: "POST" "/api/v1/auth/oauth/{provider}/link", sessions, every_app, warm public_keys;

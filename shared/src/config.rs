@@ -77,6 +77,10 @@ pub struct SocialConfig {
     pub google_client_id: Option<String>,
     pub github_client_id: Option<String>,
     pub apple_client_id: Option<String>,
+    /// Apple's client secret is a JWT the service signs: its issuer is the team id, its `kid` the
+    /// key's id (the private key is in the social secret).
+    pub apple_team_id: Option<String>,
+    pub apple_key_id: Option<String>,
     pub secret_id: Option<String>,
 }
 
@@ -129,6 +133,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("GITHUB_API_URL", "https://api.github.com"),
     ("GOOGLE_CLIENT_ID", ""),
     ("GITHUB_CLIENT_ID", ""),
+    ("APPLE_CLIENT_ID", ""),
+    ("APPLE_TEAM_ID", ""),
+    ("APPLE_KEY_ID", ""),
     ("SOCIAL_SECRET_ID", ""),
 ];
 
@@ -209,7 +216,9 @@ impl Config {
                 github_api_url: r.url("GITHUB_API_URL")?,
                 google_client_id: r.optional("GOOGLE_CLIENT_ID")?,
                 github_client_id: r.optional("GITHUB_CLIENT_ID")?,
-                apple_client_id: None,
+                apple_client_id: r.optional("APPLE_CLIENT_ID")?,
+                apple_team_id: r.optional("APPLE_TEAM_ID")?,
+                apple_key_id: r.optional("APPLE_KEY_ID")?,
                 secret_id: r.optional("SOCIAL_SECRET_ID")?,
             },
             default_app: AppSettings {

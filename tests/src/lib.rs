@@ -833,8 +833,9 @@ impl Social {
 }
 
 /// A browser at an OpenID Provider stand-in: the authorize URL, its login form (`login` names the
-/// account) and consent, up to the redirect away from the provider, which is returned.
-pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::Url {
+/// account) and consent, up to the provider's last answer (a redirect away from it, or Apple's
+/// `form_post` page).
+pub async fn provider_answer(issuer: &str, authorize: &str, login: &str) -> reqwest::Response {
     let origin = url::Url::parse(issuer).unwrap().origin();
     let browser = reqwest::Client::builder()
         .cookie_store(true)
@@ -845,23 +846,23 @@ pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::
         .build()
         .unwrap();
     let mut response = browser.get(authorize).send().await.expect("the authorize page");
-    let mut at = response.url().clone();
     for prompt in ["login", "consent"] {
-        if response.status().is_redirection() {
+        let at = response.url().clone();
+        if response.status().is_redirection() || !at.path().starts_with("/interaction/") {
             break;
         }
-        assert!(
-            at.path().starts_with("/interaction/"),
-            "at {at}: {}",
-            response.text().await.unwrap_or_default()
-        );
         let mut form = vec![("prompt", prompt)];
         if prompt == "login" {
             form.extend([("login", login), ("password", "anything")]);
         }
-        response = browser.post(at.clone()).form(&form).send().await.expect("the interaction");
-        at = response.url().clone();
+        response = browser.post(at).form(&form).send().await.expect("the interaction");
     }
+    response
+}
+
+/// `provider_answer` that must be a redirect back to the client: where to.
+pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::Url {
+    let response = provider_answer(issuer, authorize, login).await;
     assert!(
         response.status().is_redirection(),
         "the provider did not send the browser back: {}",
@@ -869,6 +870,23 @@ pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::
     );
     let back = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location");
     url::Url::parse(back).expect("a redirect URL")
+}
+
+/// A `form_post` page (Apple's answer): the form's action and its hidden fields.
+pub async fn form_post(response: reqwest::Response) -> (url::Url, Vec<(String, String)>) {
+    let html = response.text().await.expect("the form_post page");
+    let unescape = |v: &str| v.replace("&quot;", "\"").replace("&lt;", "<").replace("&amp;", "&");
+    let attribute = |tag: &str, name: &str| {
+        let key = format!("{name}=\"");
+        tag.find(&key).map(|i| &tag[i + key.len()..]).and_then(|rest| rest.split('"').next()).map(unescape)
+    };
+    let action = attribute(&html[html.find("<form").expect("a form")..], "action").expect("an action");
+    let fields = html
+        .split("<input")
+        .skip(1)
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect();
+    (url::Url::parse(&action).expect("an absolute action"), fields)
 }
 
 /// An ID token from the stand-in at `issuer` for a client, as a native app gets one.
@@ -939,5 +957,75 @@ impl std::io::Write for Captured {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// The "Apple" stand-in's client of a deployment: its Services ID.
+pub struct Apple {
+    pub endpoints: authctl::standins::Endpoints,
+    pub client_id: String,
+}
+
+impl TestApp {
+    /// A fresh deployment whose `default` app has Sign in with Apple, against the stand-in: a key
+    /// pair made here (the private key in the social secret, the public one registered with the
+    /// client, as Apple keeps it), client secrets signed by the service.
+    pub async fn with_apple(overrides: &[(&str, &str)]) -> (TestApp, Apple) {
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let endpoints = stand_ins();
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+        let point = pair.public_key().as_ref().to_vec();
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url(&point[1..33]), "y": b64url(&point[33..65]),
+                         "kid": "KEY0000001", "alg": "ES256", "use": "sig"});
+        let body = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+        let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"));
+        let registered: Value = reqwest::Client::new()
+            .post(format!("{}/reg", endpoints.apple))
+            .json(&json!({
+                "redirect_uris": ["https://auth.test/api/v1/auth/oauth/apple/callback"],
+                "grant_types": ["authorization_code"],
+                "response_types": ["code"],
+                "token_endpoint_auth_method": "client_secret_post",
+                "jwks": {"keys": [jwk]},
+                "team_id": "TEAM000001",
+            }))
+            .send()
+            .await
+            .expect("the Apple stand-in registers a client")
+            .json()
+            .await
+            .expect("a registration answer");
+        let client_id =
+            registered["client_id"].as_str().unwrap_or_else(|| panic!("client id: {registered}")).to_owned();
+        let secret_id = social_secret(json!({ "apple_private_key": pem })).await;
+        let mut all: Vec<(&str, &str)> = vec![
+            ("APPLE_ISSUER", endpoints.apple.as_str()),
+            ("APPLE_CLIENT_ID", client_id.as_str()),
+            ("APPLE_TEAM_ID", "TEAM000001"),
+            ("APPLE_KEY_ID", "KEY0000001"),
+            ("SOCIAL_SECRET_ID", secret_id.as_str()),
+        ];
+        all.extend_from_slice(overrides);
+        (TestApp::spawn_with(&all).await, Apple { endpoints, client_id })
+    }
+
+    /// A Sign in with Apple up to Apple's `form_post`: the browser's POST to our callback, with the
+    /// state cookie.
+    pub async fn apple_sign_in(&self, apple: &Apple, login: &str) -> Call {
+        let started = self.get("/api/v1/auth/oauth/apple").send().await;
+        assert_eq!(started.status, 302, "start: {}", started.text);
+        let cookie = set_cookies(&started)
+            .into_iter()
+            .find(|c| c.starts_with("oauth_state="))
+            .expect("a state cookie");
+        assert!(cookie.contains("SameSite=None") && cookie.contains("/apple/callback"), "{cookie}");
+        let authorize = started.header("location").expect("a redirect to Apple").to_owned();
+        let answer = provider_answer(&apple.endpoints.apple, &authorize, login).await;
+        let (action, fields) = form_post(answer).await;
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.call("POST", action.path()).form(&pairs).header("cookie", &state_cookie(&started))
     }
 }

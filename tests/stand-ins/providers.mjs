@@ -67,22 +67,20 @@ function openIdProvider(issuer, { apple }) {
     },
   });
   if (apple) {
-    // Apple's form_post adds `user` (the name, as JSON) on the first sign-in of an account only.
-    provider.registerResponseMode('form_post', async (ctx, redirectUri, params) => {
-      const fields = { ...params };
-      const accountId = ctx.oidc.session?.accountId;
-      if (accountId && !seen.has(accountId) && fields.code) {
+    // Apple's form_post adds `user` (the name, as JSON) on the first sign-in of an account only:
+    // added to oidc-provider's own form_post page on its way out.
+    provider.use(async (ctx, next) => {
+      await next();
+      const accountId = ctx.oidc?.session?.accountId;
+      if (typeof ctx.body === 'string' && ctx.body.includes('<form method="post"') && ctx.body.includes('name="code"')
+          && accountId && !seen.has(accountId)) {
         seen.add(accountId);
         const claims = await account(accountId, { apple }).claims();
         const [firstName, ...rest] = claims.name.split(' ');
-        fields.user = JSON.stringify({ name: { firstName, lastName: rest.join(' ') }, email: claims.email });
+        const user = JSON.stringify({ name: { firstName, lastName: rest.join(' ') }, email: claims.email })
+          .replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+        ctx.body = ctx.body.replace('<noscript>', `<input type="hidden" name="user" value="${user}"/>\n    <noscript>`);
       }
-      const inputs = Object.entries(fields)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `<input type="hidden" name="${k}" value="${String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"/>`)
-        .join('');
-      ctx.type = 'html';
-      ctx.body = `<!DOCTYPE html><html><head><title>Submit This Form</title></head><body onload="document.forms[0].submit()"><form method="post" action="${redirectUri}">${inputs}<noscript><button type="submit">Continue</button></noscript></form></body></html>`;
     });
     // Apple's client secret is an ES256 JWT that the client signs with its key; oidc-provider
     // compares a client secret with a fixed string. Verify the JWT here against the key the client

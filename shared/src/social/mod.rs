@@ -59,7 +59,10 @@ pub fn configured(app: &App, tenant: &Tenant) -> Vec<ProviderId> {
     let s = &app.config.social;
     [
         (ProviderId::Google, &s.google_client_id),
-        (ProviderId::Apple, &s.apple_client_id),
+        (
+            ProviderId::Apple,
+            if s.apple_team_id.is_some() && s.apple_key_id.is_some() { &s.apple_client_id } else { &None },
+        ),
         (ProviderId::GitHub, &s.github_client_id),
     ]
     .into_iter()
@@ -76,6 +79,28 @@ struct DefaultSecrets {
     google_client_secret: Option<String>,
     #[serde(default)]
     github_client_secret: Option<String>,
+    /// Apple's signing key (PKCS#8 PEM, P-256), from which each client secret is made.
+    #[serde(default)]
+    apple_private_key: Option<String>,
+}
+
+/// How long an Apple client secret the service signs is valid (Apple allows up to six months; one
+/// made per exchange needs minutes).
+const APPLE_SECRET_LIFETIME_SECONDS: i64 = 300;
+
+/// Apple's client secret: an ES256 JWT signed with the app's key, issuer the team id, subject the
+/// client id, audience Apple's issuer.
+fn apple_client_secret(config: &SocialConfig, client_id: &str, pem: &str) -> Result<String> {
+    let bad = || Error::Internal("APPLE_TEAM_ID, APPLE_KEY_ID or the Apple key is not usable".into());
+    let (team, key_id) =
+        (config.apple_team_id.as_deref().ok_or_else(bad)?, config.apple_key_id.as_deref().ok_or_else(bad)?);
+    let key = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| bad())?;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(key_id.to_owned());
+    let now = Utc::now().timestamp();
+    let claims = json!({"iss": team, "iat": now, "exp": now + APPLE_SECRET_LIFETIME_SECONDS,
+                        "aud": config.apple_issuer, "sub": client_id});
+    jsonwebtoken::encode(&header, &claims, &key).map_err(|_| bad())
 }
 
 async fn credentials(app: &App, tenant: &Tenant, provider: ProviderId) -> Result<Credentials> {
@@ -98,7 +123,10 @@ async fn credentials(app: &App, tenant: &Tenant, provider: ProviderId) -> Result
     let secret = match provider {
         ProviderId::Google => secrets.google_client_secret,
         ProviderId::GitHub => secrets.github_client_secret,
-        ProviderId::Apple => None,
+        ProviderId::Apple => match &secrets.apple_private_key {
+            Some(pem) => Some(apple_client_secret(s, &client_id, pem)?),
+            None => None,
+        },
     }
     .ok_or_else(|| {
         Error::Internal(format!("no client secret for {} in SOCIAL_SECRET_ID", provider.as_str()))
@@ -171,11 +199,15 @@ async fn client(
         }
     };
     let bad = |what: &str| Error::Internal(format!("the {} {what} URL is not valid", provider.as_str()));
-    let client = oauth2::Client::new(ClientId::new(creds.client_id.clone()))
+    let mut client = oauth2::Client::new(ClientId::new(creds.client_id.clone()))
         .set_client_secret(ClientSecret::new(creds.client_secret.expose_secret().to_owned()))
         .set_auth_uri(AuthUrl::new(auth).map_err(|_| bad("authorization"))?)
         .set_token_uri(TokenUrl::new(token).map_err(|_| bad("token"))?)
         .set_redirect_uri(RedirectUrl::new(callback_url(tenant, provider)).map_err(|_| bad("callback"))?);
+    if provider == ProviderId::Apple {
+        // Apple takes the client's credentials in the request body only.
+        client = client.set_auth_type(oauth2::AuthType::RequestBody);
+    }
     Ok((client, discovery))
 }
 
@@ -218,7 +250,7 @@ async fn begin(
             .add_scopes(["openid", "email", "profile"].map(|s| Scope::new(s.into())))
             .add_extra_param("nonce", nonce.clone()),
         ProviderId::Apple => request
-            .add_scopes(["name", "email"].map(|s| Scope::new(s.into())))
+            .add_scopes(["openid", "name", "email"].map(|s| Scope::new(s.into())))
             .add_extra_param("nonce", nonce.clone())
             .add_extra_param("response_mode", "form_post"),
         ProviderId::GitHub => request.add_scopes(["read:user", "user:email"].map(|s| Scope::new(s.into()))),
@@ -267,6 +299,7 @@ pub async fn callback(
     code: &str,
     state: &str,
     browser_state: Option<&str>,
+    apple_user: Option<&str>,
     client_info: &ClientInfo,
 ) -> Result<Finished> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
@@ -286,7 +319,10 @@ pub async fn callback(
         redirect_uri: None,
         nonce: Some(&record.nonce),
     };
-    let profile = profile_from_code(app, tenant, provider, exchange).await?;
+    let mut profile = profile_from_code(app, tenant, provider, exchange).await?;
+    if profile.name.is_none() {
+        profile.name = apple_user.and_then(apple_name);
+    }
     if let Some(user_id) = &record.link_user {
         link_to(app, tenant, provider, &profile, user_id, client_info).await?;
         return Ok(Finished::Linked(provider));
@@ -430,6 +466,15 @@ pub async fn unlink(
     }
     trail(app, &user, EventType::IdentityUnlinked, provider, client).await;
     Ok(())
+}
+
+/// The name in Apple's `user` field (sent with the first sign-in only, never in the ID token).
+fn apple_name(user: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(user).ok()?;
+    let part = |k: &str| v["name"][k].as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let name = [part("firstName"), part("lastName")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// How long the one-time code of a redirect lives.

@@ -23,7 +23,7 @@ fn expected(function: &str) -> u16 {
         // No provider is configured in a fresh deployment.
         "oauth_start" | "oauth_token" => 404,
         // No browser state (callback), no such code (exchange).
-        "oauth_callback" | "oauth_exchange" => 400,
+        "oauth_callback" | "oauth_callback_form" | "oauth_exchange" => 400,
         // The sample's origin is not among a fresh deployment's allowed origins.
         "cors_preflight" => 403,
         "login"

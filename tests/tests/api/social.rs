@@ -398,3 +398,42 @@ async fn a_signed_in_user_links_a_provider_from_this_browser() {
         .await
         .assert_error(409, "identity_conflict");
 }
+
+/// Sign in with Apple against the stand-in: a client secret the service signs (ES256, team id,
+/// client id, Apple's audience), the `form_post` answer to our POST callback with its
+/// `SameSite=None` state cookie, `email_verified` as a string, and the name from Apple's `user`
+/// field, which only the first sign-in carries.
+#[tokio::test]
+async fn apple_signs_in_through_form_post_with_a_signed_client_secret() {
+    let (app, apple) = TestApp::with_apple(&[]).await;
+    let listed = app.get("/api/v1/auth/oauth/providers").send().await;
+    assert_eq!(listed.body["data"]["providers"], json!([{"id": "apple", "name": "Apple"}]));
+    let email = unique_email("apple");
+    let r = app.apple_sign_in(&apple, &email).await.send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email);
+    assert_eq!(r.body["data"]["user"]["email_verified"], true);
+    assert!(r.body["data"]["user"]["name"].as_str().is_some_and(|n| n.starts_with("Stand-in")), "{}", r.text);
+    // Again: the same account (and no `user` field this time).
+    let again = app.apple_sign_in(&apple, &email).await.send().await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["data"]["user"]["id"], r.body["data"]["user"]["id"]);
+
+    // Without the browser's cookie: refused.
+    let call = app.apple_sign_in(&apple, &unique_email("apple-csrf")).await;
+    let form = call.event()["body"].as_str().unwrap().to_owned();
+    app.call("POST", "/api/v1/auth/oauth/apple/callback")
+        .raw(&form, "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+}
+
+/// The stand-in checks the client secret as Apple does: one signed for another team is refused at
+/// its token endpoint, and the sign-in fails cleanly with nothing created.
+#[tokio::test]
+async fn an_apple_client_secret_of_another_team_is_refused() {
+    let (app, apple) = TestApp::with_apple(&[("APPLE_TEAM_ID", "OTHERTEAM1")]).await;
+    let call = app.apple_sign_in(&apple, &unique_email("apple-team")).await;
+    call.send().await.assert_error(400, "oauth_failed");
+}
