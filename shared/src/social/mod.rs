@@ -292,6 +292,7 @@ pub enum Finished {
 
 /// The provider's callback: the state (matching the browser's cookie, live, unused), the code
 /// exchanged with the PKCE verifier, the identity verified, the account signed in or created.
+#[allow(clippy::too_many_arguments)]
 pub async fn callback(
     app: &App,
     tenant: &Tenant,

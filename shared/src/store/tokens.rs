@@ -98,57 +98,30 @@ impl Store {
     ) -> Result<Written> {
         let (t, user_id) = (&token.tenant_id, &token.user_id);
         self.with_keys_following(t, user_id, change, |change| async move {
-            self.consume_issuing(
-                token_hash,
-                token,
-                change,
-                audit,
-                next_hash,
-                next,
-                revoke_sessions,
-                mail,
-                now,
-            )
-            .await
+            let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, 3, now)?;
+            items.push(outbox_item(&self.table, mail)?);
+            items.push(put(
+                &self.table,
+                keyed(keys::token(&token.tenant_id, next_hash), keys::TOKEN, next)?,
+                None,
+            )?);
+            if token.kind == TokenKind::DeletionConfirm && token.tenant_id == AppId::console() {
+                // A developer's deletion commits only while they own no app: an app created after the
+                // flow's check, and before this write, refuses it (the app's creation checks in turn
+                // that its owner is still active).
+                let none_owned = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(keys::developer(&token.user_id)))
+                    .key("sk", s(keys::OWNED_APPS_COUNT))
+                    .condition_expression("attribute_not_exists(owned) OR owned = :zero")
+                    .expression_attribute_values(":zero", n(0))
+                    .build()
+                    .map_err(internal)?;
+                items.push(TransactWriteItem::builder().condition_check(none_owned).build());
+            }
+            self.transact(items).await
         })
         .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn consume_issuing(
-        &self,
-        token_hash: &str,
-        token: &TokenRecord,
-        change: UserUpdate,
-        audit: &AuditRecord,
-        next_hash: &str,
-        next: &TokenRecord,
-        revoke_sessions: &[SessionId],
-        mail: &OutboxRecord,
-        now: DateTime<Utc>,
-    ) -> Result<Written> {
-        let mut items = self.consumption(token_hash, token, change, audit, revoke_sessions, 3, now)?;
-        items.push(outbox_item(&self.table, mail)?);
-        items.push(put(
-            &self.table,
-            keyed(keys::token(&token.tenant_id, next_hash), keys::TOKEN, next)?,
-            None,
-        )?);
-        if token.kind == TokenKind::DeletionConfirm && token.tenant_id == AppId::console() {
-            // A developer's deletion commits only while they own no app: an app created after the
-            // flow's check, and before this write, refuses it (the app's creation checks in turn
-            // that its owner is still active).
-            let none_owned = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key("pk", s(keys::developer(&token.user_id)))
-                .key("sk", s(keys::OWNED_APPS_COUNT))
-                .condition_expression("attribute_not_exists(owned) OR owned = :zero")
-                .expression_attribute_values(":zero", n(0))
-                .build()
-                .map_err(internal)?;
-            items.push(TransactWriteItem::builder().condition_check(none_owned).build());
-        }
-        self.transact(items).await
     }
 
     /// The items of a token's consumption: the token deleted on condition that it exists and has
