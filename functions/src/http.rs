@@ -494,6 +494,11 @@ pub fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
 }
 
+/// An identity provider in the path (`{provider}`); one the service does not know is 404.
+pub fn provider_param(req: &Request) -> Result<shared::social::ProviderId> {
+    path_param(req, "provider").and_then(|p| shared::social::ProviderId::parse(&p)).ok_or(Error::NotFound)
+}
+
 /// An app id in the path (`{app_id}`); a malformed one names no app (404, like an unknown one).
 pub fn app_id_param(req: &Request) -> Result<AppId> {
     path_param(req, "app_id").and_then(|id| AppId::parse(&id)).ok_or(Error::NotFound)

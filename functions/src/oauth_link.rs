@@ -8,16 +8,15 @@ use lambda_http::Request;
 use serde_json::json;
 use shared::App;
 use shared::caller::Caller;
-use shared::error::{Error, Result};
-use shared::social::{self, ProviderId};
+use shared::error::Result;
+use shared::social::{self};
 
 use crate::cookies;
 use crate::http::{self, Cx, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let who = caller.session()?;
-    let provider =
-        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let provider = http::provider_param(&req)?;
     let started = social::start_link(&app, &cx.tenant, provider, &who.user_id, &cx.client).await?;
     Ok(Reply::ok(
         "Open the authorization URL to link the provider.",

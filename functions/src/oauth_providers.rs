@@ -12,6 +12,7 @@ use crate::http::{Cx, Reply};
 
 pub async fn handle(app: Arc<App>, _req: Request, cx: Cx) -> Result<Reply> {
     let providers: Vec<_> = social::configured(&app, &cx.tenant)
+        .await?
         .into_iter()
         .map(|p| json!({"id": p.as_str(), "name": p.name()}))
         .collect();

@@ -7,14 +7,13 @@ use std::sync::Arc;
 use lambda_http::{Request, RequestExt};
 use shared::App;
 use shared::error::{Error, Result};
-use shared::social::{self, ProviderId};
+use shared::social::{self};
 
 use crate::cookies;
 use crate::http::{self, Cx, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
-    let provider =
-        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let provider = http::provider_param(&req)?;
     let query = req.query_string_parameters();
     let redirect_to = query.first("redirect_to").map(str::to_owned);
     let code_challenge = query.first("code_challenge").map(str::to_owned);

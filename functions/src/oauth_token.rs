@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use lambda_http::Request;
 use shared::App;
-use shared::error::{Error, Result};
-use shared::social::{self, NativeGrant, ProviderId};
+use shared::error::Result;
+use shared::social::{self, NativeGrant};
 
 use crate::http::{self, Cx, Fields, Reply};
 use crate::login::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
-    let provider =
-        http::path_param(&req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
+    let provider = http::provider_param(&req)?;
     let mut f = Fields::json(&req)?;
     let grant = if f.raw("id_token").is_some() {
         let id_token = f.required("id_token");

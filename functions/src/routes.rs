@@ -233,6 +233,9 @@ endpoints! {
     secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
     secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
     secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", console, service, warm public_keys;
+    console_providers_list: "GET" "/api/v1/console/apps/{app_id}/providers", console, service, warm public_keys;
+    console_provider_put: "PUT" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
+    console_provider_delete: "DELETE" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

@@ -29,6 +29,9 @@ pub struct App {
     pub mailer: Mailer,
     /// Seals link tokens for the outbox (flows) and opens them (the mailer).
     pub sealer: Sealer,
+    /// Seals the identity-provider secrets apps configure (the console) and opens them (the
+    /// social sign-in's code exchanges).
+    pub provider_sealer: Sealer,
     /// The private ring (Secrets Manager): only the functions that sign touch it.
     pub keys: Keys,
     /// The public keys (the table): what every function that verifies uses.
@@ -63,7 +66,12 @@ impl App {
         App {
             store: Store::new(dynamodb, config.table_name.clone()),
             mailer: Mailer::new(ses, config.mail_from.clone()),
-            sealer: Sealer::new(dynamodb, config.outbox_key_id.clone()),
+            sealer: Sealer::new(dynamodb, config.outbox_key_id.clone(), crate::iam::resource::OUTBOX_KEY),
+            provider_sealer: Sealer::new(
+                dynamodb,
+                config.social.provider_key_id.clone(),
+                crate::iam::resource::PROVIDER_KEY,
+            ),
             keys: Keys::new(secrets, config.signing_key_secret_id.clone(), config.key_cache),
             public_keys: PublicKeys::new(config.key_cache),
             secrets: {

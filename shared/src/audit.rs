@@ -40,6 +40,8 @@ pub enum EventType {
     AppDeleted,
     SecretKeyCreated,
     SecretKeyRevoked,
+    ProviderConfigured,
+    ProviderRemoved,
     /// The app's backend (management API) acted on a user.
     UserCreatedByAdmin,
     UserUpdatedByAdmin,

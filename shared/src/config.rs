@@ -82,6 +82,9 @@ pub struct SocialConfig {
     pub apple_team_id: Option<String>,
     pub apple_key_id: Option<String>,
     pub secret_id: Option<String>,
+    /// The KMS key (id, ARN or alias) that seals the client secrets and keys apps configure
+    /// through the console (`PROVIDER_KEY_ID`).
+    pub provider_key_id: String,
 }
 
 /// Every variable the service reads, with its default, in the order the README documents them.
@@ -137,6 +140,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("APPLE_TEAM_ID", ""),
     ("APPLE_KEY_ID", ""),
     ("SOCIAL_SECRET_ID", ""),
+    ("PROVIDER_KEY_ID", "alias/auth-providers"),
 ];
 
 impl Config {
@@ -220,6 +224,7 @@ impl Config {
                 apple_team_id: r.optional("APPLE_TEAM_ID")?,
                 apple_key_id: r.optional("APPLE_KEY_ID")?,
                 secret_id: r.optional("SOCIAL_SECRET_ID")?,
+                provider_key_id: r.string("PROVIDER_KEY_ID")?,
             },
             default_app: AppSettings {
                 name: r.string("APP_NAME")?,

@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::audit::{self, ClientInfo, EventType};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, KeyId, UserId};
-use crate::model::{AppRecord, AppStatus, SecretKeyRecord};
+use crate::model::{AppRecord, AppStatus, ProviderId, ProviderRecord, SecretKeyRecord};
 use crate::settings::AppSettings;
 use crate::store::AppCreated;
 use crate::tokens::Identity;
@@ -214,10 +214,143 @@ pub async fn revoke_secret_key(
     Ok(())
 }
 
+// ----- identity providers ----------------------------------------------------------------------
+
+/// A provider as the console shows it: never its secret.
+#[derive(Debug, Serialize)]
+pub struct ProviderView {
+    pub provider: ProviderId,
+    pub configured: bool,
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_client_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<ProviderRecord> for ProviderView {
+    fn from(r: ProviderRecord) -> Self {
+        ProviderView {
+            provider: r.provider,
+            configured: true,
+            client_id: Some(r.client_id),
+            extra_client_ids: r.extra_client_ids,
+            team_id: r.team_id,
+            key_id: r.key_id,
+            updated_at: Some(r.updated_at),
+        }
+    }
+}
+
+/// What a developer sets for one provider of their app (parsed and checked at the edge).
+pub struct ProviderInput {
+    pub client_id: String,
+    pub extra_client_ids: Vec<String>,
+    /// The client secret (Google, GitHub) or the PKCS#8 PEM key (Apple).
+    pub secret: secrecy::SecretString,
+    /// Apple's team id and key id.
+    pub team_id: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// Every provider the service supports, each with the app's configuration or none.
+pub async fn list_providers(app: &App, developer: &Identity, id: &AppId) -> Result<Vec<ProviderView>> {
+    owned(app, developer, id).await?;
+    let mut configured = app.store.providers(id).await?;
+    Ok(ProviderId::ALL
+        .into_iter()
+        .map(|provider| match configured.iter().position(|r| r.provider == provider) {
+            Some(i) => ProviderView::from(configured.swap_remove(i)),
+            None => ProviderView {
+                provider,
+                configured: false,
+                client_id: None,
+                extra_client_ids: Vec::new(),
+                team_id: None,
+                key_id: None,
+                updated_at: None,
+            },
+        })
+        .collect())
+}
+
+/// Configures (or reconfigures) a provider of the caller's app: the secret is sealed by the
+/// provider key, bound to the app and the provider, before anything is stored.
+pub async fn put_provider(
+    app: &App,
+    developer: &Identity,
+    id: &AppId,
+    provider: ProviderId,
+    input: ProviderInput,
+    client: &ClientInfo,
+) -> Result<ProviderView> {
+    use secrecy::ExposeSecret;
+    owned(app, developer, id).await?;
+    let context = crate::social::sealing_context(id, provider);
+    let sealed_secret = app.provider_sealer.seal(&context, input.secret.expose_secret()).await?;
+    let record = ProviderRecord {
+        app_id: id.clone(),
+        provider,
+        client_id: input.client_id,
+        extra_client_ids: input.extra_client_ids,
+        team_id: input.team_id,
+        key_id: input.key_id,
+        sealed_secret,
+        updated_at: Utc::now(),
+    };
+    if !app.store.put_provider(&record, &developer.user_id).await? {
+        return Err(Error::NotFound);
+    }
+    provider_trail(app, developer, EventType::ProviderConfigured, id, provider, client).await;
+    Ok(ProviderView::from(record))
+}
+
+/// Removes a provider of the caller's app: its sign-ins stop at once (a started one fails at its
+/// callback). The identities linked through it stay, so that configuring it again finds them.
+pub async fn delete_provider(
+    app: &App,
+    developer: &Identity,
+    id: &AppId,
+    provider: ProviderId,
+    client: &ClientInfo,
+) -> Result<()> {
+    owned(app, developer, id).await?;
+    if !app.store.delete_provider(id, provider).await? {
+        return Err(Error::NotFound);
+    }
+    provider_trail(app, developer, EventType::ProviderRemoved, id, provider, client).await;
+    Ok(())
+}
+
+async fn provider_trail(
+    app: &App,
+    developer: &Identity,
+    event: EventType,
+    id: &AppId,
+    provider: ProviderId,
+    client: &ClientInfo,
+) {
+    let details = audit::details([("app_id", json!(id)), ("provider", json!(provider.as_str()))]);
+    write_trail(app, developer, event, details, client).await;
+}
+
 /// The developer's audit event of a console action, written after the action (which it does not
 /// guard): a failed write is logged, the action stands.
 async fn trail(app: &App, developer: &Identity, event: EventType, id: &AppId, client: &ClientInfo) {
-    let details = audit::details([("app_id", json!(id))]);
+    write_trail(app, developer, event, audit::details([("app_id", json!(id))]), client).await;
+}
+
+async fn write_trail(
+    app: &App,
+    developer: &Identity,
+    event: EventType,
+    details: Map<String, Value>,
+    client: &ClientInfo,
+) {
     let record = audit::record(
         &app.config,
         &developer.tenant_id,

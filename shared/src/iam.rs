@@ -40,6 +40,8 @@ pub mod resource {
     pub const SOCIAL_SECRET: &str = "SocialSecret";
     /// The KMS key that seals the outbox's link tokens.
     pub const OUTBOX_KEY: &str = "OutboxKey";
+    /// The KMS key that seals the apps' identity-provider secrets.
+    pub const PROVIDER_KEY: &str = "ProviderKey";
     /// SES identities: the template grants `*` with a condition on the sender.
     pub const MAIL_IDENTITY: &str = "*";
     /// The value of `ses:FromAddress` when the sender is the deployment's `MAIL_FROM` (the
@@ -264,8 +266,9 @@ fn secrets_manager_needs(input: &Input) -> Vec<Need> {
     vec![Need::new(action, named.unwrap_or(resource::SIGNING_KEYS))]
 }
 
-/// What a KMS request needs: flows seal (`kms:Encrypt`), only the mailer opens (`kms:Decrypt`).
-fn kms_needs(input: &Input) -> Vec<Need> {
+/// What a KMS request on the key `key` (its template name) needs: `kms:Encrypt` to seal,
+/// `kms:Decrypt` to open (the outbox key: flows seal, only the mailer opens).
+fn kms_needs(input: &Input, key: &'static str) -> Vec<Need> {
     use aws_sdk_kms::operation::{decrypt::DecryptInput, encrypt::EncryptInput};
     let action = if input.downcast_ref::<EncryptInput>().is_some() {
         "kms:Encrypt"
@@ -274,7 +277,7 @@ fn kms_needs(input: &Input) -> Vec<Need> {
     } else {
         "kms:<unknown operation>"
     };
-    vec![Need::new(action, resource::OUTBOX_KEY)]
+    vec![Need::new(action, key)]
 }
 
 /// What an SES v2 request needs: `ses:SendEmail`, with the sender as the template's condition sees
@@ -343,9 +346,9 @@ pub fn secrets_manager() -> impl Intercept + 'static {
     Record(secrets_manager_needs)
 }
 
-/// For the KMS client of the outbox key.
-pub fn kms() -> impl Intercept + 'static {
-    Record(kms_needs)
+/// For a KMS client of the key the template names `key`.
+pub fn kms(key: &'static str) -> impl Intercept + 'static {
+    Record(move |input: &Input| kms_needs(input, key))
 }
 
 /// For the SES v2 client sending from `mail_from` (the deployment's `MAIL_FROM`).

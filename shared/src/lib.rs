@@ -23,6 +23,7 @@ pub mod model;
 pub mod outbox;
 pub mod ratelimit;
 pub mod recovery;
+pub mod seal;
 pub mod secrets;
 pub mod sessions;
 pub mod settings;

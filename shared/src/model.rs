@@ -356,6 +356,9 @@ pub enum ProviderId {
 }
 
 impl ProviderId {
+    /// Every provider, in the order lists show them.
+    pub const ALL: [ProviderId; 3] = [ProviderId::Google, ProviderId::Apple, ProviderId::GitHub];
+
     pub fn as_str(self) -> &'static str {
         self.into()
     }
@@ -401,4 +404,26 @@ pub struct CodeRecord {
     pub code_challenge: Option<String>,
     pub expires_at: i64,
     pub ttl: i64,
+}
+
+/// One identity provider as an app configured it through the console. The secret (a client
+/// secret, or Apple's private key) is only ever stored sealed by the provider key, bound to the
+/// app and the provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProviderRecord {
+    pub app_id: AppId,
+    pub provider: ProviderId,
+    pub client_id: String,
+    /// Audiences of ID tokens the app's native clients bring (an iOS bundle id, an Android
+    /// client id), accepted beside `client_id`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_client_ids: Vec<String>,
+    /// Apple's team id and key id (the client secret is a JWT signed with the sealed key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The client secret (Google, GitHub) or the PKCS#8 PEM key (Apple), sealed.
+    pub sealed_secret: String,
+    pub updated_at: DateTime<Utc>,
 }

@@ -16,18 +16,14 @@
 
 use crate::ids::{AppId, UserId};
 use crate::settings::AppSettings;
-use aws_sdk_kms::Client;
-use aws_sdk_kms::primitives::Blob;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::aws::LazyClient;
 use crate::domain::Email;
 use crate::error::{Error, Result};
 use crate::mailer::Mail;
+pub use crate::seal::Sealer;
 
 /// The value of `kind` on outbox items: what the stream filter passes to the mailer.
 pub const OUTBOX_KIND: &str = "outbox";
@@ -121,71 +117,6 @@ impl OutboxRecord {
     }
 }
 
-/// Seals and opens link tokens with the outbox key (KMS), bound to their tenant and purpose by the
-/// encryption context: a ciphertext copied into another tenant's item does not open.
-#[derive(Clone, Debug)]
-pub struct Sealer {
-    client: LazyClient<Client>,
-    key_id: String,
-    calls: crate::metrics::CallLog,
-}
-
-impl Sealer {
-    pub fn new(sdk: &aws_config::SdkConfig, key_id: impl Into<String>) -> Self {
-        Sealer { client: LazyClient::new(sdk), key_id: key_id.into(), calls: Default::default() }
-    }
-
-    fn client(&self) -> &Client {
-        self.client.get(|sdk| {
-            Client::from_conf(
-                aws_sdk_kms::config::Builder::from(sdk)
-                    .interceptor(self.calls.interceptor())
-                    .interceptor(crate::iam::kms())
-                    .build(),
-            )
-        })
-    }
-
-    /// Every KMS call this sealer's client has sent.
-    pub fn calls(&self) -> &crate::metrics::CallLog {
-        &self.calls
-    }
-
-    pub async fn seal(&self, tenant: &AppId, token: &str) -> Result<String> {
-        let out = self
-            .client()
-            .encrypt()
-            .key_id(&self.key_id)
-            .plaintext(Blob::new(token.as_bytes()))
-            .encryption_context("purpose", "outbox-link")
-            .encryption_context("tenant", tenant.as_str())
-            .send()
-            .await
-            .map_err(|e| Error::dependency("KMS", e))?;
-        let blob = out.ciphertext_blob.ok_or_else(|| Error::Internal("KMS returned no ciphertext".into()))?;
-        Ok(STANDARD.encode(blob.as_ref()))
-    }
-
-    pub async fn open(&self, tenant: &AppId, sealed: &str) -> Result<SecretString> {
-        let blob =
-            STANDARD.decode(sealed).map_err(|_| Error::Internal("an outbox token is not base64".into()))?;
-        let out = self
-            .client()
-            .decrypt()
-            .key_id(&self.key_id)
-            .ciphertext_blob(Blob::new(blob))
-            .encryption_context("purpose", "outbox-link")
-            .encryption_context("tenant", tenant.as_str())
-            .send()
-            .await
-            .map_err(|e| Error::dependency("KMS", e))?;
-        let plain = out.plaintext.ok_or_else(|| Error::Internal("KMS returned no plaintext".into()))?;
-        String::from_utf8(plain.into_inner())
-            .map(SecretString::from)
-            .map_err(|_| Error::Internal("an outbox token is not text".into()))
-    }
-}
-
 /// Whether a stream record (in the JSON form Lambda delivers) passes `OUTBOX_FILTER`, by the rules
 /// of Lambda's event filtering for this pattern's kind: each key of the pattern must be present, an
 /// object matches recursively, a list names the values allowed. The local harness filters with it,
@@ -215,7 +146,7 @@ pub async fn compose(
     now: DateTime<Utc>,
 ) -> Result<OutboxRecord> {
     let sealed_token = match token {
-        Some(t) => Some(sealer.seal(tenant, t).await?),
+        Some(t) => Some(sealer.seal(&link_context(tenant), t).await?),
         None => None,
     };
     Ok(OutboxRecord {
@@ -231,16 +162,22 @@ pub async fn compose(
     })
 }
 
+/// What a link token is sealed to: its purpose and its tenant, so that a ciphertext copied into
+/// another tenant's item does not open.
+fn link_context(tenant: &AppId) -> [(&'static str, &str); 2] {
+    [("purpose", "outbox-link"), ("tenant", tenant.as_str())]
+}
+
 /// The sealing a known address's mail costs, spent on an unknown one, so that the two take as long.
 pub async fn decoy_seal(sealer: &Sealer, tenant: &AppId) -> Result<()> {
     let (random, _) = crate::crypto::new_token();
-    sealer.seal(tenant, &random).await.map(|_| ())
+    sealer.seal(&link_context(tenant), &random).await.map(|_| ())
 }
 
 /// Opens an item's token for rendering (the mailer).
 pub async fn open_token(sealer: &Sealer, record: &OutboxRecord) -> Result<Option<SecretString>> {
     match &record.sealed_token {
-        Some(sealed) => sealer.open(&record.tenant_id, sealed).await.map(Some),
+        Some(sealed) => sealer.open(&link_context(&record.tenant_id), sealed).await.map(Some),
         None => Ok(None),
     }
 }

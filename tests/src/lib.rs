@@ -691,24 +691,42 @@ const GOOGLE_CALLBACK: &str = "https://auth.test/api/v1/auth/oauth/google/callba
 
 /// A client registered at an OpenID Provider stand-in (`issuer`): (client id, secret).
 pub async fn register_client(issuer: &str) -> (String, String) {
+    register_client_at(issuer, GOOGLE_CALLBACK).await
+}
+
+/// A client registered at an OpenID Provider stand-in with its redirect URI (an app's callback
+/// besides the `default` one's): (client id, secret).
+pub async fn register_client_at(issuer: &str, redirect_uri: &str) -> (String, String) {
+    let registered =
+        register(issuer, redirect_uri, json!({"token_endpoint_auth_method": "client_secret_basic"})).await;
+    (
+        registered["client_id"].as_str().expect("client id").to_owned(),
+        registered["client_secret"].as_str().expect("client secret").to_owned(),
+    )
+}
+
+/// Dynamic registration (RFC 7591) of a code-flow client at an OpenID Provider stand-in, with
+/// `metadata` added: the provider's answer.
+async fn register(issuer: &str, redirect_uri: &str, metadata: Value) -> Value {
+    let mut body = json!({
+        "redirect_uris": [redirect_uri],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    });
+    for (k, v) in metadata.as_object().expect("metadata is an object") {
+        body[k] = v.clone();
+    }
     let registered: Value = reqwest::Client::new()
         .post(format!("{issuer}/reg"))
-        .json(&json!({
-            "redirect_uris": [GOOGLE_CALLBACK],
-            "grant_types": ["authorization_code"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_basic",
-        }))
+        .json(&body)
         .send()
         .await
         .expect("the stand-in registers a client")
         .json()
         .await
         .expect("a registration answer");
-    (
-        registered["client_id"].as_str().expect("client id").to_owned(),
-        registered["client_secret"].as_str().expect("client secret").to_owned(),
-    )
+    assert!(registered["client_id"].is_string(), "a registered client: {registered}");
+    registered
 }
 
 impl TestApp {
@@ -863,11 +881,13 @@ pub async fn provider_answer(issuer: &str, authorize: &str, login: &str) -> reqw
 /// `provider_answer` that must be a redirect back to the client: where to.
 pub async fn drive_provider(issuer: &str, authorize: &str, login: &str) -> url::Url {
     let response = provider_answer(issuer, authorize, login).await;
-    assert!(
-        response.status().is_redirection(),
-        "the provider did not send the browser back: {}",
-        response.status()
-    );
+    if !response.status().is_redirection() {
+        let status = response.status();
+        panic!(
+            "the provider did not send the browser back: {status}: {}",
+            response.text().await.unwrap_or_default()
+        );
+    }
     let back = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location");
     url::Url::parse(back).expect("a redirect URL")
 }
@@ -891,22 +911,7 @@ pub async fn form_post(response: reqwest::Response) -> (url::Url, Vec<(String, S
 
 /// An ID token from the stand-in at `issuer` for a client, as a native app gets one.
 pub async fn id_token_at(issuer: &str, client_id: &str, secret: &str, login: &str, nonce: &str) -> String {
-    let verifier = b64url(uuid::Uuid::new_v4().as_bytes()).repeat(3);
-    let challenge =
-        b64url(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref());
-    let mut authorize = url::Url::parse(&format!("{issuer}/auth")).unwrap();
-    authorize
-        .query_pairs_mut()
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", GOOGLE_CALLBACK)
-        .append_pair("scope", "openid email profile")
-        .append_pair("nonce", nonce)
-        .append_pair("state", "native")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
-    let back = drive_provider(issuer, authorize.as_str(), login).await;
-    let code = back.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    let (code, verifier) = code_at(issuer, client_id, GOOGLE_CALLBACK, login, nonce).await;
     let token: Value = reqwest::Client::new()
         .post(format!("{issuer}/token"))
         .basic_auth(client_id, Some(secret))
@@ -923,6 +928,56 @@ pub async fn id_token_at(issuer: &str, client_id: &str, secret: &str, login: &st
         .await
         .expect("a token response");
     token["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {token}")).to_owned()
+}
+
+/// An authorization code of the stand-in at `issuer` for a client and its redirect URI, with the
+/// PKCE verifier it is bound to, as a native app's own flow ends: (code, verifier).
+pub async fn code_at(
+    issuer: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    login: &str,
+    nonce: &str,
+) -> (String, String) {
+    let verifier = b64url(uuid::Uuid::new_v4().as_bytes()).repeat(3);
+    let challenge =
+        b64url(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref());
+    let mut authorize = url::Url::parse(&format!("{issuer}/auth")).unwrap();
+    authorize
+        .query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("scope", "openid email profile")
+        .append_pair("nonce", nonce)
+        .append_pair("state", "native")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let back = drive_provider(issuer, authorize.as_str(), login).await;
+    let code = back.query_pairs().find(|(k, _)| k == "code").map(|(_, v)| v.into_owned()).expect("a code");
+    (code, verifier)
+}
+
+/// An ID token the stand-in at `issuer` signs with its published key for `aud`, issued at `iat`
+/// and expiring at `exp` (epoch seconds): what no live flow hands out on demand.
+pub async fn minted_id_token(
+    issuer: &str,
+    aud: &str,
+    email: &str,
+    nonce: &str,
+    iat: i64,
+    exp: i64,
+) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{issuer}/test/id-token"))
+        .json(&json!({"aud": aud, "email": email, "nonce": nonce, "iat": iat, "exp": exp}))
+        .send()
+        .await
+        .expect("the stand-in's test hook")
+        .json()
+        .await
+        .expect("a minted ID token");
+    answer["id_token"].as_str().unwrap_or_else(|| panic!("an ID token: {answer}")).to_owned()
 }
 
 /// Everything the process logs, as one buffer: a test of a process of its own (nextest runs each
@@ -960,6 +1015,29 @@ impl std::io::Write for Captured {
     }
 }
 
+/// The team and key id of every Apple client the tests register.
+pub const APPLE_TEAM_ID: &str = "TEAM000001";
+pub const APPLE_KEY_ID: &str = "KEY0000001";
+
+/// A Services ID registered at the "Apple" stand-in with the public half of a key pair made here,
+/// as Apple keeps it: (client id, the private key as PKCS#8 PEM, Apple's `.p8`).
+pub async fn apple_client(issuer: &str, redirect_uri: &str) -> (String, String) {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let point = pair.public_key().as_ref().to_vec();
+    let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url(&point[1..33]), "y": b64url(&point[33..65]),
+                     "kid": APPLE_KEY_ID, "alg": "ES256", "use": "sig"});
+    let body = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
+    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+    let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"));
+    let metadata = json!({"token_endpoint_auth_method": "client_secret_post", "jwks": {"keys": [jwk]},
+                          "team_id": APPLE_TEAM_ID});
+    let registered = register(issuer, redirect_uri, metadata).await;
+    (registered["client_id"].as_str().expect("client id").to_owned(), pem)
+}
+
 /// The "Apple" stand-in's client of a deployment: its Services ID.
 pub struct Apple {
     pub endpoints: authctl::standins::Endpoints,
@@ -971,41 +1049,15 @@ impl TestApp {
     /// pair made here (the private key in the social secret, the public one registered with the
     /// client, as Apple keeps it), client secrets signed by the service.
     pub async fn with_apple(overrides: &[(&str, &str)]) -> (TestApp, Apple) {
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
         let endpoints = stand_ins();
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
-        let point = pair.public_key().as_ref().to_vec();
-        let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url(&point[1..33]), "y": b64url(&point[33..65]),
-                         "kid": "KEY0000001", "alg": "ES256", "use": "sig"});
-        let body = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
-        let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"));
-        let registered: Value = reqwest::Client::new()
-            .post(format!("{}/reg", endpoints.apple))
-            .json(&json!({
-                "redirect_uris": ["https://auth.test/api/v1/auth/oauth/apple/callback"],
-                "grant_types": ["authorization_code"],
-                "response_types": ["code"],
-                "token_endpoint_auth_method": "client_secret_post",
-                "jwks": {"keys": [jwk]},
-                "team_id": "TEAM000001",
-            }))
-            .send()
-            .await
-            .expect("the Apple stand-in registers a client")
-            .json()
-            .await
-            .expect("a registration answer");
-        let client_id =
-            registered["client_id"].as_str().unwrap_or_else(|| panic!("client id: {registered}")).to_owned();
+        let (client_id, pem) =
+            apple_client(&endpoints.apple, "https://auth.test/api/v1/auth/oauth/apple/callback").await;
         let secret_id = social_secret(json!({ "apple_private_key": pem })).await;
         let mut all: Vec<(&str, &str)> = vec![
             ("APPLE_ISSUER", endpoints.apple.as_str()),
             ("APPLE_CLIENT_ID", client_id.as_str()),
-            ("APPLE_TEAM_ID", "TEAM000001"),
-            ("APPLE_KEY_ID", "KEY0000001"),
+            ("APPLE_TEAM_ID", APPLE_TEAM_ID),
+            ("APPLE_KEY_ID", APPLE_KEY_ID),
             ("SOCIAL_SECRET_ID", secret_id.as_str()),
         ];
         all.extend_from_slice(overrides);
@@ -1015,7 +1067,12 @@ impl TestApp {
     /// A Sign in with Apple up to Apple's `form_post`: the browser's POST to our callback, with the
     /// state cookie.
     pub async fn apple_sign_in(&self, apple: &Apple, login: &str) -> Call {
-        let started = self.get("/api/v1/auth/oauth/apple").send().await;
+        self.apple_sign_in_at("", apple, login).await
+    }
+
+    /// `apple_sign_in` at an app's routes (`base`: `/apps/<id>`, or empty for `default`).
+    pub async fn apple_sign_in_at(&self, base: &str, apple: &Apple, login: &str) -> Call {
+        let started = self.get(&format!("{base}/api/v1/auth/oauth/apple")).send().await;
         assert_eq!(started.status, 302, "start: {}", started.text);
         let cookie = set_cookies(&started)
             .into_iter()

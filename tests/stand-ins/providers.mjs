@@ -10,6 +10,8 @@
 //   id, subject the client id, audience Apple's issuer) checked against the key the client
 //   registered (`jwks`), `email_verified` is a string, and the `form_post` answer carries the
 //   `user` JSON (the name) on the account's first sign-in only.
+// - Both sign with a key made at start and answer `POST /test/id-token` with an ID token of the
+//   times a test asks for (expired, issued in the future), signed with that published key.
 // - "GitHub" is a small stand-in for GitHub's OAuth app flow and its `/user` and `/user/emails`.
 //
 // Usage: node providers.mjs [--host 127.0.0.1] [--google PORT] [--apple PORT] [--github PORT]
@@ -47,9 +49,24 @@ function account(id, { apple }) {
   };
 }
 
-function openIdProvider(issuer, { apple }) {
+/// The body of a request, as text.
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    req.on('error', reject);
+  });
+}
+
+async function openIdProvider(issuer, { apple }) {
   const seen = new Set();
+  // The provider's signing key, made here rather than oidc-provider's development keys, so that
+  // the test hook below can sign with it too.
+  const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const signingKey = { ...(await jose.exportJWK(privateKey)), kid: `sig-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
   const provider = new Provider(issuer, {
+    jwks: { keys: [signingKey] },
     features: {
       devInteractions: { enabled: true },
       registration: { enabled: true },
@@ -65,6 +82,23 @@ function openIdProvider(issuer, { apple }) {
       ctx.type = 'json';
       ctx.body = out;
     },
+  });
+  // Test hook: an ID token as this provider would sign it, with the times a test asks for (an
+  // expired one, one issued in the future), which the real flow never hands out on demand.
+  // POST /test/id-token {aud, email, nonce?, iat, exp}.
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/test/id-token') return next();
+    const { aud, email, nonce, iat, exp } = JSON.parse(await readBody(ctx.req));
+    const claims = { ...(await account(email, { apple }).claims()), ...(nonce ? { nonce } : {}) };
+    const token = await new jose.SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid })
+      .setIssuer(issuer)
+      .setAudience(aud)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(privateKey);
+    ctx.type = 'json';
+    ctx.body = { id_token: token };
   });
   if (apple) {
     // Apple's form_post adds `user` (the name, as JSON) on the first sign-in of an account only:
@@ -87,12 +121,7 @@ function openIdProvider(issuer, { apple }) {
     // registered, then hand oidc-provider the client's registered secret.
     provider.use(async (ctx, next) => {
       if (ctx.method === 'POST' && ctx.path === '/token') {
-        const raw = await new Promise((resolve, reject) => {
-          const chunks = [];
-          ctx.req.on('data', (c) => chunks.push(c));
-          ctx.req.on('end', () => resolve(Buffer.concat(chunks).toString()));
-          ctx.req.on('error', reject);
-        });
+        const raw = await readBody(ctx.req);
         const form = new URLSearchParams(raw);
         const clientId = form.get('client_id');
         const client = clientId ? await provider.Client.find(clientId) : undefined;
@@ -210,8 +239,8 @@ const googlePort = await listen(googleServer, ports.google, 'google');
 const applePort = await listen(appleServer, ports.apple, 'apple');
 const google = `http://${host}:${googlePort}`;
 const apple = `http://${appleHost}:${applePort}`;
-googleServer.on('request', openIdProvider(google, { apple: false }).callback());
-appleServer.on('request', openIdProvider(apple, { apple: true }).callback());
+googleServer.on('request', (await openIdProvider(google, { apple: false })).callback());
+appleServer.on('request', (await openIdProvider(apple, { apple: true })).callback());
 const githubServer = createServer();
 const githubPort = await listen(githubServer, ports.github, 'github');
 const githubBase = `http://${host}:${githubPort}`;

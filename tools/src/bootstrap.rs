@@ -213,9 +213,10 @@ pub async fn rotate_signing_key(
     Ok((kid, removed))
 }
 
-/// Makes sure the outbox key exists under `alias` (moto for `make dev` and the tests; on AWS the
-/// stack creates the key and passes its ARN as `OUTBOX_KEY_ID`). An id or ARN is taken as given.
-pub async fn ensure_outbox_key(sdk: &SdkConfig, key_id: &str) -> Result<()> {
+/// Makes sure a KMS key exists under `alias` (moto for `make dev` and the tests; on AWS the stack
+/// creates the outbox and provider keys and passes their ARNs as `OUTBOX_KEY_ID` and
+/// `PROVIDER_KEY_ID`). An id or ARN is taken as given.
+pub async fn ensure_kms_key(sdk: &SdkConfig, key_id: &str, description: &str) -> Result<()> {
     let Some(alias) = key_id.strip_prefix("alias/") else { return Ok(()) };
     let client = aws_sdk_kms::Client::new(sdk);
     if client.describe_key().key_id(key_id).send().await.is_ok() {
@@ -223,17 +224,18 @@ pub async fn ensure_outbox_key(sdk: &SdkConfig, key_id: &str) -> Result<()> {
     }
     let key = client
         .create_key()
-        .description("Seals the link tokens of mails waiting in the auth service's outbox")
+        .description(description)
         .send()
         .await
         .map_err(|e| anyhow!(aws_sdk_kms::error::DisplayErrorContext(e)))
-        .context("creating the outbox key")?;
-    let key_id = key.key_metadata().map(|m| m.key_id().to_owned()).unwrap_or_default();
-    match client.create_alias().alias_name(format!("alias/{alias}")).target_key_id(key_id).send().await {
+        .with_context(|| format!("creating the key {key_id}"))?;
+    let created = key.key_metadata().map(|m| m.key_id().to_owned()).unwrap_or_default();
+    match client.create_alias().alias_name(format!("alias/{alias}")).target_key_id(created).send().await {
         Ok(_) => Ok(()),
         // Another process (a parallel test) named its key first: that one serves.
         Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
-        Err(e) => Err(anyhow!(aws_sdk_kms::error::DisplayErrorContext(e))).context("naming the outbox key"),
+        Err(e) => Err(anyhow!(aws_sdk_kms::error::DisplayErrorContext(e)))
+            .with_context(|| format!("naming the key {key_id}")),
     }
 }
 
@@ -256,6 +258,8 @@ pub async fn local(sdk: &SdkConfig, config: &shared::config::Config) -> Result<(
     ensure_table(sdk, &config.table_name, &template).await?;
     ensure_signing_key(sdk, &config.signing_key_secret_id, &config.table_name, config.jwt_algorithm).await?;
     ensure_mail_identity(sdk, &config.mail_from).await?;
-    ensure_outbox_key(sdk, &config.outbox_key_id).await?;
+    ensure_kms_key(sdk, &config.outbox_key_id, "Seals the link tokens of mails waiting in the outbox")
+        .await?;
+    ensure_kms_key(sdk, &config.social.provider_key_id, "Seals the apps' identity-provider secrets").await?;
     Ok(())
 }

@@ -43,32 +43,87 @@ use crate::tenant::Tenant;
 /// How long a started sign-in may take at the provider.
 pub const STATE_LIFETIME: Duration = Duration::from_secs(600);
 
-/// One provider's credentials for one app.
-#[derive(Clone)]
-pub struct Credentials {
+/// One provider of one app, as a sign-in uses it: the client id, the audiences its ID tokens may
+/// carry, and where its secret is (read only when a code is exchanged).
+pub struct Setup {
+    pub provider: ProviderId,
     pub client_id: String,
-    pub client_secret: secrecy::SecretString,
+    pub extra_client_ids: Vec<String>,
+    secret: SecretSource,
 }
 
-/// The providers an app has configured (`GET /auth/oauth/providers`): for `default`, those with a
-/// client id in the environment.
-pub fn configured(app: &App, tenant: &Tenant) -> Vec<ProviderId> {
-    if !tenant.id.is_default() {
-        return Vec::new();
+enum SecretSource {
+    /// The `default` app's: in the deployment's social secret (`SOCIAL_SECRET_ID`), Apple's team
+    /// and key id in the environment.
+    Deployment,
+    /// An app's own, configured through the console: sealed in its provider item.
+    Sealed { sealed: String, team_id: Option<String>, key_id: Option<String> },
+}
+
+impl Setup {
+    /// The audiences an ID token of this provider may name: the client id, then the extra ones.
+    fn audiences(&self) -> Vec<&str> {
+        std::iter::once(self.client_id.as_str())
+            .chain(self.extra_client_ids.iter().map(String::as_str))
+            .collect()
     }
-    let s = &app.config.social;
+}
+
+/// What an app's provider secret is sealed to: the app and the provider, so that a ciphertext
+/// copied into another app's or provider's item does not open.
+pub fn sealing_context(app_id: &AppId, provider: ProviderId) -> [(&'static str, &str); 3] {
+    [("purpose", "provider-secret"), ("tenant", app_id.as_str()), ("provider", provider.as_str())]
+}
+
+/// The providers an app has configured, as sign-ins use them: for `default`, those with a client
+/// id in the environment; for a created app, those its owner configured in the console.
+async fn setups(app: &App, tenant: &Tenant) -> Result<Vec<Setup>> {
+    if tenant.id.is_default() {
+        return Ok(default_setups(&app.config.social));
+    }
+    if tenant.id == AppId::console() {
+        return Ok(Vec::new());
+    }
+    let mut records = app.store.providers(&tenant.id).await?;
+    records.sort_by_key(|r| ProviderId::ALL.iter().position(|p| *p == r.provider));
+    Ok(records
+        .into_iter()
+        .map(|r| Setup {
+            provider: r.provider,
+            client_id: r.client_id,
+            extra_client_ids: r.extra_client_ids,
+            secret: SecretSource::Sealed { sealed: r.sealed_secret, team_id: r.team_id, key_id: r.key_id },
+        })
+        .collect())
+}
+
+fn default_setups(s: &SocialConfig) -> Vec<Setup> {
+    let apple_ready = s.apple_team_id.is_some() && s.apple_key_id.is_some();
     [
-        (ProviderId::Google, &s.google_client_id),
-        (
-            ProviderId::Apple,
-            if s.apple_team_id.is_some() && s.apple_key_id.is_some() { &s.apple_client_id } else { &None },
-        ),
-        (ProviderId::GitHub, &s.github_client_id),
+        (ProviderId::Google, s.google_client_id.as_ref()),
+        (ProviderId::Apple, s.apple_client_id.as_ref().filter(|_| apple_ready)),
+        (ProviderId::GitHub, s.github_client_id.as_ref()),
     ]
     .into_iter()
-    .filter(|(_, id)| id.is_some())
-    .map(|(p, _)| p)
+    .filter_map(|(provider, id)| {
+        id.map(|id| Setup {
+            provider,
+            client_id: id.clone(),
+            extra_client_ids: Vec::new(),
+            secret: SecretSource::Deployment,
+        })
+    })
     .collect()
+}
+
+/// The providers an app has configured (`GET /auth/oauth/providers`).
+pub async fn configured(app: &App, tenant: &Tenant) -> Result<Vec<ProviderId>> {
+    Ok(setups(app, tenant).await?.into_iter().map(|s| s.provider).collect())
+}
+
+/// One provider of the app; 404 when the app has not configured it.
+async fn setup(app: &App, tenant: &Tenant, provider: ProviderId) -> Result<Setup> {
+    setups(app, tenant).await?.into_iter().find(|s| s.provider == provider).ok_or(Error::NotFound)
 }
 
 /// The secrets of the `default` app's providers (`SOCIAL_SECRET_ID`, a JSON object), read once per
@@ -88,12 +143,24 @@ struct DefaultSecrets {
 /// made per exchange needs minutes).
 const APPLE_SECRET_LIFETIME_SECONDS: i64 = 300;
 
+/// Apple's signing key, as the console takes it: a PKCS#8 PEM P-256 key (Apple's `.p8` file).
+pub fn apple_key_is_usable(pem: &str) -> bool {
+    jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).is_ok_and(|key| {
+        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        jsonwebtoken::encode(&header, &json!({}), &key).is_ok()
+    })
+}
+
 /// Apple's client secret: an ES256 JWT signed with the app's key, issuer the team id, subject the
 /// client id, audience Apple's issuer.
-fn apple_client_secret(config: &SocialConfig, client_id: &str, pem: &str) -> Result<String> {
-    let bad = || Error::Internal("APPLE_TEAM_ID, APPLE_KEY_ID or the Apple key is not usable".into());
-    let (team, key_id) =
-        (config.apple_team_id.as_deref().ok_or_else(bad)?, config.apple_key_id.as_deref().ok_or_else(bad)?);
+fn apple_client_secret(
+    config: &SocialConfig,
+    team: &str,
+    key_id: &str,
+    client_id: &str,
+    pem: &str,
+) -> Result<String> {
+    let bad = || Error::Internal("the Apple team id, key id or key is not usable".into());
     let key = jsonwebtoken::EncodingKey::from_ec_pem(pem.as_bytes()).map_err(|_| bad())?;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
     header.kid = Some(key_id.to_owned());
@@ -103,35 +170,47 @@ fn apple_client_secret(config: &SocialConfig, client_id: &str, pem: &str) -> Res
     jsonwebtoken::encode(&header, &claims, &key).map_err(|_| bad())
 }
 
-async fn credentials(app: &App, tenant: &Tenant, provider: ProviderId) -> Result<Credentials> {
-    if !configured(app, tenant).contains(&provider) {
-        return Err(Error::NotFound);
-    }
+/// The client secret of a code exchange: the deployment's (default app) or the app's, opened from
+/// its seal; for Apple, a JWT signed with the key.
+async fn client_secret(app: &App, tenant: &Tenant, setup: &Setup) -> Result<secrecy::SecretString> {
+    use secrecy::ExposeSecret;
     let s = &app.config.social;
-    let client_id = match provider {
-        ProviderId::Google => s.google_client_id.clone(),
-        ProviderId::GitHub => s.github_client_id.clone(),
-        ProviderId::Apple => s.apple_client_id.clone(),
-    }
-    .ok_or(Error::NotFound)?;
-    let secrets: DefaultSecrets = match &s.secret_id {
-        Some(id) => serde_json::from_str(&app.secrets.string(id).await?).map_err(|_| {
-            Error::Internal("the social secret is not a JSON object of client secrets".into())
-        })?,
-        None => DefaultSecrets::default(),
+    let missing =
+        || Error::Internal(format!("no client secret for {} in SOCIAL_SECRET_ID", setup.provider.as_str()));
+    let secret = match &setup.secret {
+        SecretSource::Deployment => {
+            let secrets: DefaultSecrets = match &s.secret_id {
+                Some(id) => serde_json::from_str(&app.secrets.string(id).await?).map_err(|_| {
+                    Error::Internal("the social secret is not a JSON object of client secrets".into())
+                })?,
+                None => DefaultSecrets::default(),
+            };
+            match setup.provider {
+                ProviderId::Google => secrets.google_client_secret.ok_or_else(missing)?,
+                ProviderId::GitHub => secrets.github_client_secret.ok_or_else(missing)?,
+                ProviderId::Apple => {
+                    let pem = secrets.apple_private_key.ok_or_else(missing)?;
+                    let (team, key_id) = (s.apple_team_id.as_deref(), s.apple_key_id.as_deref());
+                    let (Some(team), Some(key_id)) = (team, key_id) else { return Err(missing()) };
+                    apple_client_secret(s, team, key_id, &setup.client_id, &pem)?
+                }
+            }
+        }
+        SecretSource::Sealed { sealed, team_id, key_id } => {
+            let opened =
+                app.provider_sealer.open(&sealing_context(&tenant.id, setup.provider), sealed).await?;
+            match (setup.provider, team_id, key_id) {
+                (ProviderId::Apple, Some(team), Some(key_id)) => {
+                    apple_client_secret(s, team, key_id, &setup.client_id, opened.expose_secret())?
+                }
+                (ProviderId::Apple, _, _) => {
+                    return Err(Error::Internal("an Apple setup without team or key id".into()));
+                }
+                _ => opened.expose_secret().to_owned(),
+            }
+        }
     };
-    let secret = match provider {
-        ProviderId::Google => secrets.google_client_secret,
-        ProviderId::GitHub => secrets.github_client_secret,
-        ProviderId::Apple => match &secrets.apple_private_key {
-            Some(pem) => Some(apple_client_secret(s, &client_id, pem)?),
-            None => None,
-        },
-    }
-    .ok_or_else(|| {
-        Error::Internal(format!("no client secret for {} in SOCIAL_SECRET_ID", provider.as_str()))
-    })?;
-    Ok(Credentials { client_id, client_secret: secret.into() })
+    Ok(secret.into())
 }
 
 /// Starts linking a provider to a signed-in user: the authorization URL the user completes in the
@@ -180,13 +259,16 @@ pub struct IdTokenField {
 impl ExtraTokenFields for IdTokenField {}
 type TokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
 
+/// The `oauth2` client of an app's provider; with the client secret for a code exchange, without
+/// it for an authorization URL (which needs none: the secret is read only when it is used).
 async fn client(
     app: &App,
     tenant: &Tenant,
-    provider: ProviderId,
-    creds: &Credentials,
+    setup: &Setup,
+    secret: Option<&secrecy::SecretString>,
 ) -> Result<(Client, Option<oidc::Discovery>)> {
     use secrecy::ExposeSecret;
+    let provider = setup.provider;
     let (auth, token, discovery) = match provider {
         ProviderId::Google | ProviderId::Apple => {
             let issuer = oidc::issuer_of(&app.config.social, provider);
@@ -199,11 +281,13 @@ async fn client(
         }
     };
     let bad = |what: &str| Error::Internal(format!("the {} {what} URL is not valid", provider.as_str()));
-    let mut client = oauth2::Client::new(ClientId::new(creds.client_id.clone()))
-        .set_client_secret(ClientSecret::new(creds.client_secret.expose_secret().to_owned()))
+    let mut client = oauth2::Client::new(ClientId::new(setup.client_id.clone()))
         .set_auth_uri(AuthUrl::new(auth).map_err(|_| bad("authorization"))?)
         .set_token_uri(TokenUrl::new(token).map_err(|_| bad("token"))?)
         .set_redirect_uri(RedirectUrl::new(callback_url(tenant, provider)).map_err(|_| bad("callback"))?);
+    if let Some(secret) = secret {
+        client = client.set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()));
+    }
     if provider == ProviderId::Apple {
         // Apple takes the client's credentials in the request body only.
         client = client.set_auth_type(oauth2::AuthType::RequestBody);
@@ -234,13 +318,13 @@ async fn begin(
     client_info: &ClientInfo,
 ) -> Result<Started> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
-    let creds = credentials(app, tenant, provider).await?;
+    let setup = setup(app, tenant, provider).await?;
     if let Some(to) = &redirect_to
         && !tenant.settings.redirect_urls.iter().any(|allowed| allowed == to)
     {
         return Err(Error::field("redirect_to", "not_an_allowed_redirect_url"));
     }
-    let (client, _) = client(app, tenant, provider, &creds).await?;
+    let (client, _) = client(app, tenant, &setup, None).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (state, state_hash) = crypto::new_token();
     let (nonce, _) = crypto::new_token();
@@ -368,8 +452,9 @@ async fn profile_from_code(
     provider: ProviderId,
     exchange: CodeExchange<'_>,
 ) -> Result<ProviderProfile> {
-    let creds = credentials(app, tenant, provider).await?;
-    let (client, discovery) = client(app, tenant, provider, &creds).await?;
+    let setup = setup(app, tenant, provider).await?;
+    let secret = client_secret(app, tenant, &setup).await?;
+    let (client, discovery) = client(app, tenant, &setup, Some(&secret)).await?;
     let mut request = client
         .exchange_code(AuthorizationCode::new(exchange.code.to_owned()))
         .set_pkce_verifier(PkceCodeVerifier::new(exchange.verifier.to_owned()));
@@ -386,7 +471,7 @@ async fn profile_from_code(
                 .id_token
                 .as_deref()
                 .ok_or_else(|| Error::OAuthFailed("the provider sent no ID token".into()))?;
-            oidc::verify(&d, id_token, &[creds.client_id.as_str()], exchange.nonce).await
+            oidc::verify(&d, id_token, &setup.audiences(), exchange.nonce).await
         }
         _ => {
             use oauth2::TokenResponse as _;
@@ -419,9 +504,9 @@ pub async fn native(
             if provider == ProviderId::GitHub {
                 return Err(Error::field("id_token", "not_an_openid_connect_provider"));
             }
-            let creds = credentials(app, tenant, provider).await?;
+            let setup = setup(app, tenant, provider).await?;
             let d = oidc::discover(&oidc::issuer_of(&app.config.social, provider)).await?;
-            oidc::verify(&d, &id_token, &[creds.client_id.as_str()], nonce.as_deref()).await?
+            oidc::verify(&d, &id_token, &setup.audiences(), nonce.as_deref()).await?
         }
         NativeGrant::Code { code, code_verifier, redirect_uri } => {
             let exchange = CodeExchange {

@@ -242,6 +242,9 @@ impl Store {
         for key in self.secret_keys(app_id).await? {
             self.revoke_secret_key(app_id, &key.key_id).await?;
         }
+        for provider in self.providers(app_id).await? {
+            self.delete_provider(app_id, provider.provider).await?;
+        }
         let finished = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::app(app_id)))
@@ -280,4 +283,19 @@ impl Store {
         let count: Option<Owned> = self.get(keys::developer(owner), keys::OWNED_APPS_COUNT).await?;
         Ok(count.map_or(0, |c| c.owned))
     }
+}
+
+/// The condition that an app is active and its owner's.
+pub(super) fn active_app(table: &str, app_id: &AppId, owner: &UserId) -> Result<ConditionCheck> {
+    ConditionCheck::builder()
+        .table_name(table)
+        .key("pk", s(keys::app(app_id)))
+        .key("sk", s(keys::APP))
+        .condition_expression("#owner = :owner AND #status = :active")
+        .expression_attribute_names("#owner", "owner")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":owner", s(owner.as_str()))
+        .expression_attribute_values(":active", s("active"))
+        .build()
+        .map_err(internal)
 }

@@ -55,6 +55,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod outbox;
+mod providers;
 mod public_keys;
 mod quotas;
 mod secret_keys;

@@ -136,3 +136,8 @@ pub const IDENTITY_REF_PREFIX: &str = "IDENTITY#";
 pub fn identity_ref(provider: &str) -> String {
     format!("{IDENTITY_REF_PREFIX}{provider}")
 }
+/// An identity provider an app configured, under the app's item.
+pub const PROVIDER_PREFIX: &str = "PROVIDER#";
+pub fn provider(provider: &str) -> String {
+    format!("{PROVIDER_PREFIX}{provider}")
+}

@@ -33,17 +33,7 @@ impl Store {
         let Some(owner) = owner else {
             return Ok(self.transact(items).await? == Written::Done);
         };
-        let app_check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key("pk", s(keys::app(&key.app_id)))
-            .key("sk", s(keys::APP))
-            .condition_expression("#owner = :owner AND #status = :active")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":owner", s(owner.as_str()))
-            .expression_attribute_values(":active", s("active"))
-            .build()
-            .map_err(internal)?;
+        let app_check = super::apps::active_app(&self.table, &key.app_id, owner)?;
         items.push(TransactWriteItem::builder().condition_check(app_check).build());
         Ok(self.transact(items).await? == Written::Done)
     }

@@ -31,4 +31,5 @@ mod session_lifetime;
 mod sessions;
 mod smoke;
 mod social;
+mod social_apps;
 mod verify_email;

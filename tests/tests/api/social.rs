@@ -215,6 +215,25 @@ async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check(
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["user"]["email"], email);
 
+    // The app's own authorization code, with its verifier and redirect URI; a wrong verifier fails
+    // at the provider.
+    let callback = "https://auth.test/api/v1/auth/oauth/google/callback";
+    let issuer = &google.endpoints.google;
+    let (code, verifier) = auth_tests::code_at(issuer, &google.client_id, callback, &email, "n").await;
+    let r = app
+        .post(NATIVE, json!({"code": code, "code_verifier": verifier, "redirect_uri": callback}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], email);
+    let (code, _) = auth_tests::code_at(issuer, &google.client_id, callback, &email, "n").await;
+    let wrong = "w".repeat(43);
+    let r = app
+        .post(NATIVE, json!({"code": code, "code_verifier": wrong, "redirect_uri": callback}))
+        .send()
+        .await;
+    r.assert_error(400, "oauth_failed");
+
     // A wrong nonce.
     let token = google.id_token(&email, "nonce-two").await;
     let r = app.post(NATIVE, json!({"id_token": token, "nonce": "another"})).send().await;
@@ -246,6 +265,32 @@ async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check(
         .send()
         .await
         .assert_error(404, "not_found");
+}
+
+/// An ID token the provider really signed, for this app, with the right nonce, but expired or
+/// issued in the future, is refused; the same token in its time passes.
+#[tokio::test]
+async fn an_id_token_out_of_its_time_is_refused() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let issuer = &google.endpoints.google;
+    let email = unique_email("timely");
+    let now = chrono::Utc::now().timestamp();
+    let expired =
+        auth_tests::minted_id_token(issuer, &google.client_id, &email, "n", now - 7200, now - 3600).await;
+    let r = app.post(NATIVE, json!({"id_token": expired, "nonce": "n"})).send().await;
+    r.assert_error(400, "oauth_failed");
+    assert!(r.text.contains("expired"), "{}", r.text);
+    let future =
+        auth_tests::minted_id_token(issuer, &google.client_id, &email, "n", now + 3600, now + 7200).await;
+    app.post(NATIVE, json!({"id_token": future, "nonce": "n"}))
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
+    let timely = auth_tests::minted_id_token(issuer, &google.client_id, &email, "n", now, now + 600).await;
+    let r = app.post(NATIVE, json!({"id_token": timely, "nonce": "n"})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 /// An ID token shaped like the provider's, signed with a key of our own (kid unknown there).
