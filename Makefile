@@ -11,7 +11,7 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test fuzz venv nextest stand-ins lint validate build build-dev bench sam-build deploy keys rotate-key clean
+.PHONY: help dev test fuzz venv nextest stand-ins browser lint validate build build-dev bench sam-build deploy keys rotate-key clean
 
 # The deployed stack's outputs: the signing-key secret, and the table its public half is published in.
 STACK_OUTPUT = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='$(1)'))"
@@ -20,6 +20,7 @@ STACK_TABLE = $(call STACK_OUTPUT,TableName)
 
 help:
 	@echo "make dev      run the whole API on http://127.0.0.1:9000 with local AWS (moto) on :5000"
+	@echo "              (SOCIAL=local: with local Google, Apple and GitHub sign-in stand-ins)"
 	@echo "make test     run the whole test suite (installs moto, cargo-lambda, cfn-lint, nextest)"
 	@echo "make lint     sam validate --lint and cfn-lint on the template, rustfmt check"
 	@echo "make build    release artifacts for Lambda (cargo lambda, zig linker) and the glibc check"
@@ -37,6 +38,12 @@ $(STAMP): requirements-dev.txt
 
 ## The local identity providers' Node packages (oidc-provider), from the lockfile, into an ignored
 ## folder: once per lockfile.
+## Debian's Chromium and its WebDriver for the browser tests, installed once.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null)
+
 STAND_INS := tests/stand-ins
 STAND_INS_STAMP := $(STAND_INS)/node_modules/.installed-$(shell sha1sum $(STAND_INS)/package-lock.json 2>/dev/null | cut -c1-12)
 stand-ins: $(STAND_INS_STAMP)
@@ -50,8 +57,9 @@ nextest:
 
 # Every cargo command here selects the whole workspace, as `cargo lambda watch` does when it runs
 # `cargo run --bin <function>` from the root: one feature set, so nothing is compiled twice.
-dev: venv build-dev
-	$(AUTHCTL) dev
+## `make dev SOCIAL=local` also starts local Google, Apple and GitHub stand-ins (README, Social login).
+dev: venv build-dev $(if $(SOCIAL),stand-ins)
+	AUTH_DEV_SOCIAL=$(SOCIAL) $(AUTHCTL) dev
 
 ## Every binary, exactly as `cargo lambda watch` builds them (so no request waits for a compile).
 build-dev:
@@ -85,7 +93,7 @@ TEST_TARGETS := --workspace --lib --test '*'
 # Where the suite's processes record the AWS calls of each function (shared/src/iam.rs).
 IAM_RECORDS := $(abspath $(or $(CARGO_TARGET_DIR),target))/iam
 
-test: venv nextest stand-ins build-dev validate
+test: venv nextest stand-ins browser build-dev validate
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
 	rm -rf $(IAM_RECORDS)
 	AUTH_IAM_RECORD_DIR=$(IAM_RECORDS) $(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)

@@ -17,6 +17,8 @@ use shared::App;
 use shared::config::Config;
 use shared::keys::KeyAlgorithm;
 
+pub mod browser;
+
 /// A password that passes the default policy.
 pub const PASSWORD: &str = "Vermilion-Kettle-42-Drift";
 
@@ -150,17 +152,7 @@ impl TestApp {
     }
 
     pub fn call(&self, method: &str, path: &str) -> Call {
-        Call {
-            app: self.app.clone(),
-            method: method.to_ascii_uppercase(),
-            path: path.to_owned(),
-            query: String::new(),
-            headers: vec![("user-agent".to_owned(), "auth-tests/1.0".to_owned())],
-            body: None,
-            base64: false,
-            source_ip: "203.0.113.10".to_owned(),
-            authorizer: None,
-        }
+        Call::new(self.app.clone(), method, path)
     }
 
     pub fn post(&self, path: &str, body: Value) -> Call {
@@ -423,6 +415,21 @@ pub struct Call {
 }
 
 impl Call {
+    /// A request to `app`'s routes, from a test client's address.
+    pub fn new(app: Arc<App>, method: &str, path: &str) -> Call {
+        Call {
+            app,
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: String::new(),
+            headers: vec![("user-agent".to_owned(), "auth-tests/1.0".to_owned())],
+            body: None,
+            base64: false,
+            source_ip: "203.0.113.10".to_owned(),
+            authorizer: None,
+        }
+    }
+
     pub fn json(mut self, body: Value) -> Self {
         self.body = Some(body.to_string());
         self.header("content-type", "application/json")
@@ -697,36 +704,7 @@ pub async fn register_client(issuer: &str) -> (String, String) {
 /// A client registered at an OpenID Provider stand-in with its redirect URI (an app's callback
 /// besides the `default` one's): (client id, secret).
 pub async fn register_client_at(issuer: &str, redirect_uri: &str) -> (String, String) {
-    let registered =
-        register(issuer, redirect_uri, json!({"token_endpoint_auth_method": "client_secret_basic"})).await;
-    (
-        registered["client_id"].as_str().expect("client id").to_owned(),
-        registered["client_secret"].as_str().expect("client secret").to_owned(),
-    )
-}
-
-/// Dynamic registration (RFC 7591) of a code-flow client at an OpenID Provider stand-in, with
-/// `metadata` added: the provider's answer.
-async fn register(issuer: &str, redirect_uri: &str, metadata: Value) -> Value {
-    let mut body = json!({
-        "redirect_uris": [redirect_uri],
-        "grant_types": ["authorization_code"],
-        "response_types": ["code"],
-    });
-    for (k, v) in metadata.as_object().expect("metadata is an object") {
-        body[k] = v.clone();
-    }
-    let registered: Value = reqwest::Client::new()
-        .post(format!("{issuer}/reg"))
-        .json(&body)
-        .send()
-        .await
-        .expect("the stand-in registers a client")
-        .json()
-        .await
-        .expect("a registration answer");
-    assert!(registered["client_id"].is_string(), "a registered client: {registered}");
-    registered
+    authctl::standins::register_client(issuer, redirect_uri).await.expect("the stand-in registers a client")
 }
 
 impl TestApp {
@@ -783,16 +761,10 @@ impl TestApp {
 }
 
 /// A deployment's social secret (`SOCIAL_SECRET_ID`) in moto, holding `secrets`: its id.
-async fn social_secret(secrets: Value) -> String {
+pub async fn social_secret(secrets: Value) -> String {
     let secret_id = format!("auth-test/{}/social", uuid::Uuid::new_v4().simple());
     let sdk = local_sdk_config(&moto_endpoint()).await;
-    aws_sdk_secretsmanager::Client::new(&sdk)
-        .create_secret()
-        .name(&secret_id)
-        .secret_string(secrets.to_string())
-        .send()
-        .await
-        .expect("the social secret");
+    bootstrap::put_secret(&sdk, &secret_id, &secrets.to_string()).await.expect("the social secret");
     secret_id
 }
 
@@ -1022,20 +994,9 @@ pub const APPLE_KEY_ID: &str = "KEY0000001";
 /// A Services ID registered at the "Apple" stand-in with the public half of a key pair made here,
 /// as Apple keeps it: (client id, the private key as PKCS#8 PEM, Apple's `.p8`).
 pub async fn apple_client(issuer: &str, redirect_uri: &str) -> (String, String) {
-    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-    let rng = aws_lc_rs::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
-    let point = pair.public_key().as_ref().to_vec();
-    let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64url(&point[1..33]), "y": b64url(&point[33..65]),
-                     "kid": APPLE_KEY_ID, "alg": "ES256", "use": "sig"});
-    let body = base64::engine::general_purpose::STANDARD.encode(pkcs8.as_ref());
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
-    let pem = format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"));
-    let metadata = json!({"token_endpoint_auth_method": "client_secret_post", "jwks": {"keys": [jwk]},
-                          "team_id": APPLE_TEAM_ID});
-    let registered = register(issuer, redirect_uri, metadata).await;
-    (registered["client_id"].as_str().expect("client id").to_owned(), pem)
+    authctl::standins::register_apple_client(issuer, redirect_uri, APPLE_TEAM_ID, APPLE_KEY_ID)
+        .await
+        .expect("the Apple stand-in registers a client")
 }
 
 /// The "Apple" stand-in's client of a deployment: its Services ID.

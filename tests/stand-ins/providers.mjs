@@ -165,9 +165,18 @@ function github(base) {
   };
   return async (req, res) => {
     const url = new URL(req.url, base);
+    if (req.method === 'GET' && url.pathname === '/login/oauth/authorize' && !url.searchParams.get('login')) {
+      // A person in a browser (`make dev SOCIAL=local`): GitHub's sign-in, as a one-field form.
+      const escape = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+      const hidden = [...url.searchParams].map(([k, v]) => `<input type="hidden" name="${escape(k)}" value="${escape(v)}">`);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return res.end(`<!doctype html><title>GitHub stand-in</title><form method="get">${hidden.join('')}
+        <label>Sign in to the GitHub stand-in as <input name="login" required autofocus placeholder="octocat"></label>
+        <button type="submit">Authorize</button></form>`);
+    }
     if (req.method === 'GET' && url.pathname === '/login/oauth/authorize') {
       const redirect = url.searchParams.get('redirect_uri');
-      const login = url.searchParams.get('login') ?? 'octocat';
+      const login = url.searchParams.get('login');
       const code = randomBytes(16).toString('hex');
       codes.set(code, {
         login,

@@ -239,6 +239,29 @@ pub async fn ensure_kms_key(sdk: &SdkConfig, key_id: &str, description: &str) ->
     }
 }
 
+/// Stores `value` as the secret `secret_id`, creating it when it does not exist (the `default`
+/// app's social secret of `make dev` and the tests).
+pub async fn put_secret(sdk: &SdkConfig, secret_id: &str, value: &str) -> Result<()> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    match client.create_secret().name(secret_id).secret_string(value).send().await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_exists_exception()) => {}
+        Err(e) => {
+            return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+                .with_context(|| format!("creating the secret {secret_id}"));
+        }
+    }
+    client
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))
+        .with_context(|| format!("storing the secret {secret_id}"))?;
+    Ok(())
+}
+
 /// Registers the sender address with SES (moto accepts it at once; on AWS the owner confirms it).
 pub async fn ensure_mail_identity(sdk: &SdkConfig, address: &str) -> Result<()> {
     let client = aws_sdk_sesv2::Client::new(sdk);

@@ -7,6 +7,7 @@ mod apps;
 mod audit_trail;
 mod authorizer;
 mod bearer;
+mod browser;
 mod brute_force;
 mod contract;
 mod cookie;

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! authctl dev                       moto on 127.0.0.1:5000, bootstrap, the mailer on the outbox's
-//!                                   stream, cargo lambda watch on :9000
+//!                                   stream, cargo lambda watch on :9000 (AUTH_DEV_SOCIAL=local:
+//!                                   also the identity stand-ins on :9101-9103)
 //! authctl bootstrap                 create table, secret and mail identity where AWS_* points
 //! authctl keys ensure               put a first signing key into SIGNING_KEY_SECRET_ID if it has none
 //! authctl keys rotate               make a new key current; older keys verify until their tokens expire
@@ -232,6 +233,46 @@ async fn with_moto(args: &[String]) -> ExitCode {
     }
 }
 
+/// The ports of `make dev SOCIAL=local`'s stand-ins: Google, Apple, GitHub.
+const DEV_STAND_IN_PORTS: [u16; 3] = [9101, 9102, 9103];
+
+/// The identity stand-ins for `make dev`, with the `default` app's clients registered at them (its
+/// callbacks under `JWT_ISSUER`), their secrets in moto's Secrets Manager, and the variables that
+/// point the functions at them.
+async fn local_social(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+) -> Result<(authctl::standins::StandIns, Vec<(String, String)>)> {
+    use authctl::standins::{StandIns, register_apple_client, register_client};
+    let stand_ins = StandIns::start(Some(DEV_STAND_IN_PORTS))?;
+    let e = stand_ins.endpoints.clone();
+    let callback =
+        |p: &str| format!("{}/api/v1/auth/oauth/{p}/callback", config.jwt_issuer.trim_end_matches('/'));
+    let (google_id, google_secret) = register_client(&e.google, &callback("google")).await?;
+    let (team, key) = ("DEVTEAM001", "DEVKEY0001");
+    let (apple_id, apple_key) = register_apple_client(&e.apple, &callback("apple"), team, key).await?;
+    let secret_id = "auth/dev-social";
+    let secrets = serde_json::json!({"google_client_secret": google_secret, "github_client_secret": "stand-in-secret",
+                                     "apple_private_key": apple_key});
+    bootstrap::put_secret(sdk, secret_id, &secrets.to_string()).await?;
+    let vars = [
+        ("GOOGLE_ISSUER", e.google.as_str()),
+        ("GOOGLE_CLIENT_ID", google_id.as_str()),
+        ("APPLE_ISSUER", e.apple.as_str()),
+        ("APPLE_CLIENT_ID", apple_id.as_str()),
+        ("APPLE_TEAM_ID", team),
+        ("APPLE_KEY_ID", key),
+        ("GITHUB_OAUTH_URL", e.github.as_str()),
+        ("GITHUB_API_URL", e.github.as_str()),
+        ("GITHUB_CLIENT_ID", "stand-in-client"),
+        ("SOCIAL_SECRET_ID", secret_id),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    Ok((stand_ins, vars))
+}
+
 /// `make dev`: local AWS, bootstrap, and every route of the template under `cargo lambda watch`.
 async fn dev() -> Result<()> {
     let moto_port: u16 = std::env::var("MOTO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5000);
@@ -258,6 +299,15 @@ async fn dev() -> Result<()> {
         }
     });
 
+    // `make dev SOCIAL=local`: the identity stand-ins, with the `default` app's clients at them.
+    let social = match std::env::var("AUTH_DEV_SOCIAL").ok().filter(|v| !v.is_empty()).as_deref() {
+        None => None,
+        Some("local") => Some(local_social(&sdk, &config).await.context("starting the identity stand-ins")?),
+        Some(other) => {
+            bail!("SOCIAL={other:?}: the one choice is SOCIAL=local (the local identity stand-ins)")
+        }
+    };
+
     let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
     let mut watch = tokio::process::Command::new("cargo");
     watch
@@ -274,6 +324,9 @@ async fn dev() -> Result<()> {
         .env_remove("AWS_SESSION_TOKEN")
         .process_group(0)
         .kill_on_drop(true);
+    if let Some((_, vars)) = &social {
+        watch.envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    }
     without_cargo_run_env(&mut watch);
     let mut child = watch.spawn().context("starting cargo lambda watch")?;
     let api = format!("http://127.0.0.1:{api_port}");
@@ -300,6 +353,23 @@ async fn dev() -> Result<()> {
     println!("      -H 'content-type: application/json' -d '{{\"name\":\"Acme\"}}'");
     println!("  Its users then sign up and log in at {api}/apps/<app_id>/api/v1/auth/... (README, Apps).");
     println!();
+    match &social {
+        Some((stand_ins, _)) => {
+            let e = &stand_ins.endpoints;
+            println!(
+                "  Social login against the local stand-ins (Google {}, Apple {}, GitHub {}):",
+                e.google, e.apple, e.github
+            );
+            println!(
+                "    open {api}/api/v1/auth/oauth/google in a browser (or .../apple, .../github), sign in"
+            );
+            println!("    with any address and any password, continue: the page shows your token pair.");
+        }
+        None => {
+            println!("  Social login: `make dev SOCIAL=local` adds local Google, Apple and GitHub stand-ins.")
+        }
+    }
+    println!();
 
     let outcome = tokio::select! {
         _ = tokio::signal::ctrl_c() => Ok(()),
@@ -321,6 +391,7 @@ async fn dev() -> Result<()> {
             .status();
     }
     moto.stop();
+    drop(social);
     println!("stopped moto and cargo lambda watch");
     outcome
 }
