@@ -75,8 +75,8 @@ pub const OAUTH_STATE: &str = "oauth_state";
 /// the state. The provider's redirect back is a top-level GET, which a `SameSite=Lax` cookie
 /// reaches; Apple's `form_post` is a cross-site POST, which only `SameSite=None` reaches, so
 /// Apple's cookie is `None` and scoped to its callback path alone.
-pub fn oauth_state_cookie(tenant: &Tenant, provider: ProviderId, state: &str) -> String {
-    let max_age = cookie::time::Duration::seconds(shared::social::STATE_LIFETIME.as_secs() as i64);
+pub fn oauth_state_cookie(config: &Config, tenant: &Tenant, provider: ProviderId, state: &str) -> String {
+    let max_age = cookie::time::Duration::seconds(config.social.state_lifetime.as_secs() as i64);
     state_cookie(tenant, provider, state.to_owned(), max_age)
 }
 

@@ -23,5 +23,5 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Resu
         json!({ "authorization_url": started.authorization_url }),
     )?
     .no_store()
-    .cookie(cookies::oauth_state_cookie(&cx.tenant, provider, &started.state)))
+    .cookie(cookies::oauth_state_cookie(&app.config, &cx.tenant, provider, &started.state)))
 }

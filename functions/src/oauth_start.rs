@@ -28,6 +28,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     }
     let started = social::start(&app, &cx.tenant, provider, redirect_to, code_challenge, &cx.client).await?;
     Ok(Reply::redirect(started.authorization_url).cookie(cookies::oauth_state_cookie(
+        &app.config,
         &cx.tenant,
         provider,
         &started.state,

@@ -85,6 +85,8 @@ pub struct SocialConfig {
     /// The KMS key (id, ARN or alias) that seals the client secrets and keys apps configure
     /// through the console (`PROVIDER_KEY_ID`).
     pub provider_key_id: String,
+    /// How long a started sign-in may take at the provider (`OAUTH_STATE_TTL_SECONDS`).
+    pub state_lifetime: Duration,
 }
 
 /// Every variable the service reads, with its default, in the order the README documents them.
@@ -141,6 +143,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("APPLE_KEY_ID", ""),
     ("SOCIAL_SECRET_ID", ""),
     ("PROVIDER_KEY_ID", "alias/auth-providers"),
+    ("OAUTH_STATE_TTL_SECONDS", "600"),
 ];
 
 impl Config {
@@ -225,6 +228,9 @@ impl Config {
                 apple_key_id: r.optional("APPLE_KEY_ID")?,
                 secret_id: r.optional("SOCIAL_SECRET_ID")?,
                 provider_key_id: r.string("PROVIDER_KEY_ID")?,
+                state_lifetime: r
+                    .bounded("OAUTH_STATE_TTL_SECONDS", 1, 3600)
+                    .map(|s| Duration::from_secs(u64::from(s)))?,
             },
             default_app: AppSettings {
                 name: r.string("APP_NAME")?,

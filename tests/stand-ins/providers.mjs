@@ -43,6 +43,8 @@ function account(id, { apple }) {
         sub: `sub-${createHash('sha256').update(id).digest('hex').slice(0, 20)}`,
         email,
         email_verified: apple ? String(verified) : verified,
+        // Apple's "Hide My Email": a relay address, flagged (as a string, like email_verified).
+        ...(apple && email.endsWith('@privaterelay.appleid.com') ? { is_private_email: 'true' } : {}),
         name: `Stand-in ${id.split('@')[0]}`,
       };
     },
@@ -72,7 +74,7 @@ async function openIdProvider(issuer, { apple }) {
       registration: { enabled: true },
     },
     findAccount: async (_ctx, id) => account(id, { apple }),
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified', 'is_private_email'], profile: ['name'] },
     // The email claims in the ID token itself, as Google and Apple put them there.
     conformIdTokenClaims: false,
     pkce: { required: () => true },

@@ -40,9 +40,6 @@ use crate::ratelimit::Limits;
 use crate::store::IdentityOutcome;
 use crate::tenant::Tenant;
 
-/// How long a started sign-in may take at the provider.
-pub const STATE_LIFETIME: Duration = Duration::from_secs(600);
-
 /// One provider of one app, as a sign-in uses it: the client id, the audiences its ID tokens may
 /// carry, and where its secret is (read only when a code is exchanged).
 pub struct Setup {
@@ -341,7 +338,7 @@ async fn begin(
     };
     let (url, _) = request.url();
     let now = Utc::now().timestamp();
-    let expires_at = now + STATE_LIFETIME.as_secs() as i64;
+    let expires_at = now + app.config.social.state_lifetime.as_secs() as i64;
     let record = StateRecord {
         tenant_id: tenant.id.clone(),
         provider,

@@ -55,6 +55,56 @@ async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
         .assert_error(400, "oauth_failed");
 }
 
+/// A state lives `OAUTH_STATE_TTL_SECONDS`: a callback after that is refused, and creates nothing.
+#[tokio::test]
+async fn an_expired_state_is_refused() {
+    let (app, google) = TestApp::with_google(&[("OAUTH_STATE_TTL_SECONDS", "1")]).await;
+    let started = app.get(START).send().await;
+    assert!(
+        auth_tests::set_cookies(&started).iter().any(|c| c.contains("Max-Age=1")),
+        "{:?}",
+        started.headers
+    );
+    let email = unique_email("late");
+    let back = google.sign_in(&app, START, &email).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    back.callback(&app).send().await.assert_error(400, "oauth_failed");
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
+}
+
+/// `signup_enabled: false` refuses a new account by social login as by registration; nothing is
+/// created.
+#[tokio::test]
+async fn without_signup_a_new_person_gets_no_account_by_social_login() {
+    let (app, google) = TestApp::with_google(&[("SIGNUP_ENABLED", "false")]).await;
+    let email = unique_email("closed");
+    let back = google.sign_in(&app, START, &email).await;
+    back.callback(&app).send().await.assert_error(403, "forbidden");
+    let token = google.id_token(&email, "n").await;
+    app.post(NATIVE, json!({"id_token": token, "nonce": "n"})).send().await.assert_error(403, "forbidden");
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
+}
+
+/// The social routes share one per-IP limit (`RATE_LIMIT_SOCIAL`): start, callback, exchange and
+/// the native endpoint.
+#[tokio::test]
+async fn social_sign_ins_are_rate_limited_per_address() {
+    let (app, _google) = TestApp::with_google(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_SOCIAL", "3")]).await;
+    let ip = "198.51.100.77";
+    for _ in 0..2 {
+        assert_eq!(app.get(START).source_ip(ip).send().await.status, 302);
+    }
+    let r = app.post("/api/v1/auth/oauth/exchange", json!({"code": "x"})).source_ip(ip).send().await;
+    r.assert_error(400, "invalid_token");
+    let r = app.post(NATIVE, json!({"id_token": "x.y.z"})).source_ip(ip).send().await;
+    r.assert_error(429, "rate_limited");
+    assert!(r.header("retry-after").is_some());
+    app.get(START).source_ip(ip).send().await.assert_error(429, "rate_limited");
+    assert_eq!(app.get(START).source_ip("198.51.100.78").send().await.status, 302, "another address");
+}
+
 #[tokio::test]
 async fn a_verified_address_links_to_its_account_unless_linking_is_off() {
     let (app, google) = TestApp::with_google(&[]).await;
@@ -463,6 +513,14 @@ async fn apple_signs_in_through_form_post_with_a_signed_client_secret() {
     let again = app.apple_sign_in(&apple, &email).await.send().await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["data"]["user"]["id"], r.body["data"]["user"]["id"]);
+
+    // "Hide My Email": the relay address is the account's verified address, like any other.
+    let relay = format!("{}@privaterelay.appleid.com", uuid::Uuid::new_v4().simple());
+    let r = app.apple_sign_in(&apple, &relay).await.send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["email"], relay);
+    assert_eq!(r.body["data"]["user"]["email_verified"], true);
+    assert_ne!(r.body["data"]["user"]["id"], again.body["data"]["user"]["id"]);
 
     // Without the browser's cookie: refused.
     let call = app.apple_sign_in(&apple, &unique_email("apple-csrf")).await;
