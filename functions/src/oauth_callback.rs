@@ -8,7 +8,7 @@ use std::sync::Arc;
 use lambda_http::{Request, RequestExt};
 use shared::App;
 use shared::error::{Error, Result};
-use shared::social::{self, Finished, ProviderId};
+use shared::social::{self, Finished, ProviderAnswer, ProviderId};
 
 use crate::cookies;
 use crate::http::{self, Cx, Reply};
@@ -38,28 +38,25 @@ pub struct Answer {
 pub async fn finish(app: Arc<App>, req: &Request, cx: Cx, answer: Answer) -> Result<Reply> {
     let provider =
         http::path_param(req, "provider").and_then(|p| ProviderId::parse(&p)).ok_or(Error::NotFound)?;
-    if let Some(error) = answer.error {
-        // Denied consent, or any refusal at the provider: its code, never more.
-        let code: String =
-            error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-        return Err(Error::OAuthFailed(if code.is_empty() {
-            "the provider refused the sign-in".to_owned()
-        } else {
-            format!("the provider answered {code}")
-        }));
-    }
-    let (Some(code), Some(state)) = (answer.code, answer.state) else {
-        return Err(Error::OAuthFailed("the provider's answer has no code or state".into()));
+    // Denied consent, or any refusal at the provider: its code, never more.
+    let refusal: Option<String> =
+        answer.error.map(|e| e.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect());
+    let provider_answer = match (&refusal, &answer.code) {
+        (Some(why), _) => ProviderAnswer::Refused(why),
+        (None, Some(code)) => ProviderAnswer::Code { code, apple_user: answer.user.as_deref() },
+        (None, None) => return Err(Error::OAuthFailed("the provider's answer has no code".into())),
+    };
+    let Some(state) = answer.state else {
+        return Err(Error::OAuthFailed("the provider's answer has no state".into()));
     };
     let browser_state = cookies::read(req, cookies::OAUTH_STATE);
     let finished = social::callback(
         &app,
         &cx.tenant,
         provider,
-        &code,
+        provider_answer,
         &state,
         browser_state.as_deref(),
-        answer.user.as_deref(),
         &cx.client,
     )
     .await?;

@@ -12,6 +12,8 @@ use crate::http::{Cx, Fields, Reply};
 use crate::login::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    // A sign-in: with the refresh token in a cookie, only from the app's own sites (login CSRF).
+    crate::cookies::guard_sign_in(&req, &app.config, &cx.tenant)?;
     let mut f = Fields::json(&req)?;
     let code = f.required("code");
     let verifier = f.optional("code_verifier");

@@ -17,7 +17,7 @@ use crate::http::{self, Cx, Reply};
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Result<Reply> {
     let who = caller.session()?;
     let provider = http::provider_param(&req)?;
-    let started = social::start_link(&app, &cx.tenant, provider, &who.user_id, &cx.client).await?;
+    let started = social::start_link(&app, &cx.tenant, provider, who, &cx.client).await?;
     Ok(Reply::ok(
         "Open the authorization URL to link the provider.",
         json!({ "authorization_url": started.authorization_url }),

@@ -14,6 +14,8 @@ use crate::login::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let provider = http::provider_param(&req)?;
+    // A sign-in: with the refresh token in a cookie, only from the app's own sites (login CSRF).
+    crate::cookies::guard_sign_in(&req, &app.config, &cx.tenant)?;
     let mut f = Fields::json(&req)?;
     let grant = if f.raw("id_token").is_some() {
         let id_token = f.required("id_token");

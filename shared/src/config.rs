@@ -81,6 +81,10 @@ pub struct SocialConfig {
     /// key's id (the private key is in the social secret).
     pub apple_team_id: Option<String>,
     pub apple_key_id: Option<String>,
+    /// Audiences of the `default` app's native clients' ID tokens (an iOS or Android client id,
+    /// an Apple bundle id), accepted beside the client id.
+    pub google_extra_client_ids: Vec<String>,
+    pub apple_extra_client_ids: Vec<String>,
     pub secret_id: Option<String>,
     /// The KMS key (id, ARN or alias) that seals the client secrets and keys apps configure
     /// through the console (`PROVIDER_KEY_ID`).
@@ -141,6 +145,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("APPLE_CLIENT_ID", ""),
     ("APPLE_TEAM_ID", ""),
     ("APPLE_KEY_ID", ""),
+    ("GOOGLE_EXTRA_CLIENT_IDS", ""),
+    ("APPLE_EXTRA_CLIENT_IDS", ""),
     ("SOCIAL_SECRET_ID", ""),
     ("PROVIDER_KEY_ID", "alias/auth-providers"),
     ("OAUTH_STATE_TTL_SECONDS", "600"),
@@ -226,6 +232,8 @@ impl Config {
                 apple_client_id: r.optional("APPLE_CLIENT_ID")?,
                 apple_team_id: r.optional("APPLE_TEAM_ID")?,
                 apple_key_id: r.optional("APPLE_KEY_ID")?,
+                google_extra_client_ids: list(&r.string("GOOGLE_EXTRA_CLIENT_IDS")?),
+                apple_extra_client_ids: list(&r.string("APPLE_EXTRA_CLIENT_IDS")?),
                 secret_id: r.optional("SOCIAL_SECRET_ID")?,
                 provider_key_id: r.string("PROVIDER_KEY_ID")?,
                 state_lifetime: r
@@ -376,6 +384,11 @@ impl Reader<'_> {
 
 fn default_of(name: &str) -> &'static str {
     VARIABLES.iter().find(|(n, _)| *n == name).map(|(_, d)| *d).unwrap_or_default()
+}
+
+/// A comma-separated list, its items trimmed, empty ones dropped.
+fn list(raw: &str) -> Vec<String> {
+    raw.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

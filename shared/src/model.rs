@@ -391,6 +391,10 @@ pub struct StateRecord {
     /// A link started by a signed-in user (`POST /oauth/{provider}/link`): the identity joins them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_user: Option<UserId>,
+    /// The session that started the link: it must still be live when the link completes, so that
+    /// a session ended meanwhile (logged out, revoked, a stolen token's) links nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_session: Option<SessionId>,
     pub expires_at: i64,
     pub ttl: i64,
 }

@@ -97,16 +97,20 @@ async fn setups(app: &App, tenant: &Tenant) -> Result<Vec<Setup>> {
 fn default_setups(s: &SocialConfig) -> Vec<Setup> {
     let apple_ready = s.apple_team_id.is_some() && s.apple_key_id.is_some();
     [
-        (ProviderId::Google, s.google_client_id.as_ref()),
-        (ProviderId::Apple, s.apple_client_id.as_ref().filter(|_| apple_ready)),
-        (ProviderId::GitHub, s.github_client_id.as_ref()),
+        (ProviderId::Google, s.google_client_id.as_ref(), &s.google_extra_client_ids[..]),
+        (
+            ProviderId::Apple,
+            s.apple_client_id.as_ref().filter(|_| apple_ready),
+            &s.apple_extra_client_ids[..],
+        ),
+        (ProviderId::GitHub, s.github_client_id.as_ref(), &[][..]),
     ]
     .into_iter()
-    .filter_map(|(provider, id)| {
+    .filter_map(|(provider, id, extra)| {
         id.map(|id| Setup {
             provider,
             client_id: id.clone(),
-            extra_client_ids: Vec::new(),
+            extra_client_ids: extra.to_vec(),
             secret: SecretSource::Deployment,
         })
     })
@@ -216,10 +220,11 @@ pub async fn start_link(
     app: &App,
     tenant: &Tenant,
     provider: ProviderId,
-    user_id: &UserId,
+    who: &crate::tokens::Identity,
     client_info: &ClientInfo,
 ) -> Result<Started> {
-    begin(app, tenant, provider, None, None, Some(user_id.clone()), client_info).await
+    let link = Some((who.user_id.clone(), who.session_id.clone()));
+    begin(app, tenant, provider, None, None, link, client_info).await
 }
 
 /// Where the browser goes, and the state its cookie must hold.
@@ -311,7 +316,7 @@ async fn begin(
     provider: ProviderId,
     redirect_to: Option<String>,
     code_challenge: Option<String>,
-    link_user: Option<UserId>,
+    link: Option<(UserId, crate::ids::SessionId)>,
     client_info: &ClientInfo,
 ) -> Result<Started> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
@@ -346,7 +351,8 @@ async fn begin(
         nonce,
         redirect_to,
         code_challenge,
-        link_user,
+        link_session: link.as_ref().map(|(_, session)| session.clone()),
+        link_user: link.map(|(user, _)| user),
         expires_at,
         ttl: expires_at,
     };
@@ -378,10 +384,9 @@ pub async fn callback(
     app: &App,
     tenant: &Tenant,
     provider: ProviderId,
-    code: &str,
+    answer: ProviderAnswer<'_>,
     state: &str,
     browser_state: Option<&str>,
-    apple_user: Option<&str>,
     client_info: &ClientInfo,
 ) -> Result<Finished> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
@@ -395,6 +400,44 @@ pub async fn callback(
         .await?
         .filter(|r| r.provider == provider && r.tenant_id == tenant.id)
         .ok_or_else(|| Error::OAuthFailed("the sign-in expired or was already used".into()))?;
+    let outcome = complete(app, tenant, provider, answer, &record, client_info).await;
+    match (outcome, &record.redirect_to) {
+        // A sign-in that named the app's page ends there either way: with `error=<our code>`
+        // when it failed (the contract's 302 to `redirect_to?error=...`), so the front end can
+        // tell its user. A failure of ours (500) stays an error answer, logged as one.
+        (Err(e), Some(to)) if !matches!(e, Error::Internal(_)) => {
+            tracing::info!(error = %e, provider = provider.as_str(), "social sign-in failed; back to redirect_to");
+            Ok(Finished::Redirect(with_param(to, "error", e.code())?))
+        }
+        (outcome, _) => outcome,
+    }
+}
+
+/// What the provider's redirect back carried: a code, or its refusal (denied consent ...).
+pub enum ProviderAnswer<'a> {
+    Code { code: &'a str, apple_user: Option<&'a str> },
+    Refused(&'a str),
+}
+
+/// A started sign-in (its state consumed) carried to its end.
+async fn complete(
+    app: &App,
+    tenant: &Tenant,
+    provider: ProviderId,
+    answer: ProviderAnswer<'_>,
+    record: &StateRecord,
+    client_info: &ClientInfo,
+) -> Result<Finished> {
+    let (code, apple_user) = match answer {
+        ProviderAnswer::Code { code, apple_user } => (code, apple_user),
+        ProviderAnswer::Refused(why) => {
+            return Err(Error::OAuthFailed(if why.is_empty() {
+                "the provider refused the sign-in".to_owned()
+            } else {
+                format!("the provider answered {why}")
+            }));
+        }
+    };
     let exchange = CodeExchange {
         code,
         verifier: &record.pkce_verifier,
@@ -406,11 +449,18 @@ pub async fn callback(
         profile.name = apple_user.and_then(apple_name);
     }
     if let Some(user_id) = &record.link_user {
+        let session = match &record.link_session {
+            Some(id) => app.store.session(&tenant.id, user_id, id).await?,
+            None => None,
+        };
+        if !session.is_some_and(|s| s.is_live(Utc::now())) {
+            return Err(Error::OAuthFailed("the session that started the link has ended".into()));
+        }
         link_to(app, tenant, provider, &profile, user_id, client_info).await?;
         return Ok(Finished::Linked(provider));
     }
     let user = account(app, tenant, provider, &profile, client_info).await?;
-    match record.redirect_to {
+    match &record.redirect_to {
         None => Ok(Finished::Tokens(Box::new(start_session(app, tenant, &user, client_info).await?))),
         Some(to) => {
             // No token in a URL: a one-time code, exchanged for the pair by the app's front end.
@@ -419,17 +469,22 @@ pub async fn callback(
             let grant = CodeRecord {
                 tenant_id: tenant.id.clone(),
                 user_id: user.user_id.clone(),
-                code_challenge: record.code_challenge,
+                code_challenge: record.code_challenge.clone(),
                 expires_at,
                 ttl: expires_at,
             };
             app.store.put_oauth_code(&hash, &grant).await?;
-            let mut url = url::Url::parse(&to)
-                .map_err(|_| Error::Internal("a stored redirect_to is not a URL".into()))?;
-            url.query_pairs_mut().append_pair("code", &code);
-            Ok(Finished::Redirect(url.to_string()))
+            Ok(Finished::Redirect(with_param(to, "code", &code)?))
         }
     }
+}
+
+/// `to` (a stored `redirect_to`) with one more query parameter.
+fn with_param(to: &str, name: &str, value: &str) -> Result<String> {
+    let mut url =
+        url::Url::parse(to).map_err(|_| Error::Internal("a stored redirect_to is not a URL".into()))?;
+    url.query_pairs_mut().append_pair(name, value);
+    Ok(url.to_string())
 }
 
 /// An authorization code to exchange at the provider: ours (the callback) or a native client's
@@ -652,6 +707,8 @@ pub async fn account(
                     if tenant.settings.link_social_by_email != crate::settings::LinkByEmail::Verified {
                         return Err(Error::IdentityConflict);
                     }
+                    // A disabled account, or one being deleted, gains no way in.
+                    check_status(&existing)?;
                     match app.store.link_identity(&existing, provider.as_str(), &profile.subject, now).await?
                     {
                         IdentityOutcome::Done => {}

@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 const CACHE: Duration = Duration::from_secs(3600);
 /// The soonest an unknown `kid` may make the container fetch the keys again.
 const REFETCH_AFTER: Duration = Duration::from_secs(5);
+/// Google's issuer, which its ID tokens may also name without `https://`.
+const GOOGLE_HOST: &str = "accounts.google.com";
+
 /// Clock skew allowed on `exp` and `iat`.
 const LEEWAY_SECONDS: u64 = 60;
 
@@ -148,7 +151,9 @@ pub async fn verify(
     }
     let key = DecodingKey::from_jwk(&jwk).map_err(|_| refused("an unusable key"))?;
     let mut validation = Validation::new(algorithm);
-    validation.set_issuer(&[d.issuer.as_str()]);
+    // Google documents that its ID tokens name their issuer with or without the scheme.
+    let bare = d.issuer.strip_prefix("https://").filter(|host| *host == GOOGLE_HOST);
+    validation.set_issuer(&std::iter::once(d.issuer.as_str()).chain(bare).collect::<Vec<_>>());
     validation.set_audience(audiences);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     validation.leeway = LEEWAY_SECONDS;

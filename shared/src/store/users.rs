@@ -195,8 +195,8 @@ impl Store {
         }
     }
 
-    /// Erases an account: its partition (profile, sessions), email lock, every token it names and
-    /// its audit partition.
+    /// Erases an account: its partition (profile, sessions, key and identity entries), its API
+    /// keys and social identities, email lock, every token it names and its audit partition.
     pub async fn erase_user(&self, user: &UserRecord) -> Result<()> {
         let t = &user.tenant_id;
         let mut requests = Vec::new();
@@ -214,6 +214,16 @@ impl Store {
                     sk.strip_prefix(keys::API_KEY_REF_PREFIX).and_then(crate::ids::KeyId::parse)
                 {
                     key_items.push(delete_request(keys::api_key(t, &key_id), keys::API_KEY.to_owned())?);
+                }
+                // A social identity's look-up item: left behind, it would keep the provider's
+                // subject and send every later sign-in with it to an account that is gone.
+                if sk.starts_with(keys::IDENTITY_REF_PREFIX) {
+                    let identity: super::IdentityRecord = decode(item.clone())?;
+                    let hash = crate::crypto::token_hash(&identity.subject);
+                    requests.push(delete_request(
+                        keys::identity(t, &identity.provider, &hash),
+                        keys::IDENTITY.to_owned(),
+                    )?);
                 }
             }
         }

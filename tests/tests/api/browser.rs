@@ -99,6 +99,7 @@ async fn apple_form_post_is_cross_site_and_only_a_samesite_none_cookie_reaches_t
     chromium.wait_for_url(&callback).await;
     let answer: Value = serde_json::from_str(&chromium.body_text().await).expect("a JSON answer");
     assert_eq!(answer["error"]["code"], "oauth_failed", "{answer}");
+    assert!(answer["message"].as_str().is_some_and(|m| m.contains("another browser")), "{answer}");
     let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
     assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
 }

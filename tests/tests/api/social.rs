@@ -55,6 +55,51 @@ async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
         .assert_error(400, "oauth_failed");
 }
 
+/// An erased account takes its identities with it: the same Google account then signs up anew,
+/// and nothing of the old identity stays in the table.
+#[tokio::test]
+async fn an_erased_account_leaves_no_identity_behind() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let email = unique_email("erased");
+    let first = google.sign_in(&app, START, &email).await.callback(&app).send().await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let user_id = first.body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    let key =
+        shared::console::issue_secret_key(&app.app, &shared::AppId::default_app(), None, None).await.unwrap();
+    let r = app.call("DELETE", &format!("/api/v1/admin/users/{user_id}")).bearer(&key.key).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    let table = format!("{:?}", items.items());
+    assert!(!table.contains("IDENTITY#"), "an identity item outlived its account");
+    let again = google.sign_in(&app, START, &email).await.callback(&app).send().await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_ne!(again.body["data"]["user"]["id"], user_id.as_str(), "a new account");
+}
+
+/// With the refresh token in a cookie, the code exchange and the native sign-in are sign-ins like
+/// login: a foreign page cannot post them into the browser (login CSRF).
+#[tokio::test]
+async fn in_cookie_mode_social_sign_ins_come_from_the_apps_own_sites_only() {
+    let (app, google) = TestApp::with_google(&[
+        ("REFRESH_TOKEN_COOKIE", "true"),
+        ("CORS_ALLOWED_ORIGINS", "https://app.test"),
+    ])
+    .await;
+    let email = unique_email("cookie-mode");
+    let token = google.id_token(&email, "n").await;
+    let foreign =
+        |path: &str, body: serde_json::Value| app.post(path, body).header("origin", "https://evil.example");
+    foreign(NATIVE, json!({"id_token": token, "nonce": "n"})).send().await.assert_error(403, "forbidden");
+    foreign("/api/v1/auth/oauth/exchange", json!({"code": "x"})).send().await.assert_error(403, "forbidden");
+    let r = app
+        .post(NATIVE, json!({"id_token": token, "nonce": "n"}))
+        .header("origin", "https://app.test")
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(auth_tests::set_cookies(&r).iter().any(|c| c.contains("HttpOnly")), "the refresh cookie");
+}
+
 /// A state lives `OAUTH_STATE_TTL_SECONDS`: a callback after that is refused, and creates nothing.
 #[tokio::test]
 async fn an_expired_state_is_refused() {
@@ -145,8 +190,50 @@ async fn an_address_the_provider_does_not_vouch_for_creates_nothing() {
     let login = format!("unverified.{email}");
     let back = google.sign_in(&app, START, &login).await;
     back.callback(&app).send().await.assert_error(400, "oauth_failed");
-    let r = app.post("/api/v1/auth/magic-link", json!({"email": login})).send().await;
-    assert_eq!(r.status, 200);
+    let items = app.dynamodb().await.scan().table_name(&app.config.table_name).send().await.unwrap();
+    assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
+}
+
+/// GitHub and Apple follow the same linking rules as Google: a verified address joins its
+/// account, an unverified account loses its unproven password, and `off` is 409.
+#[tokio::test]
+async fn github_links_by_verified_address_under_the_same_rules() {
+    let (app, _github) = TestApp::with_github(&[]).await;
+    let email = unique_email("gh-linked");
+    let (access, _) = app.logged_in(&email).await;
+    assert_eq!(app.github_sign_in(&email).await.callback(&app).send().await.status, 200);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password", "github"]));
+    let pending = unique_email("gh-pending");
+    assert_eq!(app.register(&pending, PASSWORD).await.status, 201);
+    let r = app.github_sign_in(&pending).await.callback(&app).send().await;
+    assert_eq!(r.body["data"]["user"]["email_verified"], true, "{}", r.text);
+    app.login(&pending, PASSWORD).await.assert_error(401, "invalid_credentials");
+
+    let (app, _github) = TestApp::with_github(&[("LINK_SOCIAL_BY_EMAIL", "off")]).await;
+    let email = unique_email("gh-off");
+    app.logged_in(&email).await;
+    app.github_sign_in(&email).await.callback(&app).send().await.assert_error(409, "identity_conflict");
+}
+
+#[tokio::test]
+async fn apple_links_by_verified_address_under_the_same_rules() {
+    let (app, apple) = TestApp::with_apple(&[]).await;
+    let email = unique_email("apple-linked");
+    let (access, _) = app.logged_in(&email).await;
+    assert_eq!(app.apple_sign_in(&apple, &email).await.send().await.status, 200);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password", "apple"]));
+    let pending = unique_email("apple-pending");
+    assert_eq!(app.register(&pending, PASSWORD).await.status, 201);
+    let r = app.apple_sign_in(&apple, &pending).await.send().await;
+    assert_eq!(r.body["data"]["user"]["email_verified"], true, "{}", r.text);
+    app.login(&pending, PASSWORD).await.assert_error(401, "invalid_credentials");
+
+    let (app, apple) = TestApp::with_apple(&[("LINK_SOCIAL_BY_EMAIL", "off")]).await;
+    let email = unique_email("apple-off");
+    app.logged_in(&email).await;
+    app.apple_sign_in(&apple, &email).await.send().await.assert_error(409, "identity_conflict");
 }
 
 #[tokio::test]
@@ -204,25 +291,51 @@ async fn with_redirect_to_the_flow_ends_in_a_one_time_code_bound_to_the_clients_
         .send()
         .await
         .assert_error(400, "invalid_token");
+
+    // A sign-in that fails after the provider (an address it does not vouch for) or at it (a
+    // denial) still ends at the app's page, with our error code and no code.
+    let unverified = format!("unverified.{}", unique_email("redirect"));
+    let back = google.sign_in(&app, &start, &unverified).await;
+    let r = back.callback(&app).send().await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let location = url::Url::parse(r.header("location").unwrap()).unwrap();
+    let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+    assert_eq!(pairs, [("error".to_owned(), "oauth_failed".to_owned())], "{location}");
+    assert!(location.as_str().starts_with("https://app.test/after-login?"));
+    let started = app.get(START).query("redirect_to=https://app.test/after-login").send().await;
+    let cookie = auth_tests::state_cookie(&started);
+    let state = cookie.trim_start_matches("oauth_state=");
+    let r = app
+        .get("/api/v1/auth/oauth/google/callback")
+        .query(&format!("error=access_denied&state={state}"))
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    assert_eq!(r.header("location"), Some("https://app.test/after-login?error=oauth_failed"));
 }
 
 /// Provider credentials are per app: the `default` app's Google never serves a created app, which
 /// has configured none.
 #[tokio::test]
 async fn another_apps_paths_have_none_of_the_default_apps_providers() {
-    let (app, _google) = TestApp::with_google(&[]).await;
+    let (app, google) = TestApp::with_google(&[]).await;
     let dev = app.developer(&unique_email("dev")).await;
     let id = app.create_app(&dev, json!({})).await;
     let base = format!("/apps/{id}");
     let r = app.get(&format!("{base}/api/v1/auth/oauth/providers")).send().await;
     assert_eq!(r.body["data"]["providers"], json!([]));
     app.get(&format!("{base}{START}")).send().await.assert_error(404, "not_found");
-    app.get(&format!("{base}{START}/callback"))
-        .query("code=x&state=y")
-        .header("cookie", "oauth_state=y")
+    // A live state and code of the default app, brought to the other app's callback: refused
+    // there, and still good at its own.
+    let back = google.sign_in(&app, START, &unique_email("crossing")).await;
+    app.get(&format!("{base}{}", back.path))
+        .query(&back.query)
+        .header("cookie", &back.state_cookie)
         .send()
         .await
         .assert_error(400, "oauth_failed");
+    assert_eq!(back.callback(&app).send().await.status, 200);
     app.post(&format!("{base}/api/v1/auth/oauth/exchange"), json!({"code": "x"}))
         .send()
         .await
@@ -290,13 +403,17 @@ async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check(
     r.assert_error(400, "oauth_failed");
     assert!(r.text.contains("nonce"), "{}", r.text);
 
-    // A token for another client of the same provider (another audience).
+    // A token for another client of the same provider (another audience); accepted once the
+    // deployment names that client among the default app's extra ones.
     let (other_id, other_secret) = auth_tests::register_client(&google.endpoints.google).await;
     let foreign =
         auth_tests::id_token_at(&google.endpoints.google, &other_id, &other_secret, &email, "n").await;
     let r = app.post(NATIVE, json!({"id_token": foreign, "nonce": "n"})).send().await;
     r.assert_error(400, "oauth_failed");
     assert!(r.text.contains("audience"), "{}", r.text);
+    let widened = app.with_config(&[("GOOGLE_EXTRA_CLIENT_IDS", &format!("ios-client, {other_id}"))]).await;
+    let r = app.send_to(&widened, app.post(NATIVE, json!({"id_token": foreign, "nonce": "n"}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 
     // A token of another issuer ("Apple"), and one signed by a key the provider never published.
     let (apple_id, apple_secret) = auth_tests::register_client(&google.endpoints.apple).await;
@@ -492,6 +609,25 @@ async fn a_signed_in_user_links_a_provider_from_this_browser() {
         .send()
         .await
         .assert_error(409, "identity_conflict");
+
+    // A link whose session ended before it completed (logged out, revoked, a stolen token's)
+    // links nothing.
+    let (third, _) = app.logged_in(&unique_email("third")).await;
+    let r = app.post("/api/v1/auth/oauth/github/link", json!({})).bearer(&third).send().await;
+    r.assert_error(404, "not_found");
+    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&third).send().await;
+    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
+    let state_cookie = auth_tests::state_cookie(&r);
+    assert_eq!(app.post("/api/v1/auth/logout", json!({})).bearer(&third).send().await.status, 200);
+    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &unique_email("late")).await;
+    let r = app
+        .get(back.path())
+        .query(back.query().unwrap_or_default())
+        .header("cookie", &state_cookie)
+        .send()
+        .await;
+    r.assert_error(400, "oauth_failed");
+    assert!(r.text.contains("session"), "{}", r.text);
 }
 
 /// Sign in with Apple against the stand-in: a client secret the service signs (ES256, team id,
