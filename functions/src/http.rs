@@ -499,6 +499,11 @@ pub fn provider_param(req: &Request) -> Result<shared::social::ProviderId> {
     path_param(req, "provider").and_then(|p| shared::social::ProviderId::parse(&p)).ok_or(Error::NotFound)
 }
 
+/// An OAuth client id in the path (`{client_id}`); a malformed one names no client (404).
+pub fn client_id_param(req: &Request) -> Result<shared::ids::ClientId> {
+    path_param(req, "client_id").and_then(|id| shared::ids::ClientId::parse(&id)).ok_or(Error::NotFound)
+}
+
 /// An app id in the path (`{app_id}`); a malformed one names no app (404, like an unknown one).
 pub fn app_id_param(req: &Request) -> Result<AppId> {
     path_param(req, "app_id").and_then(|id| AppId::parse(&id)).ok_or(Error::NotFound)

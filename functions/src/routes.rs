@@ -236,6 +236,12 @@ endpoints! {
     console_providers_list: "GET" "/api/v1/console/apps/{app_id}/providers", console, service, warm public_keys;
     console_provider_put: "PUT" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
     console_provider_delete: "DELETE" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
+    oauth_clients_create: "POST" "/api/v1/console/apps/{app_id}/oauth-clients", console, service, warm public_keys;
+    oauth_clients_list: "GET" "/api/v1/console/apps/{app_id}/oauth-clients", console, service, warm public_keys;
+    oauth_client_get: "GET" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
+    oauth_client_update: "PATCH" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
+    oauth_client_delete: "DELETE" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
+    oauth_client_rotate_secret: "POST" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}/rotate-secret", console, service, warm public_keys;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

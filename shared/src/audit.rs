@@ -42,6 +42,14 @@ pub enum EventType {
     SecretKeyRevoked,
     ProviderConfigured,
     ProviderRemoved,
+    #[strum(serialize = "oauth_client_created")]
+    OAuthClientCreated,
+    #[strum(serialize = "oauth_client_updated")]
+    OAuthClientUpdated,
+    #[strum(serialize = "oauth_client_deleted")]
+    OAuthClientDeleted,
+    #[strum(serialize = "oauth_client_secret_rotated")]
+    OAuthClientSecretRotated,
     /// The app's backend (management API) acted on a user.
     UserCreatedByAdmin,
     UserUpdatedByAdmin,

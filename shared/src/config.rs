@@ -253,6 +253,9 @@ impl Config {
                         _ => Err("expected verified or off".to_owned()),
                     }
                 })?,
+                // The `default` app's own OAuth scopes are not set from the environment: it has
+                // the standard ones.
+                oauth_scopes: Vec::new(),
                 redirect_urls: r
                     .string("REDIRECT_URLS")?
                     .split(',')

@@ -79,7 +79,7 @@ pub async fn list_apps(app: &App, developer: &Identity) -> Result<Vec<AppView>> 
 }
 
 /// The caller's own active app; anything else is 404.
-async fn owned(app: &App, developer: &Identity, id: &AppId) -> Result<AppRecord> {
+pub(crate) async fn owned(app: &App, developer: &Identity, id: &AppId) -> Result<AppRecord> {
     match app.store.app(id).await? {
         Some(a) if a.owner == developer.user_id && a.status == AppStatus::Active => Ok(a),
         _ => Err(Error::NotFound),
@@ -344,7 +344,7 @@ async fn trail(app: &App, developer: &Identity, event: EventType, id: &AppId, cl
     write_trail(app, developer, event, audit::details([("app_id", json!(id))]), client).await;
 }
 
-async fn write_trail(
+pub(crate) async fn write_trail(
     app: &App,
     developer: &Identity,
     event: EventType,

@@ -173,6 +173,31 @@ impl KeyId {
     }
 }
 
+id_type! {
+    /// An OAuth client of an app (the app is the provider): `oc_` and 24 characters of `[a-z0-9]`.
+    ClientId
+}
+
+/// The random part of an OAuth client's id (about 124 bits).
+const CLIENT_SUFFIX_LEN: usize = 24;
+
+impl ClientId {
+    pub fn generate() -> ClientId {
+        ClientId(format!("oc_{}", random_alphanumeric(CLIENT_SUFFIX_LEN)))
+    }
+
+    /// Exactly the shape `generate` makes; `None` for anything else.
+    pub fn parse(value: &str) -> Option<ClientId> {
+        value
+            .strip_prefix("oc_")
+            .is_some_and(|s| {
+                s.len() == CLIENT_SUFFIX_LEN
+                    && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+            .then(|| ClientId(value.to_owned()))
+    }
+}
+
 /// `len` characters of `[a-z0-9]`, uniformly from the OS random source.
 fn random_alphanumeric(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod mailer;
 pub mod metrics;
 pub mod model;
+pub mod oauth;
 pub mod outbox;
 pub mod ratelimit;
 pub mod recovery;

@@ -431,3 +431,59 @@ pub struct ProviderRecord {
     pub sealed_secret: String,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Whether an OAuth client can keep a secret (RFC 6749 section 2.1): a server-side app
+/// (`confidential`, authenticated by its secret) or a browser or native app (`public`, bound to
+/// its PKCE verifier instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    Confidential,
+    Public,
+}
+
+/// The grants an OAuth client may use at `/oauth/token`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+/// What a developer chooses for an OAuth client of their app (the console's fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientSettings {
+    pub name: String,
+    /// Exact-match redirect URIs (compared as strings, as RFC 6749 and OAuth 2.1 require).
+    pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the browser back (exact match).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The scopes the client may ask for.
+    pub scopes: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    /// An app of the developer's own: its users are not asked for consent.
+    pub first_party: bool,
+}
+
+/// An OAuth client as stored, under its app's item. The secret only as its SHA-256.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OAuthClientRecord {
+    pub app_id: AppId,
+    pub client_id: crate::ids::ClientId,
+    #[serde(rename = "type")]
+    pub client_type: ClientType,
+    #[serde(flatten)]
+    pub settings: ClientSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
+    /// The secret's last characters, for lists (`ocs_...x7Qz`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hint: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

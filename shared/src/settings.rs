@@ -53,6 +53,34 @@ pub struct AppSettings {
     /// Whether a new social identity joins the account that has its (provider-verified) address.
     #[serde(default)]
     pub link_social_by_email: LinkByEmail,
+    /// The app's own OAuth scopes (it is an OAuth provider to third parties), each with the words
+    /// the consent page shows for it.
+    #[serde(default)]
+    pub oauth_scopes: Vec<OAuthScope>,
+}
+
+/// One of an app's own OAuth scopes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthScope {
+    pub name: String,
+    pub description: String,
+}
+
+/// The scopes of OpenID Connect that every app offers, and the words the consent page shows.
+pub const STANDARD_SCOPES: [(&str, &str); 4] = [
+    ("openid", "Know who you are (your user id)"),
+    ("profile", "See your profile: your name"),
+    ("email", "See your email address"),
+    ("offline_access", "Stay connected when you are not using it"),
+];
+
+impl AppSettings {
+    /// Every scope an OAuth client of the app may be given: the standard ones and the app's own.
+    pub fn offered_scopes(&self) -> impl Iterator<Item = (&str, &str)> {
+        STANDARD_SCOPES
+            .into_iter()
+            .chain(self.oauth_scopes.iter().map(|s| (s.name.as_str(), s.description.as_str())))
+    }
 }
 
 /// `link_social_by_email`: `verified` (the default) links a new social identity to the account
@@ -164,6 +192,10 @@ impl AppSettings {
                     Ok(scopes) => next.api_key_scopes = scopes,
                     Err(rule) => fail(field, rule),
                 },
+                "oauth_scopes" => match oauth_scopes(value) {
+                    Ok(scopes) => next.oauth_scopes = scopes,
+                    Err(rule) => fail(field, rule),
+                },
                 _ => {}
             }
         }
@@ -264,6 +296,28 @@ pub fn origin(raw: &str) -> Result<String, &'static str> {
     Ok(parsed.origin().ascii_serialization())
 }
 
+/// The app's own OAuth scopes: at most `MAX_URLS` `{name, description}`, names unique and none of
+/// the standard ones (whose words are ours).
+fn oauth_scopes(value: &Value) -> Result<Vec<OAuthScope>, &'static str> {
+    let items = value.as_array().ok_or("must_be_list")?;
+    if items.len() > MAX_URLS {
+        return Err("too_many");
+    }
+    let mut out: Vec<OAuthScope> = Vec::with_capacity(items.len());
+    for item in items {
+        let name = scope(item.get("name").and_then(Value::as_str).ok_or("each_needs_name_and_description")?)?;
+        let description = text(item.get("description").ok_or("each_needs_name_and_description")?, 1, 200)?;
+        if STANDARD_SCOPES.iter().any(|(s, _)| *s == name) {
+            return Err("standard_scope_redefined");
+        }
+        if out.iter().any(|s| s.name == name) {
+            return Err("duplicate_scope");
+        }
+        out.push(OAuthScope { name, description });
+    }
+    Ok(out)
+}
+
 /// An OAuth scope token (RFC 6749 section 3.3): printable ASCII without space, `"` or `\`.
 pub fn scope(raw: &str) -> Result<String, &'static str> {
     let ok = !raw.is_empty()
@@ -294,6 +348,7 @@ mod tests {
             session_scopes: vec!["read".into(), "write".into()],
             api_key_scopes: default_api_key_scopes(),
             link_social_by_email: LinkByEmail::Verified,
+            oauth_scopes: Vec::new(),
         }
     }
 

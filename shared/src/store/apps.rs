@@ -245,6 +245,9 @@ impl Store {
         for provider in self.providers(app_id).await? {
             self.delete_provider(app_id, provider.provider).await?;
         }
+        for client in self.oauth_clients(app_id).await? {
+            self.delete_oauth_client(app_id, &client.client_id).await?;
+        }
         let finished = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::app(app_id)))

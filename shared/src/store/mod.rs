@@ -54,6 +54,7 @@ mod admin;
 mod api_keys;
 mod apps;
 mod audit;
+mod oauth_clients;
 mod outbox;
 mod providers;
 mod public_keys;

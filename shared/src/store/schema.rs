@@ -141,3 +141,9 @@ pub const PROVIDER_PREFIX: &str = "PROVIDER#";
 pub fn provider(provider: &str) -> String {
     format!("{PROVIDER_PREFIX}{provider}")
 }
+/// An OAuth client, under its app's item: found by (app, client id), so a client of one app is
+/// simply not found at another.
+pub const OAUTH_CLIENT_PREFIX: &str = "OCLIENT#";
+pub fn oauth_client(client_id: &crate::ids::ClientId) -> String {
+    format!("{OAUTH_CLIENT_PREFIX}{client_id}")
+}

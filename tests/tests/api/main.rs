@@ -21,6 +21,7 @@ mod key_rotation;
 mod login;
 mod magic_link;
 mod management;
+mod oauth_clients;
 mod outbox;
 mod password;
 mod profile;
