@@ -27,7 +27,7 @@ pub struct Reply {
     no_store: bool,
     cache_control: Option<&'static str>,
     cookies: Vec<String>,
-    headers: Vec<(&'static str, &'static str)>,
+    headers: Vec<(&'static str, String)>,
     /// A redirect's target (`Location`).
     location: Option<String>,
 }
@@ -112,7 +112,19 @@ impl Reply {
 
     /// Adds a fixed header.
     pub fn header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+
+    /// Adds a header whose value is made per request (`Retry-After`).
+    pub fn header_value(mut self, name: &'static str, value: String) -> Self {
         self.headers.push((name, value));
+        self
+    }
+
+    /// Answers with another status than 200 (a standard document's error: RFC 6749's 400, 401).
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
         self
     }
 
@@ -257,7 +269,9 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
     };
     let headers = response.headers_mut();
     for (name, value) in reply.headers {
-        headers.insert(name, HeaderValue::from_static(value));
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
     }
     if reply.no_store {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -201,6 +201,11 @@ endpoints! {
     api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", sessions, every_app, warm public_keys;
     api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", sessions, every_app, warm public_keys;
     // Social login: the service is the OAuth2 client of Google, Apple and GitHub.
+    // The app's OAuth2 provider (RFC 6749 answers, not the envelope).
+    op_token: "POST" "/oauth/token", public, every_app, warm keys_and_store;
+    op_introspect: "POST" "/oauth/introspect", public, every_app, warm public_keys;
+    op_revoke: "POST" "/oauth/revoke", public, every_app, warm public_keys;
+    op_metadata: "GET" "/.well-known/oauth-authorization-server", public, every_app, warm public_keys;
     oauth_providers: "GET" "/api/v1/auth/oauth/providers", public, every_app, warm nothing;
     oauth_start: "GET" "/api/v1/auth/oauth/{provider}", public, every_app, warm store;
     oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;

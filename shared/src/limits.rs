@@ -27,6 +27,9 @@ pub enum Route {
     ApiKeys,
     /// Social login's start, callback and code exchange, per IP.
     Social,
+    /// The OAuth provider's token endpoint, per IP and per client.
+    #[strum(serialize = "oauth_token")]
+    OAuthToken,
 }
 
 impl Route {
@@ -58,6 +61,7 @@ impl Route {
             Route::Admin => 600,
             Route::ApiKeys => 10,
             Route::Social => 30,
+            Route::OAuthToken => 60,
         }
     }
 

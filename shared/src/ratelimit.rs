@@ -252,7 +252,9 @@ mod tests {
 
     #[test]
     fn names_are_the_stored_and_documented_ones() {
-        assert_eq!(Route::all().count(), 16);
+        assert_eq!(Route::all().count(), 17);
+        assert_eq!(Route::OAuthToken.variable(), "RATE_LIMIT_OAUTH_TOKEN");
+        assert_eq!(EventType::OAuthClientCreated.as_str(), "oauth_client_created");
         assert_eq!(Route::ApiKeys.variable(), "RATE_LIMIT_API_KEYS");
         assert_eq!(Route::PasswordResetConfirm.name(), "password_reset_confirm");
         assert_eq!(Route::DeletionStatus.variable(), "RATE_LIMIT_DELETION_STATUS");

@@ -4,3 +4,4 @@
 //! app's developer registers.
 
 pub mod clients;
+pub mod token;

@@ -65,4 +65,35 @@ impl Store {
             .await;
         condition_held(out)
     }
+
+    /// Marks an access token (its `jti`) revoked until `exp`, when TTL removes the mark.
+    pub async fn revoke_token_id(&self, tenant: &AppId, jti: &str, exp: i64) -> Result<()> {
+        self.client()
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(keys::revoked_token(tenant, jti)))
+            .item("sk", s(keys::REVOKED))
+            .item("ttl", n(exp))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Whether an access token (its `jti`) was revoked (strongly consistent: a revocation counts
+    /// from the next request on).
+    pub async fn is_revoked(&self, tenant: &AppId, jti: &str) -> Result<bool> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::revoked_token(tenant, jti)))
+            .key("sk", s(keys::REVOKED))
+            .consistent_read(true)
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.item.is_some())
+    }
 }

@@ -147,3 +147,8 @@ pub const OAUTH_CLIENT_PREFIX: &str = "OCLIENT#";
 pub fn oauth_client(client_id: &crate::ids::ClientId) -> String {
     format!("{OAUTH_CLIENT_PREFIX}{client_id}")
 }
+/// A revoked access token of the app's OAuth provider, by its `jti`, until it would have expired.
+pub fn revoked_token(tenant: &AppId, jti: &str) -> String {
+    format!("T#{tenant}#REVOKED#{jti}")
+}
+pub const REVOKED: &str = "REVOKED";

@@ -22,6 +22,7 @@ mod login;
 mod magic_link;
 mod management;
 mod oauth_clients;
+mod oauth_provider;
 mod outbox;
 mod password;
 mod profile;

@@ -1,0 +1,309 @@
+//! The token side of the app's OAuth provider: client authentication (RFC 6749 section 2.3),
+//! the `client_credentials` grant, RFC 9068 access tokens, introspection (RFC 7662) and
+//! revocation (RFC 7009). Errors are RFC 6749's (`OAuthError`), rendered in one place by the
+//! functions' OAuth edge.
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::App;
+use crate::audit::ClientInfo;
+use crate::error::Error;
+use crate::ids::{AppId, ClientId};
+use crate::limits::Route;
+use crate::model::{ClientType, GrantType, OAuthClientRecord};
+use crate::tenant::Tenant;
+use crate::tokens::ACCESS_TOKEN_TYPE;
+
+/// An error of the token, introspection and revocation endpoints (RFC 6749 section 5.2).
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Unknown client, wrong secret, or no authentication: 401 with `WWW-Authenticate: Basic`.
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    #[error("the grant type is not supported")]
+    UnsupportedGrantType,
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The service's own failure or limit (rate limit, a dependency down, a bug).
+    #[error("{0}")]
+    Service(#[from] Error),
+}
+
+impl OAuthError {
+    /// RFC 6749's `error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OAuthError::InvalidRequest(_) => "invalid_request",
+            OAuthError::InvalidClient => "invalid_client",
+            OAuthError::InvalidGrant(_) => "invalid_grant",
+            OAuthError::UnauthorizedClient(_) => "unauthorized_client",
+            OAuthError::UnsupportedGrantType => "unsupported_grant_type",
+            OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::Service(Error::RateLimited { .. } | Error::Dependency { .. }) => {
+                "temporarily_unavailable"
+            }
+            OAuthError::Service(
+                Error::MalformedRequest(_)
+                | Error::PayloadTooLarge
+                | Error::UnsupportedMediaType
+                | Error::Validation(_),
+            ) => "invalid_request",
+            OAuthError::Service(_) => "server_error",
+        }
+    }
+
+    /// RFC 6749's `error_description`: never a secret, never a dependency's text.
+    pub fn description(&self) -> String {
+        match self {
+            OAuthError::Service(e) => e.public_message(),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type OAuthResult<T> = std::result::Result<T, OAuthError>;
+
+/// How a client presented itself: HTTP Basic (`client_secret_basic`), the form
+/// (`client_secret_post`), or only its id (a public client).
+pub struct Presented {
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+impl Presented {
+    /// From the `Authorization: Basic` header (its parts form-urlencoded, RFC 6749 section 2.3.1)
+    /// and the form's `client_id` and `client_secret`. Two methods at once are refused.
+    pub fn read(
+        authorization: Option<&str>,
+        form_id: Option<&str>,
+        form_secret: Option<&str>,
+    ) -> OAuthResult<Presented> {
+        use base64::Engine;
+        let basic = authorization
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+            .map(|(_, v)| v.trim());
+        match (basic, form_secret) {
+            (Some(_), Some(_)) => {
+                Err(OAuthError::InvalidRequest("more than one client authentication method".into()))
+            }
+            (Some(encoded), None) => {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(encoded)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or(OAuthError::InvalidClient)?;
+                let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
+                let unescape = |v: &str| {
+                    url::form_urlencoded::parse(format!("v={v}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                };
+                let (id, secret) = (unescape(id).ok_or(OAuthError::InvalidClient)?, unescape(secret));
+                if form_id.is_some_and(|f| f != id) {
+                    return Err(OAuthError::InvalidRequest(
+                        "client_id differs from the authenticated client".into(),
+                    ));
+                }
+                Ok(Presented { client_id: id, secret })
+            }
+            (None, secret) => {
+                let id = form_id.ok_or(OAuthError::InvalidClient)?;
+                Ok(Presented { client_id: id.to_owned(), secret: secret.map(str::to_owned) })
+            }
+        }
+    }
+}
+
+/// The client a request authenticates as, at this app: a confidential client by its secret
+/// (compared as SHA-256 digests in constant time), a public one by its id alone. Anything else is
+/// `invalid_client`, whether the client is unknown, of another app, or its secret wrong.
+pub async fn authenticate(
+    app: &App,
+    tenant: &Tenant,
+    presented: &Presented,
+) -> OAuthResult<OAuthClientRecord> {
+    let client_id = ClientId::parse(&presented.client_id).ok_or(OAuthError::InvalidClient)?;
+    let client = app.store.oauth_client(&tenant.id, &client_id).await?.ok_or(OAuthError::InvalidClient)?;
+    match (client.client_type, &client.secret_hash, &presented.secret) {
+        (ClientType::Confidential, Some(stored), Some(secret)) => {
+            let given = crate::crypto::token_hash(secret);
+            if bool::from(given.as_bytes().ct_eq(stored.as_bytes())) {
+                Ok(client)
+            } else {
+                Err(OAuthError::InvalidClient)
+            }
+        }
+        (ClientType::Public, _, None) => Ok(client),
+        _ => Err(OAuthError::InvalidClient),
+    }
+}
+
+/// The claims of an access token the provider issues (RFC 9068): `client_id` and `scope` always,
+/// `sub` the user, or the client itself for `client_credentials`. It has no `token_use` and no
+/// `sid`, so the service's own session routes never take it for one of their tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub client_id: ClientId,
+    pub scope: String,
+    /// The app (tenant).
+    pub tid: AppId,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+}
+
+/// The answer of the token endpoint (RFC 6749 section 5.1).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// The scopes a request asks for, checked against what the client may use: all of the client's
+/// when it names none.
+fn granted_scopes(client: &OAuthClientRecord, requested: Option<&str>) -> OAuthResult<Vec<String>> {
+    match requested.map(str::split_whitespace) {
+        None => Ok(client.settings.scopes.clone()),
+        Some(words) => {
+            let mut out: Vec<String> = Vec::new();
+            for word in words {
+                if !client.settings.scopes.iter().any(|s| s == word) {
+                    return Err(OAuthError::InvalidScope(format!("the client may not ask for {word}")));
+                }
+                if !out.iter().any(|s| s == word) {
+                    out.push(word.to_owned());
+                }
+            }
+            if out.is_empty() { Ok(client.settings.scopes.clone()) } else { Ok(out) }
+        }
+    }
+}
+
+/// `grant_type=client_credentials`: a confidential client acting for itself. Its token names the
+/// client as `sub`; the scopes of a user (`openid`, `profile`, `email`, `offline_access`) mean
+/// nothing without one and are not granted.
+pub async fn client_credentials(
+    app: &App,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    scope: Option<&str>,
+    client_info: &ClientInfo,
+) -> OAuthResult<TokenResponse> {
+    crate::ratelimit::hit(app, &tenant.id, Route::OAuthToken, client_info, Some(client.client_id.as_str()))
+        .await?;
+    if client.client_type != ClientType::Confidential
+        || !client.settings.grant_types.contains(&GrantType::ClientCredentials)
+    {
+        return Err(OAuthError::UnauthorizedClient("the client may not use client_credentials".into()));
+    }
+    let user_scopes = crate::settings::STANDARD_SCOPES.map(|(name, _)| name);
+    let scopes: Vec<String> =
+        granted_scopes(client, scope)?.into_iter().filter(|s| !user_scopes.contains(&s.as_str())).collect();
+    if scope.is_some() && scopes.is_empty() {
+        return Err(OAuthError::InvalidScope("client_credentials carries none of a user's scopes".into()));
+    }
+    let ring = app.keys.ring().await?;
+    let now = Utc::now().timestamp();
+    let ttl = tenant.settings.access_token_ttl.as_secs();
+    let claims = AccessClaims {
+        iss: tenant.issuer.clone(),
+        aud: tenant.audience.clone(),
+        sub: client.client_id.to_string(),
+        client_id: client.client_id.clone(),
+        scope: scopes.join(" "),
+        tid: tenant.id.clone(),
+        jti: crate::crypto::new_id(),
+        iat: now,
+        nbf: now,
+        exp: now + ttl as i64,
+    };
+    let access_token = ring.sign(&claims, ACCESS_TOKEN_TYPE)?;
+    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: ttl, scope: claims.scope })
+}
+
+/// An access token of this app's provider, verified: signature, type, issuer, audience, times,
+/// and not revoked. `None` for anything else (a session token of the service included).
+pub async fn verify_access(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+) -> crate::error::Result<Option<AccessClaims>> {
+    let kid = crate::tokens::kid_of(token);
+    let verifier = app.verifier(kid.as_deref()).await?;
+    let Some(claims) =
+        verifier.verify::<AccessClaims>(token, ACCESS_TOKEN_TYPE, &tenant.issuer, &tenant.audience)
+    else {
+        return Ok(None);
+    };
+    if claims.tid != tenant.id || app.store.is_revoked(&tenant.id, &claims.jti).await? {
+        return Ok(None);
+    }
+    Ok(Some(claims))
+}
+
+/// RFC 7662's answer: `{active: false}` and nothing more for a token that is not live.
+#[derive(Debug, Serialize, Default)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub details: Option<IntrospectionDetails>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IntrospectionDetails {
+    pub scope: String,
+    pub client_id: ClientId,
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub iss: String,
+    pub aud: String,
+    pub token_type: &'static str,
+}
+
+/// Introspects a token for an authenticated client of the app.
+pub async fn introspect(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<Introspection> {
+    Ok(match verify_access(app, tenant, token).await? {
+        None => Introspection::default(),
+        Some(c) => Introspection {
+            active: true,
+            details: Some(IntrospectionDetails {
+                scope: c.scope,
+                client_id: c.client_id,
+                sub: c.sub,
+                exp: c.exp,
+                iat: c.iat,
+                iss: c.iss,
+                aud: c.aud,
+                token_type: "Bearer",
+            }),
+        },
+    })
+}
+
+/// Revokes a token the authenticated client holds (RFC 7009): from the next request on it is
+/// refused everywhere. A token that is not live, or another client's, changes nothing, and the
+/// answer is the same either way.
+pub async fn revoke(app: &App, tenant: &Tenant, client: &OAuthClientRecord, token: &str) -> OAuthResult<()> {
+    if let Some(claims) = verify_access(app, tenant, token).await?
+        && claims.client_id == client.client_id
+    {
+        app.store.revoke_token_id(&tenant.id, &claims.jti, claims.exp).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The app's OAuth provider, token side (contract: "The OAuth2 / OpenID Connect provider"):
+//! `client_credentials` at `/oauth/token` with both client authentication methods, RFC 9068
+//! access tokens, introspection (RFC 7662), revocation (RFC 7009) and the RFC 8414 metadata;
+//! every error in RFC 6749's shape.
+
+use auth_tests::{TestApp, TestResponse, jwt_payload, unique_email};
+use base64::Engine;
+use serde_json::{Value, json};
+
+struct Provider {
+    app: TestApp,
+    /// The app's owner (console token) and the app's id.
+    dev: String,
+    id: String,
+    base: String,
+    client_id: String,
+    secret: String,
+}
+
+/// An app with its own scope and a confidential machine client allowed to use it.
+async fn provider() -> Provider {
+    let app = TestApp::spawn().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let id = app
+        .create_app(&dev, json!({"oauth_scopes": [{"name": "tasks:read", "description": "Read your tasks"}]}))
+        .await;
+    let r = app
+        .post(
+            &format!("/api/v1/console/apps/{id}/oauth-clients"),
+            json!({"name": "Nightly job", "grant_types": ["client_credentials"], "scopes": ["tasks:read"]}),
+        )
+        .bearer(&dev)
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let client_id = r.body["data"]["client_id"].as_str().unwrap().to_owned();
+    let secret = r.body["data"]["client_secret"].as_str().unwrap().to_owned();
+    Provider { app, dev, base: format!("/apps/{id}"), id, client_id, secret }
+}
+
+fn basic(id: &str, secret: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")))
+}
+
+impl Provider {
+    async fn post(&self, path: &str, form: &[(&str, &str)], authorization: Option<&str>) -> TestResponse {
+        let mut call = self.app.call("POST", &format!("{}{path}", self.base)).form(form);
+        if let Some(a) = authorization {
+            call = call.header("authorization", a);
+        }
+        call.send().await
+    }
+
+    async fn token(&self) -> String {
+        let r = self
+            .post(
+                "/oauth/token",
+                &[("grant_type", "client_credentials")],
+                Some(&basic(&self.client_id, &self.secret)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    async fn introspect(&self, token: &str) -> Value {
+        let r = self
+            .post("/oauth/introspect", &[("token", token)], Some(&basic(&self.client_id, &self.secret)))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+}
+
+fn assert_oauth_error(r: &TestResponse, status: u16, error: &str) {
+    assert_eq!(r.status, status, "{}", r.text);
+    assert_eq!(r.body["error"], error, "{}", r.text);
+    assert!(r.body["error_description"].is_string(), "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"), "every answer of the token endpoint");
+}
+
+#[tokio::test]
+async fn a_machine_client_gets_an_rfc_9068_access_token_with_either_authentication_method() {
+    let p = provider().await;
+    let r = p
+        .post("/oauth/token", &[("grant_type", "client_credentials")], Some(&basic(&p.client_id, &p.secret)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["scope"], "tasks:read");
+    assert!(r.body["expires_in"].as_u64().is_some_and(|s| s > 0));
+    assert!(r.body.get("refresh_token").is_none(), "no refresh token without a user");
+    let token = r.body["access_token"].as_str().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = jwt_payload(token);
+    assert_eq!(claims["sub"], p.client_id.as_str(), "a client acting for itself is the subject");
+    assert_eq!(claims["client_id"], p.client_id.as_str());
+    assert_eq!(claims["iss"], format!("https://auth.test{}", p.base));
+    assert!(claims.get("token_use").is_none() && claims.get("sid").is_none());
+
+    // client_secret_post, and a scope asked for explicitly.
+    let r = p
+        .post(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "tasks:read"),
+                ("client_id", &p.client_id),
+                ("client_secret", &p.secret),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The service's own routes never take it for a session.
+    let token = r.body["access_token"].as_str().unwrap();
+    p.app
+        .get(&format!("{}/api/v1/users/me", p.base))
+        .bearer(token)
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+    // The metadata names the endpoints.
+    let meta = p.app.get(&format!("{}/.well-known/oauth-authorization-server", p.base)).send().await;
+    assert_eq!(meta.status, 200, "{}", meta.text);
+    assert_eq!(meta.body["issuer"], format!("https://auth.test{}", p.base));
+    assert_eq!(meta.body["token_endpoint"], format!("https://auth.test{}/oauth/token", p.base));
+    assert_eq!(meta.body["grant_types_supported"], json!(["client_credentials"]));
+}
+
+#[tokio::test]
+async fn the_token_endpoint_refuses_in_rfc_6749s_words() {
+    let p = provider().await;
+    let good = basic(&p.client_id, &p.secret);
+    let cc = [("grant_type", "client_credentials")];
+    let r = p.post("/oauth/token", &cc, Some(&basic(&p.client_id, "ocs_wrong"))).await;
+    assert_oauth_error(&r, 401, "invalid_client");
+    assert!(r.header("www-authenticate").is_some_and(|h| h.starts_with("Basic")));
+    assert_oauth_error(&p.post("/oauth/token", &cc, None).await, 401, "invalid_client");
+    assert_oauth_error(
+        &p.post("/oauth/token", &cc, Some(&basic("oc_nosuchclientxxxxxxxxxxxxx", &p.secret))).await,
+        401,
+        "invalid_client",
+    );
+    let both = [
+        ("grant_type", "client_credentials"),
+        ("client_id", p.client_id.as_str()),
+        ("client_secret", p.secret.as_str()),
+    ];
+    assert_oauth_error(&p.post("/oauth/token", &both, Some(&good)).await, 400, "invalid_request");
+    assert_oauth_error(&p.post("/oauth/token", &[], Some(&good)).await, 400, "invalid_request");
+    assert_oauth_error(
+        &p.post("/oauth/token", &[("grant_type", "password")], Some(&good)).await,
+        400,
+        "unsupported_grant_type",
+    );
+    let r = p
+        .post("/oauth/token", &[("grant_type", "client_credentials"), ("scope", "tasks:write")], Some(&good))
+        .await;
+    assert_oauth_error(&r, 400, "invalid_scope");
+    let twice = p
+        .app
+        .call("POST", &format!("{}/oauth/token", p.base))
+        .raw(
+            "grant_type=client_credentials&grant_type=client_credentials",
+            "application/x-www-form-urlencoded",
+        )
+        .header("authorization", &good)
+        .send()
+        .await;
+    assert_oauth_error(&twice, 400, "invalid_request");
+    let json_body = p
+        .app
+        .call("POST", &format!("{}/oauth/token", p.base))
+        .json(json!({"grant_type": "client_credentials"}))
+        .header("authorization", &good)
+        .send()
+        .await;
+    assert_oauth_error(&json_body, 400, "invalid_request");
+
+    // The client belongs to its app: at another app (or the default one) it does not exist.
+    assert_oauth_error(
+        &p.app.call("POST", "/oauth/token").form(&cc).header("authorization", &good).send().await,
+        401,
+        "invalid_client",
+    );
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
+    let p = provider().await;
+    let token = p.token().await;
+    let live = p.introspect(&token).await;
+    assert_eq!(live["active"], true, "{live}");
+    assert_eq!(live["client_id"], p.client_id.as_str());
+    assert_eq!(live["scope"], "tasks:read");
+    assert_eq!(live["token_type"], "Bearer");
+    for dead in ["", "garbage", "eyJhbGciOiJub25lIn0.e30."] {
+        assert_eq!(p.introspect(dead).await, json!({"active": false}), "{dead:?}");
+    }
+    // A session token of the app is not one of its provider's tokens.
+    let (session, _) = p.app.logged_in_at(&p.base, &unique_email("user")).await;
+    assert_eq!(p.introspect(&session).await, json!({"active": false}));
+    // Only an authenticated client may ask.
+    let r = p.post("/oauth/introspect", &[("token", &token)], None).await;
+    assert_oauth_error(&r, 401, "invalid_client");
+
+    // Revocation: always 200 for the client, and the token is dead at once.
+    let good = basic(&p.client_id, &p.secret);
+    let r = p.post("/oauth/revoke", &[("token", "garbage")], Some(&good)).await;
+    assert_eq!((r.status, r.header("cache-control")), (200, Some("no-store")), "{}", r.text);
+    let r = p.post("/oauth/revoke", &[("token", &token)], Some(&good)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(p.introspect(&token).await, json!({"active": false}));
+    assert_oauth_error(
+        &p.post("/oauth/revoke", &[("token", &token)], Some(&basic(&p.client_id, "ocs_x"))).await,
+        401,
+        "invalid_client",
+    );
+
+    // A rotated secret: the old one is refused from the next request on; tokens stay live.
+    let live_token = p.token().await;
+    let rotate = format!("/api/v1/console/apps/{}/oauth-clients/{}/rotate-secret", p.id, p.client_id);
+    let r = p.app.post(&rotate, json!({})).bearer(&p.dev).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let new_secret = r.body["data"]["client_secret"].as_str().unwrap().to_owned();
+    let cc = [("grant_type", "client_credentials")];
+    assert_oauth_error(&p.post("/oauth/token", &cc, Some(&good)).await, 401, "invalid_client");
+    assert_eq!(p.post("/oauth/token", &cc, Some(&basic(&p.client_id, &new_secret))).await.status, 200);
+    let items = p.app.dynamodb().await.scan().table_name(&p.app.config.table_name).send().await.unwrap();
+    let table = format!("{:?}", items.items());
+    assert!(!table.contains(&p.secret) && !table.contains(&new_secret), "secrets are stored only hashed");
+    let r =
+        p.post("/oauth/introspect", &[("token", &live_token)], Some(&basic(&p.client_id, &new_secret))).await;
+    assert_eq!(r.body["active"], true, "{}", r.text);
+}
