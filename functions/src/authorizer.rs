@@ -14,8 +14,10 @@
 //!
 //! On a customer's own routes (the stage variable `auth_app_id` names the app) no function of ours
 //! stands behind the route to answer 401, so there it denies (`isAuthorized: false`) every request
-//! it cannot identify as a user of that app: by a session or an API key, whose `user_id`,
-//! `scopes`, `auth_kind` and `key_id` the customer's function reads from the context.
+//! it cannot identify as a user of that app (by a session or an API key) or a client of its OAuth
+//! provider (an access token: `auth_kind: "oauth"`, `client_id`, and `user_id` when it acts for
+//! a user), whose `user_id`, `scopes`, `auth_kind`, `key_id` and `client_id` the customer's
+//! function reads from the context.
 
 use aws_lambda_events::apigw::{
     ApiGatewayV2CustomAuthorizerSimpleResponse, ApiGatewayV2CustomAuthorizerV2Request,
@@ -89,7 +91,8 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     response
 }
 
-/// A customer's route: a user of the named app, by a session or an API key, or no entry at all.
+/// A customer's route: a user of the named app (by a session or an API key) or a client of its
+/// OAuth provider (by an access token), or no entry at all.
 async fn decide_for_customer(
     app: &App,
     app_id: &str,
@@ -100,8 +103,8 @@ async fn decide_for_customer(
     let outcome = async {
         let app_id = shared::AppId::parse(app_id).ok_or(Error::Unauthorized)?;
         let tenant = app.tenant(&app_id).await?;
-        let caller = identity::resolve(app, &tenant, token, Accepts::PROFILE).await?;
-        Accepts::PROFILE.admit(caller)
+        let caller = identity::resolve(app, &tenant, token, Accepts::TOKEN_CHECK).await?;
+        Accepts::TOKEN_CHECK.admit(caller)
     }
     .await;
     let dynamodb_calls = app.store.calls().count() - calls_before;

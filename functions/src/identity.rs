@@ -14,7 +14,7 @@ use lambda_http::{Request, RequestExt};
 use serde_json::{Value, json};
 use shared::accounts;
 use shared::api_keys::{self, API_KEY_PREFIX};
-use shared::caller::{Accepts, Caller, CallerKind, KeyHolder};
+use shared::caller::{Accepts, Caller, CallerKind, KeyHolder, OAuthHolder};
 use shared::console::SECRET_KEY_PREFIX;
 use shared::error::{Error, Result};
 use shared::ids::KeyId;
@@ -28,6 +28,7 @@ pub const USER_ID: &str = "user_id";
 pub const TENANT_ID: &str = "tenant_id";
 pub const SESSION_ID: &str = "session_id";
 pub const KEY_ID: &str = "key_id";
+pub const CLIENT_ID: &str = "client_id";
 pub const SCOPES: &str = "scopes";
 pub const AUTH_KIND: &str = "auth_kind";
 pub const EXPIRES_AT: &str = "expires_at";
@@ -43,6 +44,11 @@ pub async fn caller(app: &App, cx: &Cx, req: &Request, accepts: Accepts) -> Resu
     match &caller {
         Caller::Session(who) | Caller::AppOwner(who) => http::note_caller(&who.user_id),
         Caller::ApiKey(holder) => http::note_caller(&holder.user_id),
+        Caller::OAuth(holder) => {
+            if let Some(user_id) = &holder.user_id {
+                http::note_caller(user_id)
+            }
+        }
         Caller::AppSecret { .. } => {}
     }
     accepts.admit(caller)
@@ -89,6 +95,14 @@ pub async fn resolve(app: &App, tenant: &Tenant, token: Option<&str>, accepts: A
         return Ok(Caller::AppSecret { app_id: key.app_id, key_id: key.key_id });
     }
     match accounts::authenticate(app, tenant, Some(token)).await {
+        // An access token of the app's OAuth provider: resolved on every route, so that a route
+        // that does not take third parties answers it 403 `forbidden`, not 401.
+        Err(Error::Unauthorized) if shared::oauth::token::looks_like_access(token) => {
+            match shared::oauth::token::verify_access(app, tenant, token).await? {
+                Some(claims) => Ok(Caller::OAuth(shared::oauth::token::holder(claims))),
+                None => Err(Error::Unauthorized),
+            }
+        }
         Err(Error::Unauthorized) if accepts.takes(CallerKind::AppOwner) && tenant.id != AppId::console() => {
             let console = app.tenant(&AppId::console()).await?;
             let who = accounts::authenticate(app, &console, Some(token)).await?;
@@ -129,6 +143,19 @@ pub fn context_of(caller: &Caller) -> Value {
             AUTH_KIND: <&str>::from(CallerKind::ApiKey),
             EXPIRES_AT: holder.expires_at,
         }),
+        Caller::OAuth(holder) => {
+            let mut context = json!({
+                TENANT_ID: holder.tenant_id,
+                CLIENT_ID: holder.client_id,
+                SCOPES: holder.scopes.join(" "),
+                AUTH_KIND: <&str>::from(CallerKind::OAuth),
+                EXPIRES_AT: holder.expires_at,
+            });
+            if let Some(user_id) = &holder.user_id {
+                context[USER_ID] = json!(user_id);
+            }
+            context
+        }
     }
 }
 
@@ -167,6 +194,16 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
             user_id: UserId::parse(text(USER_ID)?)?,
             tenant_id,
             key_id: KeyId::parse(text(KEY_ID)?)?,
+            scopes: scopes(),
+            expires_at: expires_at()?,
+        })),
+        CallerKind::OAuth if tenant_id == tenant.id => Some(Caller::OAuth(OAuthHolder {
+            client_id: shared::ids::ClientId::parse(text(CLIENT_ID)?)?,
+            user_id: match text(USER_ID) {
+                Some(u) => Some(UserId::parse(u)?),
+                None => None,
+            },
+            tenant_id,
             scopes: scopes(),
             expires_at: expires_at()?,
         })),

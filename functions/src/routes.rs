@@ -67,6 +67,10 @@ macro_rules! handler_call {
         let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::PROFILE).await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
+    (token_check, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
+        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::TOKEN_CHECK).await?;
+        crate::$f::handle($app, $req, $cx, caller).await
+    }};
     (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
         let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ).await?;
         crate::$f::handle($app, $req, $cx, caller).await
@@ -95,6 +99,9 @@ macro_rules! access_of {
     };
     (profile) => {
         Access::Caller(Accepts::PROFILE)
+    };
+    (token_check) => {
+        Access::Caller(Accepts::TOKEN_CHECK)
     };
     (console) => {
         Access::Caller(Accepts::SESSIONS)
@@ -182,7 +189,7 @@ endpoints! {
     sessions_list: "GET" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
     sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
     session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, every_app, warm public_keys;
-    verify_token: "GET" "/api/v1/auth/verify-token", profile, every_app, warm public_keys;
+    verify_token: "GET" "/api/v1/auth/verify-token", token_check, every_app, warm public_keys;
     users_me: "GET" "/api/v1/users/me", profile, every_app, warm public_keys;
     users_me_update: "PATCH" "/api/v1/users/me", sessions, every_app, warm public_keys;
     password_reset: "POST" "/api/v1/auth/password/reset", public, every_app, warm store;

@@ -1,6 +1,6 @@
 //! `GET /api/v1/auth/verify-token`: lets a client (or another service holding the token) ask
-//! whether the bearer (an access token or an API key) is valid right now, including that its
-//! session has not been revoked.
+//! whether the bearer (an access token, an API key, or an access token of the app's OAuth
+//! provider) is valid right now, including that its session or grant has not been revoked.
 
 use std::sync::Arc;
 
@@ -16,6 +16,21 @@ use crate::identity;
 use shared::caller::Caller;
 
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Result<Reply> {
+    if let Caller::OAuth(holder) = &caller
+        && holder.user_id.is_none()
+    {
+        // A client acting for itself: no user to show.
+        return Ok(Reply::ok(
+            "The token is valid.",
+            json!({
+                "client_id": holder.client_id,
+                "scopes": holder.scopes,
+                "auth_kind": <&str>::from(caller.kind()),
+                "expires_at": DateTime::from_timestamp(holder.expires_at, 0),
+            }),
+        )?
+        .no_store());
+    }
     let (tenant, user_id) = caller.user()?;
     let user = identity::current_user(&app, tenant, user_id).await?;
     let mut data = json!({
@@ -26,6 +41,10 @@ pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Re
     match &caller {
         Caller::ApiKey(holder) => {
             data["key_id"] = json!(holder.key_id);
+            data["expires_at"] = json!(DateTime::from_timestamp(holder.expires_at, 0));
+        }
+        Caller::OAuth(holder) => {
+            data["client_id"] = json!(holder.client_id);
             data["expires_at"] = json!(DateTime::from_timestamp(holder.expires_at, 0));
         }
         _ => {

@@ -5,7 +5,7 @@
 //! handler receives its caller as an argument, so it cannot forget to authenticate.
 
 use crate::error::{Error, Result};
-use crate::ids::{AppId, KeyId, UserId};
+use crate::ids::{AppId, ClientId, KeyId, UserId};
 use crate::tokens::Identity;
 
 /// The kinds of caller a route may accept (`auth_kind` in the authorizer's context).
@@ -20,6 +20,9 @@ pub enum CallerKind {
     AppOwner,
     /// A user's API key (`ak_...`): the user's own scripts and services.
     ApiKey,
+    /// An access token of the app's OAuth provider: a third-party client, for a user or itself.
+    #[strum(serialize = "oauth")]
+    OAuth,
 }
 
 /// What a route accepts: the caller kinds, and the scopes each caller must hold.
@@ -27,22 +30,41 @@ pub enum CallerKind {
 pub struct Accepts {
     pub kinds: &'static [CallerKind],
     pub scopes: &'static [&'static str],
+    /// The scopes an OAuth client's token must also hold here (a third party reads a profile only
+    /// with `profile`).
+    pub oauth_scopes: &'static [&'static str],
 }
 
 impl Accepts {
     /// The default of every protected route: a user's own session, no scope beyond it.
-    pub const SESSIONS: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &[] };
+    pub const SESSIONS: Accepts = Accepts { kinds: &[CallerKind::Session], scopes: &[], oauth_scopes: &[] };
 
     /// The management API: the app's backend (a secret key) or its owner (a console session).
-    pub const ADMIN: Accepts = Accepts { kinds: &[CallerKind::AppSecret, CallerKind::AppOwner], scopes: &[] };
+    pub const ADMIN: Accepts =
+        Accepts { kinds: &[CallerKind::AppSecret, CallerKind::AppOwner], scopes: &[], oauth_scopes: &[] };
 
-    /// Reading one's own profile (`GET /users/me`, `GET /auth/verify-token`): a session or an
-    /// API key of the user.
-    pub const PROFILE: Accepts = Accepts { kinds: &[CallerKind::Session, CallerKind::ApiKey], scopes: &[] };
+    /// Reading one's own profile (`GET /users/me`): a session or an API key of the user, or an
+    /// OAuth client's token for the user that holds `profile`.
+    pub const PROFILE: Accepts = Accepts {
+        kinds: &[CallerKind::Session, CallerKind::ApiKey, CallerKind::OAuth],
+        scopes: &[],
+        oauth_scopes: &["profile"],
+    };
+
+    /// Asking whether a credential is valid (`GET /auth/verify-token`), and a customer's own routes
+    /// behind the authorizer: a session, an API key, or an OAuth access token of the app.
+    pub const TOKEN_CHECK: Accepts = Accepts {
+        kinds: &[CallerKind::Session, CallerKind::ApiKey, CallerKind::OAuth],
+        scopes: &[],
+        oauth_scopes: &[],
+    };
 
     /// Operational reads (`GET /health/detailed`): a session or API key holding `system:read`.
-    pub const SYSTEM_READ: Accepts =
-        Accepts { kinds: &[CallerKind::Session, CallerKind::ApiKey], scopes: &["system:read"] };
+    pub const SYSTEM_READ: Accepts = Accepts {
+        kinds: &[CallerKind::Session, CallerKind::ApiKey],
+        scopes: &["system:read"],
+        oauth_scopes: &[],
+    };
 
     pub fn takes(&self, kind: CallerKind) -> bool {
         self.kinds.contains(&kind)
@@ -54,8 +76,9 @@ impl Accepts {
         if !self.kinds.contains(&caller.kind()) {
             return Err(Error::Forbidden);
         }
+        let oauth: &[&'static str] = if caller.kind() == CallerKind::OAuth { self.oauth_scopes } else { &[] };
         if let Some(needed) =
-            self.scopes.iter().find(|needed| !caller.scopes().iter().any(|held| held == *needed))
+            self.scopes.iter().chain(oauth).find(|needed| !caller.scopes().iter().any(|held| held == *needed))
         {
             return Err(Error::InsufficientScope { needed });
         }
@@ -74,6 +97,20 @@ pub enum Caller {
     AppOwner(Identity),
     /// A user of the route's app, by one of their live API keys.
     ApiKey(KeyHolder),
+    /// A third-party client of the app's OAuth provider, by one of its live access tokens.
+    OAuth(OAuthHolder),
+}
+
+/// The client behind a verified OAuth access token, the user it acts for (none for a client
+/// acting for itself), and what the token allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthHolder {
+    pub tenant_id: AppId,
+    pub client_id: ClientId,
+    pub user_id: Option<UserId>,
+    pub scopes: Vec<String>,
+    /// Epoch seconds at which the token expires.
+    pub expires_at: i64,
 }
 
 /// The user behind a verified API key, and what the key allows.
@@ -94,6 +131,7 @@ impl Caller {
             Caller::AppSecret { .. } => CallerKind::AppSecret,
             Caller::AppOwner(_) => CallerKind::AppOwner,
             Caller::ApiKey(_) => CallerKind::ApiKey,
+            Caller::OAuth(_) => CallerKind::OAuth,
         }
     }
 
@@ -101,6 +139,7 @@ impl Caller {
         match self {
             Caller::Session(who) | Caller::AppOwner(who) => &who.scopes,
             Caller::ApiKey(holder) => &holder.scopes,
+            Caller::OAuth(holder) => &holder.scopes,
             Caller::AppSecret { .. } => &[],
         }
     }
@@ -109,7 +148,9 @@ impl Caller {
     pub fn session(&self) -> Result<&Identity> {
         match self {
             Caller::Session(who) => Ok(who),
-            Caller::AppSecret { .. } | Caller::AppOwner(_) | Caller::ApiKey(_) => Err(Error::Forbidden),
+            Caller::AppSecret { .. } | Caller::AppOwner(_) | Caller::ApiKey(_) | Caller::OAuth(_) => {
+                Err(Error::Forbidden)
+            }
         }
     }
 
@@ -118,6 +159,10 @@ impl Caller {
         match self {
             Caller::Session(who) => Ok((&who.tenant_id, &who.user_id)),
             Caller::ApiKey(holder) => Ok((&holder.tenant_id, &holder.user_id)),
+            // A client acting for itself has no user.
+            Caller::OAuth(holder) => {
+                holder.user_id.as_ref().map(|u| (&holder.tenant_id, u)).ok_or(Error::Forbidden)
+            }
             Caller::AppSecret { .. } | Caller::AppOwner(_) => Err(Error::Forbidden),
         }
     }
@@ -128,6 +173,7 @@ impl Caller {
             Caller::Session(who) | Caller::AppOwner(who) => format!("user:{}", who.user_id),
             Caller::AppSecret { key_id, .. } => format!("secret_key:{key_id}"),
             Caller::ApiKey(holder) => format!("user:{}", holder.user_id),
+            Caller::OAuth(holder) => format!("oauth_client:{}", holder.client_id),
         }
     }
 }
@@ -150,13 +196,13 @@ mod tests {
     #[test]
     fn a_route_admits_only_its_kinds_with_its_scopes() {
         assert!(Accepts::SESSIONS.admit(session(&[])).is_ok());
-        let writers = Accepts { kinds: &[CallerKind::Session], scopes: &["write"] };
+        let writers = Accepts { kinds: &[CallerKind::Session], scopes: &["write"], oauth_scopes: &[] };
         assert!(writers.admit(session(&["read", "write"])).is_ok());
         assert!(matches!(
             writers.admit(session(&["read"])),
             Err(Error::InsufficientScope { needed: "write" })
         ));
-        let nobody = Accepts { kinds: &[], scopes: &[] };
+        let nobody = Accepts { kinds: &[], scopes: &[], oauth_scopes: &[] };
         assert!(matches!(nobody.admit(session(&["write"])), Err(Error::Forbidden)));
     }
 }

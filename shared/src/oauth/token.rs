@@ -256,6 +256,31 @@ pub async fn verify_access(
     Ok(Some(claims))
 }
 
+/// Whether a bearer is shaped like one of the provider's access tokens (its unverified claims name
+/// a `client_id`): only those are worth a verification and a revocation read.
+pub fn looks_like_access(token: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Shape {
+        #[allow(dead_code)]
+        client_id: String,
+    }
+    jsonwebtoken::dangerous::insecure_decode_claims::<Shape>(token).is_ok()
+}
+
+/// The caller an access token of the app's provider stands for.
+pub fn holder(claims: AccessClaims) -> crate::caller::OAuthHolder {
+    // `sub` is the client itself for `client_credentials`, else the user.
+    let user_id =
+        (claims.sub != claims.client_id.as_str()).then(|| crate::ids::UserId::parse(&claims.sub)).flatten();
+    crate::caller::OAuthHolder {
+        tenant_id: claims.tid,
+        client_id: claims.client_id,
+        user_id,
+        scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
+        expires_at: claims.exp,
+    }
+}
+
 /// RFC 7662's answer: `{active: false}` and nothing more for a token that is not live.
 #[derive(Debug, Serialize, Default)]
 pub struct Introspection {

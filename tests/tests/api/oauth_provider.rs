@@ -117,14 +117,10 @@ async fn a_machine_client_gets_an_rfc_9068_access_token_with_either_authenticati
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    // The service's own routes never take it for a session.
+    // The service's own session routes never take it for a session.
     let token = r.body["access_token"].as_str().unwrap();
-    p.app
-        .get(&format!("{}/api/v1/users/me", p.base))
-        .bearer(token)
-        .send()
-        .await
-        .assert_error(401, "unauthorized");
+    let r = p.app.get(&format!("{}/api/v1/auth/sessions", p.base)).bearer(token).send().await;
+    r.assert_error(403, "forbidden");
     // The metadata names the endpoints.
     let meta = p.app.get(&format!("{}/.well-known/oauth-authorization-server", p.base)).send().await;
     assert_eq!(meta.status, 200, "{}", meta.text);
@@ -238,4 +234,65 @@ async fn introspection_and_revocation_follow_rfc_7662_and_7009() {
     let r =
         p.post("/oauth/introspect", &[("token", &live_token)], Some(&basic(&p.client_id, &new_secret))).await;
     assert_eq!(r.body["active"], true, "{}", r.text);
+}
+
+/// An OAuth access token is a caller of its own kind (`auth_kind: "oauth"`): `verify-token` and a
+/// customer's routes behind the authorizer take it; every route that manages an account, a key
+/// or a session answers 403, and a client acting for itself has no profile.
+#[tokio::test]
+async fn a_clients_token_is_taken_where_third_parties_are_and_refused_elsewhere() {
+    let p = provider().await;
+    let token = p.token().await;
+    let r = p.app.get(&format!("{}/api/v1/auth/verify-token", p.base)).bearer(&token).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["auth_kind"], "oauth");
+    assert_eq!(r.body["data"]["client_id"], p.client_id.as_str());
+    assert_eq!(r.body["data"]["scopes"], json!(["tasks:read"]));
+    // A profile needs `profile`, which a client acting for itself never holds.
+    let r = p.app.get(&format!("{}/api/v1/users/me", p.base)).bearer(&token).send().await;
+    r.assert_error(403, "insufficient_scope");
+    assert!(r.header("www-authenticate").is_some_and(|h| h.contains("scope=\"profile\"")), "{:?}", r.headers);
+    for (method, path) in
+        [("GET", "/api/v1/auth/sessions"), ("GET", "/api/v1/auth/api-keys"), ("POST", "/api/v1/auth/logout")]
+    {
+        let r = p.app.call(method, &format!("{}{path}", p.base)).bearer(&token).json(json!({})).send().await;
+        r.assert_error(403, "forbidden");
+    }
+    // The authorizer: on the app's own routes it passes the client on; on a customer's route of
+    // the app it lets the token in with its client and scopes, and not at another app.
+    let ours = functions::authorizer::handle(
+        &p.app.app,
+        auth_tests::authorizer_event_at(
+            &format!("{}/api/v1/auth/verify-token", p.base),
+            Some(&format!("Bearer {token}")),
+        ),
+    )
+    .await;
+    assert_eq!(ours.context["auth_kind"], "oauth", "{:?}", ours.context);
+    assert_eq!(ours.context["client_id"], p.client_id.as_str());
+    let customer = |app_id: &str| {
+        let mut event = serde_json::to_value(auth_tests::authorizer_event_at(
+            "/orders",
+            Some(&format!("Bearer {token}")),
+        ))
+        .unwrap();
+        event["stageVariables"] = json!({"auth_app_id": app_id});
+        serde_json::from_value::<functions::authorizer::AuthorizerRequest>(event).unwrap()
+    };
+    let allowed = functions::authorizer::handle(&p.app.app, customer(&p.id)).await;
+    assert!(allowed.is_authorized);
+    assert_eq!(allowed.context["auth_kind"], "oauth");
+    assert_eq!(allowed.context["scopes"], "tasks:read");
+    assert!(allowed.context.get("user_id").is_none(), "a client acting for itself");
+    assert!(!functions::authorizer::handle(&p.app.app, customer("default")).await.is_authorized);
+    // Revoked: refused everywhere from the next request on.
+    let r = p.post("/oauth/revoke", &[("token", &token)], Some(&basic(&p.client_id, &p.secret))).await;
+    assert_eq!(r.status, 200);
+    assert!(!functions::authorizer::handle(&p.app.app, customer(&p.id)).await.is_authorized);
+    p.app
+        .get(&format!("{}/api/v1/auth/verify-token", p.base))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
 }
