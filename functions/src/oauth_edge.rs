@@ -51,8 +51,11 @@ pub fn answer(outcome: OAuthResult<impl Serialize>) -> Result<Reply> {
     match outcome {
         Ok(doc) => Ok(Reply::document(doc)?.no_store()),
         Err(e) => {
+            // RFC 6749 section 5.2: the description is printable ASCII without `"` and `\`.
+            let description: String =
+                e.description().chars().filter(|c| matches!(*c, ' ' | '!' | '#'..='[' | ']'..='~')).collect();
             let mut reply =
-                Reply::document(json!({"error": e.code(), "error_description": e.description()}))?.no_store();
+                Reply::document(json!({"error": e.code(), "error_description": description}))?.no_store();
             reply = match &e {
                 OAuthError::InvalidClient => {
                     reply.status(StatusCode::UNAUTHORIZED).header("www-authenticate", "Basic realm=\"oauth\"")
@@ -61,9 +64,9 @@ pub fn answer(outcome: OAuthResult<impl Serialize>) -> Result<Reply> {
                     .status(StatusCode::TOO_MANY_REQUESTS)
                     .header_value("retry-after", retry_after_seconds.to_string()),
                 OAuthError::Service(Error::Dependency { .. }) => {
-                    reply.status(StatusCode::SERVICE_UNAVAILABLE)
+                    reply.status(StatusCode::SERVICE_UNAVAILABLE).header("retry-after", "5")
                 }
-                OAuthError::Service(Error::Internal(_)) => {
+                _ if e.code() == "server_error" => {
                     tracing::error!(error = %e, "OAuth endpoint failed");
                     reply.status(StatusCode::INTERNAL_SERVER_ERROR)
                 }

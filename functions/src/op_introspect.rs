@@ -1,5 +1,5 @@
 //! `POST /oauth/introspect` (RFC 7662): for an authenticated client of the app, whether a token
-//! is live and what it carries; `{active: false}` for anything expired, revoked, of another app
+//! is live and what it carries (confidential clients only); `{active: false}` for anything expired, revoked, of another app
 //! or unknown.
 
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use lambda_http::Request;
 use shared::App;
 use shared::error::Result;
+use shared::model::ClientType;
 use shared::oauth::token::{self, OAuthError};
 
 use crate::http::{Cx, Reply};
@@ -15,8 +16,13 @@ use crate::oauth_edge;
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     oauth_edge::answer(
         async {
+            token::limit(&app, &cx.tenant, &cx.client).await?;
             let form = oauth_edge::form(&req)?;
-            token::authenticate(&app, &cx.tenant, &oauth_edge::presented(&req, &form)?).await?;
+            // Introspection is for servers that keep a secret: a public client's id proves nothing.
+            let client = token::authenticate(&app, &cx.tenant, &oauth_edge::presented(&req, &form)?).await?;
+            if client.client_type == ClientType::Public {
+                return Err(OAuthError::InvalidClient);
+            }
             let presented =
                 form.get("token").ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
             token::introspect(&app, &cx.tenant, presented).await

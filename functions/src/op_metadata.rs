@@ -15,7 +15,8 @@ pub async fn handle(app: Arc<App>, _req: Request, cx: Cx) -> Result<Reply> {
     let keys = app.verifier(None).await?;
     let issuer = cx.tenant.issuer.as_str();
     let auth_methods = ["client_secret_basic", "client_secret_post"];
-    let scopes: Vec<&str> = cx.tenant.settings.offered_scopes().map(|(name, _)| name).collect();
+    // What a token can carry today: the app's own scopes (a user's scopes need a user).
+    let scopes: Vec<&str> = cx.tenant.settings.oauth_scopes.iter().map(|s| s.name.as_str()).collect();
     Ok(Reply::document(json!({
         "issuer": issuer,
         "jwks_uri": format!("{issuer}/.well-known/jwks.json"),

@@ -63,7 +63,10 @@ pub struct WithSecret {
 /// (`localhost`, `127.0.0.1`, `[::1]`), or, for public clients, a private-use scheme in reverse
 /// domain form (`com.example.app:/callback`). Kept exactly as given: it is compared as a string.
 pub fn redirect_uri(raw: &str, client_type: ClientType) -> std::result::Result<String, &'static str> {
-    if raw.is_empty() || raw.len() > MAX_URI_CHARS || raw.trim() != raw {
+    // Stored as given and compared as a string: nothing a parser would silently drop or a header
+    // could not carry.
+    if raw.is_empty() || raw.len() > MAX_URI_CHARS || raw.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
         return Err("invalid_redirect_uri");
     }
     if raw.contains('*') {
@@ -284,12 +287,23 @@ pub async fn update(
 ) -> Result<ClientView> {
     let (app_settings, mut stored) = owned_client(app, developer, id, client_id).await?;
     apply(&mut stored.settings, stored.client_type, fields, &app_settings).map_err(Error::Validation)?;
+    let read_at = stored.updated_at;
     stored.updated_at = Utc::now();
-    if !app.store.replace_oauth_client(&stored, &developer.user_id).await? {
-        return Err(Error::NotFound);
+    if !app.store.replace_oauth_client(&stored, read_at, &developer.user_id).await? {
+        return Err(changed_meanwhile(app, id, client_id).await);
     }
     trail(app, developer, EventType::OAuthClientUpdated, id, client_id, client).await;
     Ok(stored.into())
+}
+
+/// Why a write over a client as read did not happen: the client changed meanwhile (409, try again
+/// on what it is now), or it (or its app) is gone (404).
+async fn changed_meanwhile(app: &App, id: &AppId, client_id: &ClientId) -> Error {
+    match app.store.oauth_client(id, client_id).await {
+        Ok(Some(_)) => Error::Conflict,
+        Ok(None) => Error::NotFound,
+        Err(e) => e,
+    }
 }
 
 /// Deletes a client: it can no longer start or finish an authorization, or use its secret.
@@ -324,9 +338,10 @@ pub async fn rotate_secret(
     let (secret, hash, hint) = new_secret();
     stored.secret_hash = Some(hash);
     stored.secret_hint = Some(hint);
+    let read_at = stored.updated_at;
     stored.updated_at = Utc::now();
-    if !app.store.replace_oauth_client(&stored, &developer.user_id).await? {
-        return Err(Error::NotFound);
+    if !app.store.replace_oauth_client(&stored, read_at, &developer.user_id).await? {
+        return Err(changed_meanwhile(app, id, client_id).await);
     }
     trail(app, developer, EventType::OAuthClientSecretRotated, id, client_id, client).await;
     Ok(WithSecret { client: stored.into(), client_secret: Some(secret) })

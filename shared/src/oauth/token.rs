@@ -102,10 +102,12 @@ impl Presented {
                     .and_then(|b| String::from_utf8(b).ok())
                     .ok_or(OAuthError::InvalidClient)?;
                 let (id, secret) = decoded.split_once(':').ok_or(OAuthError::InvalidClient)?;
+                // Each part is form-urlencoded (RFC 6749 section 2.3.1): `+` is a space.
                 let unescape = |v: &str| {
-                    url::form_urlencoded::parse(format!("v={v}").as_bytes())
-                        .next()
-                        .map(|(_, v)| v.into_owned())
+                    percent_encoding::percent_decode_str(&v.replace('+', " "))
+                        .decode_utf8()
+                        .ok()
+                        .map(|v| v.into_owned())
                 };
                 let (id, secret) = (unescape(id).ok_or(OAuthError::InvalidClient)?, unescape(secret));
                 if form_id.is_some_and(|f| f != id) {
@@ -145,6 +147,13 @@ pub async fn authenticate(
         (ClientType::Public, _, None) => Ok(client),
         _ => Err(OAuthError::InvalidClient),
     }
+}
+
+/// One request against the per-address limit of the provider's endpoints, before anything else:
+/// wrong secrets and unknown clients count too.
+pub async fn limit(app: &App, tenant: &Tenant, client_info: &ClientInfo) -> OAuthResult<()> {
+    crate::ratelimit::hit(app, &tenant.id, Route::OAuthToken, client_info, None).await?;
+    Ok(())
 }
 
 /// The claims of an access token the provider issues (RFC 9068): `client_id` and `scope` always,
@@ -202,10 +211,7 @@ pub async fn client_credentials(
     tenant: &Tenant,
     client: &OAuthClientRecord,
     scope: Option<&str>,
-    client_info: &ClientInfo,
 ) -> OAuthResult<TokenResponse> {
-    crate::ratelimit::hit(app, &tenant.id, Route::OAuthToken, client_info, Some(client.client_id.as_str()))
-        .await?;
     if client.client_type != ClientType::Confidential
         || !client.settings.grant_types.contains(&GrantType::ClientCredentials)
     {
@@ -251,6 +257,10 @@ pub async fn verify_access(
         return Ok(None);
     };
     if claims.tid != tenant.id || app.store.is_revoked(&tenant.id, &claims.jti).await? {
+        return Ok(None);
+    }
+    // A deleted client's tokens die with it.
+    if app.store.oauth_client(&tenant.id, &claims.client_id).await?.is_none() {
         return Ok(None);
     }
     Ok(Some(claims))

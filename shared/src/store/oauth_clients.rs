@@ -7,26 +7,40 @@ use crate::model::OAuthClientRecord;
 impl Store {
     /// Stores a new client while its app is active and `owner`'s: `false` when it is not.
     pub async fn create_oauth_client(&self, client: &OAuthClientRecord, owner: &UserId) -> Result<bool> {
-        self.put_oauth_client(client, owner, "attribute_not_exists(pk)").await
+        self.put_oauth_client(client, owner, None).await
     }
 
-    /// Replaces a client that exists, while its app is active and `owner`'s: `false` otherwise.
-    pub async fn replace_oauth_client(&self, client: &OAuthClientRecord, owner: &UserId) -> Result<bool> {
-        self.put_oauth_client(client, owner, "attribute_exists(pk)").await
+    /// Replaces a client as it was read (its `updated_at` unchanged: a concurrent change, such as a
+    /// rotated secret, is never written over), while its app is active and `owner`'s: `false`
+    /// otherwise.
+    pub async fn replace_oauth_client(
+        &self,
+        client: &OAuthClientRecord,
+        read_at: DateTime<Utc>,
+        owner: &UserId,
+    ) -> Result<bool> {
+        self.put_oauth_client(client, owner, Some(read_at)).await
     }
 
+    /// Writes a client: a new one (`read_at` none) only where none is, an existing one only as it
+    /// was read.
     async fn put_oauth_client(
         &self,
         client: &OAuthClientRecord,
         owner: &UserId,
-        condition: &str,
+        read_at: Option<DateTime<Utc>>,
     ) -> Result<bool> {
+        let item = keyed(keys::app(&client.app_id), &keys::oauth_client(&client.client_id), client)?;
+        let mut write = Put::builder().table_name(&self.table).set_item(Some(item));
+        write = match read_at {
+            None => write.condition_expression("attribute_not_exists(pk)"),
+            Some(at) => write.condition_expression("updated_at = :read_at").expression_attribute_values(
+                ":read_at",
+                s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            ),
+        };
         let items = vec![
-            put(
-                &self.table,
-                keyed(keys::app(&client.app_id), &keys::oauth_client(&client.client_id), client)?,
-                Some(condition),
-            )?,
+            TransactWriteItem::builder().put(write.build().map_err(internal)?).build(),
             TransactWriteItem::builder()
                 .condition_check(super::apps::active_app(&self.table, &client.app_id, owner)?)
                 .build(),
@@ -73,7 +87,8 @@ impl Store {
             .table_name(&self.table)
             .item("pk", s(keys::revoked_token(tenant, jti)))
             .item("sk", s(keys::REVOKED))
-            .item("ttl", n(exp))
+            // Past `exp` by more than the verifiers' clock leeway, so the mark outlives the token.
+            .item("ttl", n(exp + 120))
             .send()
             .await
             .map_err(unavailable)?;

@@ -179,6 +179,24 @@ async fn client_settings_are_checked_and_only_the_apps_owner_reaches_them() {
         .send()
         .await
         .assert_error(404, "not_found");
+    app.call("PATCH", &format!("{clients}/{client_id}"))
+        .json(json!({"name": "Mine now"}))
+        .bearer(&other)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    app.post(&format!("{clients}/{client_id}/rotate-secret"), json!({}))
+        .bearer(&other)
+        .send()
+        .await
+        .assert_error(404, "not_found");
+    // A redirect URI a parser would silently change is refused.
+    refused(
+        json!({"name": "X", "redirect_uris": ["https://rp.example/c\tb"]}),
+        "redirect_uris",
+        "invalid_redirect_uri",
+    )
+    .await;
     app.get(&clients).send().await.assert_error(401, "unauthorized");
     // The app's own scopes are checked too.
     let r = app

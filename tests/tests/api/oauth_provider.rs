@@ -296,3 +296,106 @@ async fn a_clients_token_is_taken_where_third_parties_are_and_refused_elsewhere(
         .await
         .assert_error(401, "unauthorized");
 }
+
+/// Which client may do what: a public client cannot introspect (its id proves nothing) or use
+/// `client_credentials`, a confidential one without the grant is `unauthorized_client`, a client of
+/// another app does not exist here and that app's tokens are inactive here, and a deleted
+/// client's tokens die with it.
+#[tokio::test]
+async fn clients_are_held_to_their_type_grants_app_and_existence() {
+    let p = provider().await;
+    let clients = format!("/api/v1/console/apps/{}/oauth-clients", p.id);
+    let create = |body: Value| p.app.post(&clients, body).bearer(&p.dev);
+    let public =
+        create(json!({"name": "SPA", "type": "public", "redirect_uris": ["https://spa.example/cb"]}))
+            .send()
+            .await;
+    let public_id = public.body["data"]["client_id"].as_str().unwrap().to_owned();
+    let web = create(json!({"name": "Web", "redirect_uris": ["https://web.example/cb"]})).send().await;
+    let (web_id, web_secret) = (
+        web.body["data"]["client_id"].as_str().unwrap().to_owned(),
+        web.body["data"]["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let token = p.token().await;
+
+    let r = p.post("/oauth/introspect", &[("token", &token), ("client_id", &public_id)], None).await;
+    assert_oauth_error(&r, 401, "invalid_client");
+    let r = p
+        .post("/oauth/token", &[("grant_type", "client_credentials"), ("client_id", &public_id)], None)
+        .await;
+    assert_oauth_error(&r, 400, "unauthorized_client");
+    let r = p
+        .post("/oauth/token", &[("grant_type", "client_credentials")], Some(&basic(&web_id, &web_secret)))
+        .await;
+    assert_oauth_error(&r, 400, "unauthorized_client");
+    // The web client may introspect the machine client's token: both are the app's.
+    let r = p.post("/oauth/introspect", &[("token", &token)], Some(&basic(&web_id, &web_secret))).await;
+    assert_eq!(r.body["active"], true, "{}", r.text);
+
+    // Another created app: the client is unknown there, and this app's token is nothing to it.
+    let other = p.app.create_app(&p.dev, json!({"name": "Other"})).await;
+    let r = p
+        .app
+        .call("POST", &format!("/apps/{other}/oauth/token"))
+        .form(&[("grant_type", "client_credentials")])
+        .header("authorization", &basic(&p.client_id, &p.secret))
+        .send()
+        .await;
+    assert_oauth_error(&r, 401, "invalid_client");
+    let r = p
+        .app
+        .post(
+            &format!("/api/v1/console/apps/{other}/oauth-clients"),
+            json!({"name": "Its web", "redirect_uris": ["https://o.example/cb"]}),
+        )
+        .bearer(&p.dev)
+        .send()
+        .await;
+    let (o_id, o_secret) = (
+        r.body["data"]["client_id"].as_str().unwrap().to_owned(),
+        r.body["data"]["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let r = p
+        .app
+        .call("POST", &format!("/apps/{other}/oauth/introspect"))
+        .form(&[("token", &token)])
+        .header("authorization", &basic(&o_id, &o_secret))
+        .send()
+        .await;
+    assert_eq!(r.body, json!({"active": false}), "{}", r.text);
+
+    // Deleted: its tokens are dead at once.
+    assert_eq!(
+        p.app.call("DELETE", &format!("{clients}/{}", p.client_id)).bearer(&p.dev).send().await.status,
+        200
+    );
+    let r = p.post("/oauth/introspect", &[("token", &token)], Some(&basic(&web_id, &web_secret))).await;
+    assert_eq!(r.body, json!({"active": false}), "{}", r.text);
+    p.app
+        .get(&format!("{}/api/v1/auth/verify-token", p.base))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+}
+
+/// The token, introspection and revocation endpoints share one per-address limit, counted before
+/// the client is authenticated (guessed secrets count).
+#[tokio::test]
+async fn guessing_secrets_is_rate_limited_per_address() {
+    let p = provider().await;
+    let limited = p.app.with_config(&[("RATE_LIMITS", "on"), ("RATE_LIMIT_OAUTH_TOKEN", "3")]).await;
+    let call = || {
+        p.app
+            .call("POST", &format!("{}/oauth/token", p.base))
+            .form(&[("grant_type", "client_credentials")])
+            .header("authorization", &basic(&p.client_id, "ocs_guess"))
+            .source_ip("198.51.100.99")
+    };
+    for _ in 0..3 {
+        assert_oauth_error(&p.app.send_to(&limited, call()).await, 401, "invalid_client");
+    }
+    let r = p.app.send_to(&limited, call()).await;
+    assert_oauth_error(&r, 429, "temporarily_unavailable");
+    assert!(r.header("retry-after").is_some());
+}
