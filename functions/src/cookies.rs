@@ -74,7 +74,9 @@ pub const OAUTH_STATE: &str = "oauth_state";
 /// The state cookie set with the redirect to the provider: HttpOnly and Secure, alive as long as
 /// the state. The provider's redirect back is a top-level GET, which a `SameSite=Lax` cookie
 /// reaches; Apple's `form_post` is a cross-site POST, which only `SameSite=None` reaches, so
-/// Apple's cookie is `None` and scoped to its callback path alone.
+/// Apple's cookie is `None` and scoped to its callback path alone. Each is scoped to its
+/// provider's paths, so a Google and a GitHub sign-in started in one browser do not overwrite
+/// each other's state.
 pub fn oauth_state_cookie(config: &Config, tenant: &Tenant, provider: ProviderId, state: &str) -> String {
     let max_age = cookie::time::Duration::seconds(config.social.state_lifetime.as_secs() as i64);
     state_cookie(tenant, provider, state.to_owned(), max_age)
@@ -91,9 +93,10 @@ fn state_cookie(
     value: String,
     max_age: cookie::time::Duration,
 ) -> String {
-    let base = format!("{}/api/v1/auth/oauth", tenant.base_path());
+    // Each provider's own path: sign-ins with two providers in one browser at once keep apart.
+    let base = format!("{}/api/v1/auth/oauth/{}", tenant.base_path(), provider.as_str());
     let (path, same_site) = match provider {
-        ProviderId::Apple => (format!("{base}/apple/callback"), SameSite::None),
+        ProviderId::Apple => (format!("{base}/callback"), SameSite::None),
         _ => (base, SameSite::Lax),
     };
     Cookie::build((OAUTH_STATE, value))

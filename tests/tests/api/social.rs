@@ -33,6 +33,14 @@ async fn a_new_person_signs_up_with_google_and_signs_in_again_to_the_same_accoun
 #[tokio::test]
 async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
     let (app, google) = TestApp::with_google(&[]).await;
+    // The cookie: HttpOnly, Secure, Lax, and scoped to this provider's paths (a sign-in with
+    // another provider in the same browser keeps its own).
+    let started = app.get(START).send().await;
+    let cookie =
+        auth_tests::set_cookies(&started).into_iter().find(|c| c.starts_with("oauth_state=")).unwrap();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/api/v1/auth/oauth/google;"] {
+        assert!(format!("{cookie};").contains(attribute), "{attribute} in {cookie}");
+    }
     let email = unique_email("csrf");
     let back = google.sign_in(&app, START, &email).await;
     // Another browser (no cookie), or a cookie of another sign-in: login CSRF.
