@@ -35,8 +35,28 @@ pub fn form(req: &Request) -> OAuthResult<HashMap<String, String>> {
     Ok(out)
 }
 
+/// The start every provider endpoint shares: one request against the per-address limit (before
+/// anything else, so guessed secrets count), the form, and the client it authenticates as.
+pub async fn authenticated(
+    app: &shared::App,
+    req: &Request,
+    cx: &crate::http::Cx,
+) -> OAuthResult<(HashMap<String, String>, shared::model::OAuthClientRecord)> {
+    shared::oauth::token::limit(app, &cx.tenant, &cx.client).await?;
+    let form = form(req)?;
+    let client = shared::oauth::token::authenticate(app, &cx.tenant, &presented(req, &form)?).await?;
+    Ok((form, client))
+}
+
+/// A parameter the endpoint cannot do without.
+pub fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> OAuthResult<&'a str> {
+    form.get(name)
+        .map(String::as_str)
+        .ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is required")))
+}
+
 /// How the request's client presents itself (Basic header, or the form).
-pub fn presented(req: &Request, form: &HashMap<String, String>) -> OAuthResult<Presented> {
+fn presented(req: &Request, form: &HashMap<String, String>) -> OAuthResult<Presented> {
     let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok());
     Presented::read(
         authorization,

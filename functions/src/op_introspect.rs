@@ -16,16 +16,12 @@ use crate::oauth_edge;
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     oauth_edge::answer(
         async {
-            token::limit(&app, &cx.tenant, &cx.client).await?;
-            let form = oauth_edge::form(&req)?;
+            let (form, client) = oauth_edge::authenticated(&app, &req, &cx).await?;
             // Introspection is for servers that keep a secret: a public client's id proves nothing.
-            let client = token::authenticate(&app, &cx.tenant, &oauth_edge::presented(&req, &form)?).await?;
             if client.client_type == ClientType::Public {
                 return Err(OAuthError::InvalidClient);
             }
-            let presented =
-                form.get("token").ok_or_else(|| OAuthError::InvalidRequest("token is required".into()))?;
-            token::introspect(&app, &cx.tenant, presented).await
+            token::introspect(&app, &cx.tenant, oauth_edge::required(&form, "token")?).await
         }
         .await,
     )

@@ -15,9 +15,7 @@ use crate::oauth_edge;
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     oauth_edge::answer(
         async {
-            token::limit(&app, &cx.tenant, &cx.client).await?;
-            let form = oauth_edge::form(&req)?;
-            let client = token::authenticate(&app, &cx.tenant, &oauth_edge::presented(&req, &form)?).await?;
+            let (form, client) = oauth_edge::authenticated(&app, &req, &cx).await?;
             match form.get("grant_type").map(String::as_str) {
                 Some("client_credentials") => {
                     let scope = form.get("scope").map(String::as_str);

@@ -579,20 +579,30 @@ async fn a_provider_that_cannot_be_reached_is_503() {
 #[tokio::test]
 async fn a_signed_in_user_links_a_provider_from_this_browser() {
     let (app, google) = TestApp::with_google(&[]).await;
+    // A link started with `access`, completed at the provider as `login`, back at our callback
+    // in the same browser; `before_provider` runs between the start and the provider.
+    let link = |access: String, login: String, before_provider: Option<String>| {
+        let (app, issuer) = (&app, google.endpoints.google.clone());
+        async move {
+            let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&access).send().await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
+            let state_cookie = auth_tests::state_cookie(&r);
+            if let Some(path) = before_provider {
+                assert_eq!(app.post(&path, json!({})).bearer(&access).send().await.status, 200);
+            }
+            let back = auth_tests::drive_provider(&issuer, &authorize, &login).await;
+            app.get(back.path())
+                .query(back.query().unwrap_or_default())
+                .header("cookie", &state_cookie)
+                .send()
+                .await
+        }
+    };
     let email = unique_email("linker");
     let (access, _) = app.logged_in(&email).await;
     let google_login = unique_email("their-google");
-    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&access).send().await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
-    let state_cookie = auth_tests::state_cookie(&r);
-    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &google_login).await;
-    let r = app
-        .get(back.path())
-        .query(back.query().unwrap_or_default())
-        .header("cookie", &state_cookie)
-        .send()
-        .await;
+    let r = link(access.clone(), google_login.clone(), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["provider"], "google");
     assert!(r.body["data"].get("access_token").is_none(), "a link signs nobody in");
@@ -607,33 +617,14 @@ async fn a_signed_in_user_links_a_provider_from_this_browser() {
 
     // Another user cannot take it over.
     let (other, _) = app.logged_in(&unique_email("other")).await;
-    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&other).send().await;
-    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
-    let state_cookie = auth_tests::state_cookie(&r);
-    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &google_login).await;
-    app.get(back.path())
-        .query(back.query().unwrap_or_default())
-        .header("cookie", &state_cookie)
-        .send()
-        .await
-        .assert_error(409, "identity_conflict");
+    link(other, google_login.clone(), None).await.assert_error(409, "identity_conflict");
 
     // A link whose session ended before it completed (logged out, revoked, a stolen token's)
     // links nothing.
     let (third, _) = app.logged_in(&unique_email("third")).await;
     let r = app.post("/api/v1/auth/oauth/github/link", json!({})).bearer(&third).send().await;
     r.assert_error(404, "not_found");
-    let r = app.post("/api/v1/auth/oauth/google/link", json!({})).bearer(&third).send().await;
-    let authorize = r.body["data"]["authorization_url"].as_str().unwrap().to_owned();
-    let state_cookie = auth_tests::state_cookie(&r);
-    assert_eq!(app.post("/api/v1/auth/logout", json!({})).bearer(&third).send().await.status, 200);
-    let back = auth_tests::drive_provider(&google.endpoints.google, &authorize, &unique_email("late")).await;
-    let r = app
-        .get(back.path())
-        .query(back.query().unwrap_or_default())
-        .header("cookie", &state_cookie)
-        .send()
-        .await;
+    let r = link(third, unique_email("late"), Some("/api/v1/auth/logout".to_owned())).await;
     r.assert_error(400, "oauth_failed");
     assert!(r.text.contains("session"), "{}", r.text);
 }
