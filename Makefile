@@ -11,7 +11,7 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test fuzz venv nextest stand-ins browser lint validate build build-dev bench sam-build deploy keys rotate-key clean
+.PHONY: help dev test fuzz venv nextest stand-ins rp browser lint validate build build-dev bench sam-build deploy keys rotate-key clean
 
 # The deployed stack's outputs: the signing-key secret, and the table its public half is published in.
 STACK_OUTPUT = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='$(1)'))"
@@ -50,6 +50,15 @@ stand-ins: $(STAND_INS_STAMP)
 $(STAND_INS_STAMP): $(STAND_INS)/package-lock.json
 	cd $(STAND_INS) && npm ci --no-audit --no-fund --loglevel=error
 	@rm -f $(STAND_INS)/node_modules/.installed-*; touch $@
+
+## The relying party of the OAuth provider's test: openid-client and playwright-core (no browser
+## download: it drives Debian's Chromium).
+RP := tests/rp
+RP_STAMP := $(RP)/node_modules/.installed-$(shell sha1sum $(RP)/package-lock.json 2>/dev/null | cut -c1-12)
+rp: $(RP_STAMP)
+$(RP_STAMP): $(RP)/package-lock.json
+	cd $(RP) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@rm -f $(RP)/node_modules/.installed-*; touch $@
 
 ## cargo-nextest: the machine's own when present, otherwise installed from crates.io.
 nextest:
@@ -93,7 +102,7 @@ TEST_TARGETS := --workspace --lib --test '*'
 # Where the suite's processes record the AWS calls of each function (shared/src/iam.rs).
 IAM_RECORDS := $(abspath $(or $(CARGO_TARGET_DIR),target))/iam
 
-test: venv nextest stand-ins browser build-dev validate
+test: venv nextest stand-ins rp browser build-dev validate
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
 	rm -rf $(IAM_RECORDS)
 	AUTH_IAM_RECORD_DIR=$(IAM_RECORDS) $(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)

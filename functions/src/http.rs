@@ -41,6 +41,8 @@ enum ReplyBody {
     },
     /// Standard documents (JWKS, discovery) keep their own shape, without the envelope.
     Document(Value),
+    /// A server-rendered page (the OAuth provider's login and consent pages).
+    Html(String),
 }
 
 impl Reply {
@@ -89,6 +91,20 @@ impl Reply {
             headers: Vec::new(),
             location: None,
         })
+    }
+
+    /// A page, with its own `Content-Security-Policy` (the JSON responses' `default-src 'none'`
+    /// would not let it show its styles). Never cached: pages carry CSRF tokens.
+    pub fn html(status: StatusCode, body: String, csp: String) -> Reply {
+        Reply {
+            status,
+            body: ReplyBody::Html(body),
+            no_store: true,
+            cache_control: None,
+            cookies: Vec::new(),
+            headers: vec![("content-security-policy", csp)],
+            location: None,
+        }
     }
 
     /// Marks a response that carries tokens: `Cache-Control: no-store`, `Pragma: no-cache`.
@@ -257,8 +273,22 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
         }
         ReplyBody::Document(doc) => Some(doc),
         ReplyBody::Empty => None,
+        ReplyBody::Html(page) => {
+            let mut r = json_response(reply.status, &Value::Null, request_id);
+            *r.body_mut() = Body::Text(page);
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            return finish(
+                r,
+                reply.headers,
+                reply.no_store,
+                reply.cache_control,
+                reply.cookies,
+                reply.location,
+            );
+        }
     };
-    let mut response = match &body {
+    let response = match &body {
         Some(body) => json_response(reply.status, body, request_id),
         None => {
             let mut r = json_response(reply.status, &Value::Null, request_id);
@@ -267,24 +297,36 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
             r
         }
     };
+    finish(response, reply.headers, reply.no_store, reply.cache_control, reply.cookies, reply.location)
+}
+
+/// A success's headers, cookies and redirect.
+fn finish(
+    mut response: Response<Body>,
+    extra: Vec<(&'static str, String)>,
+    no_store: bool,
+    cache_control: Option<&'static str>,
+    cookies: Vec<String>,
+    location: Option<String>,
+) -> Response<Body> {
     let headers = response.headers_mut();
-    for (name, value) in reply.headers {
+    for (name, value) in extra {
         if let Ok(v) = HeaderValue::from_str(&value) {
             headers.insert(name, v);
         }
     }
-    if reply.no_store {
+    if no_store {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    } else if let Some(directive) = reply.cache_control {
+    } else if let Some(directive) = cache_control {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(directive));
     }
-    for cookie in reply.cookies {
+    for cookie in cookies {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             headers.append(header::SET_COOKIE, v);
         }
     }
-    if let Some(v) = reply.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(header::LOCATION, v);
     }
     response

@@ -9,6 +9,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 use shared::error::{Error, Result};
+use shared::oauth::grants::BearerError;
 use shared::oauth::token::{OAuthError, OAuthResult, Presented};
 
 use crate::http::Reply;
@@ -96,6 +97,30 @@ pub fn answer(outcome: OAuthResult<impl Serialize>) -> Result<Reply> {
                 tracing::warn!(error = %e, "OAuth endpoint: a dependency failed");
             }
             Ok(reply)
+        }
+    }
+}
+
+/// The answer of a resource the provider's access tokens open (userinfo): its document, or RFC
+/// 6750's error with `WWW-Authenticate: Bearer` (401 for a token that is not live, 403 for a
+/// missing scope).
+pub fn bearer_answer(outcome: std::result::Result<serde_json::Value, BearerError>) -> Result<Reply> {
+    match outcome {
+        Ok(doc) => Ok(Reply::document(doc)?.no_store()),
+        Err(BearerError::Service(e)) => Err(e),
+        Err(e) => {
+            let (status, code, challenge) = match &e {
+                BearerError::InsufficientScope(scope) => (
+                    StatusCode::FORBIDDEN,
+                    "insufficient_scope",
+                    format!("Bearer error=\"insufficient_scope\", scope=\"{scope}\""),
+                ),
+                _ => (StatusCode::UNAUTHORIZED, "invalid_token", "Bearer error=\"invalid_token\"".to_owned()),
+            };
+            Ok(Reply::document(json!({"error": code, "error_description": e.to_string()}))?
+                .no_store()
+                .status(status)
+                .header_value("www-authenticate", challenge))
         }
     }
 }

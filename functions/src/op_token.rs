@@ -1,12 +1,14 @@
 //! `POST /oauth/token` of an app's OAuth provider (RFC 6749 section 3.2): the
-//! `client_credentials` grant for confidential clients, with `client_secret_basic` or
-//! `client_secret_post`.
+//! `authorization_code` grant (PKCE), `refresh_token` (rotation with reuse detection) and
+//! `client_credentials` for confidential clients; `client_secret_basic`, `client_secret_post`, or
+//! a public client's id alone.
 
 use std::sync::Arc;
 
 use lambda_http::Request;
 use shared::App;
 use shared::error::Result;
+use shared::oauth::grants;
 use shared::oauth::token::{self, OAuthError};
 
 use crate::http::{Cx, Reply};
@@ -16,7 +18,19 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     oauth_edge::answer(
         async {
             let (form, client) = oauth_edge::authenticated(&app, &req, &cx).await?;
-            match form.get("grant_type").map(String::as_str) {
+            let field = |name: &str| form.get(name).map(String::as_str);
+            match field("grant_type") {
+                Some("authorization_code") => {
+                    let code = oauth_edge::required(&form, "code")?;
+                    let (redirect_uri, verifier) = (field("redirect_uri"), field("code_verifier"));
+                    grants::exchange_code(&app, &cx.tenant, &client, code, redirect_uri, verifier, &cx.client)
+                        .await
+                }
+                Some("refresh_token") => {
+                    let refresh_token = oauth_edge::required(&form, "refresh_token")?;
+                    grants::refresh(&app, &cx.tenant, &client, refresh_token, field("scope"), &cx.client)
+                        .await
+                }
                 Some("client_credentials") => {
                     let scope = form.get("scope").map(String::as_str);
                     token::client_credentials(&app, &cx.tenant, &client, scope).await

@@ -336,6 +336,40 @@ pub async fn login(
     password: &str,
     client: &ClientInfo,
 ) -> Result<LoggedIn> {
+    let checked = check_password(app, app_context, email, password, client).await?;
+    let (pair, session_id) = sessions::start(
+        app,
+        app_context,
+        &checked.user,
+        &checked.sessions,
+        client,
+        Utc::now(),
+        EventType::LoginSucceeded,
+        &checked.forgiven,
+        // The password checked is no longer the account's (a reset or change committed meanwhile).
+        Error::InvalidCredentials,
+    )
+    .await?;
+    Ok(LoggedIn { pair, user: checked.user, session_id })
+}
+
+/// A correct password of an account that may sign in, as `check_password` found it.
+pub struct PasswordChecked {
+    pub user: UserRecord,
+    pub sessions: Vec<crate::model::SessionRecord>,
+    /// The quotas to take with the sign-in's write: the account's own are forgiven.
+    pub forgiven: Limits,
+}
+
+/// Everything `login` does before it starts a session (see there): the quotas, the lock, the
+/// password, and the account's state. The OAuth provider's login page signs in with it too.
+pub async fn check_password(
+    app: &App,
+    app_context: &Tenant,
+    email: &Email,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<PasswordChecked> {
     let config = &app.config;
     let tenant = &app_context.id;
     if password.chars().count() > PASSWORD_MAX_CHARS {
@@ -411,20 +445,7 @@ pub async fn login(
         app.store.record_failed_login(tenant, Some(&event), now, forgiven.quotas(), None).await?;
         return Err(Error::EmailNotVerified);
     }
-    let (pair, session_id) = sessions::start(
-        app,
-        app_context,
-        &user,
-        &sessions,
-        client,
-        now,
-        EventType::LoginSucceeded,
-        &forgiven,
-        // The password checked is no longer the account's (a reset or change committed meanwhile).
-        Error::InvalidCredentials,
-    )
-    .await?;
-    Ok(LoggedIn { pair, user, session_id })
+    Ok(PasswordChecked { user, sessions, forgiven })
 }
 
 /// The notice to the owner when this failure is the one that locks password sign-in, for the

@@ -60,6 +60,16 @@ pub enum EventType {
     ApiKeyCreated,
     ApiKeyRevoked,
     ApiKeyRotated,
+    /// The app's OAuth provider: a user allowed or revoked a client, a client got tokens for a
+    /// user, an authorization code came back a second time.
+    #[strum(serialize = "oauth_consent_granted")]
+    OAuthConsentGranted,
+    #[strum(serialize = "oauth_consent_revoked")]
+    OAuthConsentRevoked,
+    #[strum(serialize = "oauth_token_issued")]
+    OAuthTokenIssued,
+    #[strum(serialize = "oauth_code_reused")]
+    OAuthCodeReused,
     /// Social login (Google, Apple, GitHub).
     SocialLogin,
     IdentityLinked,

@@ -91,6 +91,11 @@ pub struct SocialConfig {
     pub provider_key_id: String,
     /// How long a started sign-in may take at the provider (`OAUTH_STATE_TTL_SECONDS`).
     pub state_lifetime: Duration,
+    /// How long an authorization code of the apps' OAuth providers lives (`OAUTH_CODE_TTL_SECONDS`).
+    pub code_lifetime: Duration,
+    /// How long a browser stays signed in at the providers' login page
+    /// (`OAUTH_BROWSER_SESSION_SECONDS`).
+    pub browser_session_lifetime: Duration,
 }
 
 /// Every variable the service reads, with its default, in the order the README documents them.
@@ -150,6 +155,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("SOCIAL_SECRET_ID", ""),
     ("PROVIDER_KEY_ID", "alias/auth-providers"),
     ("OAUTH_STATE_TTL_SECONDS", "600"),
+    ("OAUTH_CODE_TTL_SECONDS", "120"),
+    ("OAUTH_BROWSER_SESSION_SECONDS", "86400"),
 ];
 
 impl Config {
@@ -238,6 +245,12 @@ impl Config {
                 provider_key_id: r.string("PROVIDER_KEY_ID")?,
                 state_lifetime: r
                     .bounded("OAUTH_STATE_TTL_SECONDS", 1, 3600)
+                    .map(|s| Duration::from_secs(u64::from(s)))?,
+                code_lifetime: r
+                    .bounded("OAUTH_CODE_TTL_SECONDS", 1, 600)
+                    .map(|s| Duration::from_secs(u64::from(s)))?,
+                browser_session_lifetime: r
+                    .bounded("OAUTH_BROWSER_SESSION_SECONDS", 60, 30 * 86_400)
                     .map(|s| Duration::from_secs(u64::from(s)))?,
             },
             default_app: AppSettings {

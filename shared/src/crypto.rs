@@ -154,6 +154,11 @@ pub fn new_token() -> (String, String) {
     (token, hash)
 }
 
+/// The S256 PKCE challenge of a verifier (RFC 7636 section 4.2): BASE64URL(SHA256(verifier)).
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref())
+}
+
 /// SHA-256 of a token, hex-encoded: the only form in which a token reaches the store.
 pub fn token_hash(token: &str) -> String {
     let d = digest::digest(&digest::SHA256, token.as_bytes());

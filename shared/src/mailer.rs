@@ -139,8 +139,16 @@ impl Mail {
         )
     }
 
-    pub fn magic_link(app: &AppSettings, token: &str, ttl_seconds: u64) -> Result<Mail> {
-        let url = link(&app.frontend_url, "magic-link", token);
+    pub fn magic_link(
+        app: &AppSettings,
+        provider_page: Option<&str>,
+        token: &str,
+        ttl_seconds: u64,
+    ) -> Result<Mail> {
+        let url = match provider_page {
+            Some(page) => format!("{page}?token={token}"),
+            None => link(&app.frontend_url, "magic-link", token),
+        };
         message(
             app,
             "Your sign-in link",

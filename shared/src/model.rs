@@ -487,3 +487,77 @@ pub struct OAuthClientRecord {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// What a user's authorization gave one client: the scopes, and the family of refresh tokens it
+/// started, which rotates like a session's (the current token's SHA-256 and generation, the one it
+/// replaced and when). In the user's partition, so the user's erasure takes it; deleting it ends
+/// every token the grant issued (access tokens name it, and their verification reads it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OAuthGrantRecord {
+    pub grant_id: String,
+    pub tenant_id: AppId,
+    pub user_id: UserId,
+    pub client_id: crate::ids::ClientId,
+    pub scopes: Vec<String>,
+    /// When the user last proved who they are at the provider (the ID token's `auth_time`).
+    pub auth_time: i64,
+    pub created_at: DateTime<Utc>,
+    /// The current refresh token (`offline_access` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_hash: Option<String>,
+    pub generation: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// The grant ends when its last token would have.
+    pub expires_at: i64,
+    pub ttl: i64,
+}
+
+/// A user's consent to a client's scopes, remembered so that the next authorization asking for no
+/// more does not ask again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub tenant_id: AppId,
+    pub user_id: UserId,
+    pub client_id: crate::ids::ClientId,
+    pub scopes: Vec<String>,
+    pub granted_at: DateTime<Utc>,
+}
+
+/// An authorization code, by its SHA-256: what the exchange needs to check and issue. Kept after
+/// its redemption (`redeemed_at`) until it expires, so that a second presentation is recognised
+/// and what the first one issued can be revoked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizationCodeRecord {
+    pub tenant_id: AppId,
+    pub client_id: crate::ids::ClientId,
+    pub user_id: UserId,
+    pub redirect_uri: String,
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// PKCE (S256 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    /// The grant the exchange creates: named in advance, so a second presentation can end it.
+    pub grant_id: String,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redeemed_at: Option<DateTime<Utc>>,
+    pub ttl: i64,
+}
+
+/// The provider's browser session: who signed in at the login page and when, found by the SHA-256
+/// of its cookie. Valid only while the user is active at the same credential version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BrowserSessionRecord {
+    pub tenant_id: AppId,
+    pub user_id: UserId,
+    pub auth_time: i64,
+    pub credential_version: u64,
+    pub expires_at: i64,
+    pub ttl: i64,
+}

@@ -44,14 +44,33 @@ const KEEP_SECONDS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "letter", rename_all = "snake_case")]
 pub enum Letter {
-    VerifyEmail { name: Option<String>, ttl_seconds: u64 },
-    PasswordReset { ttl_seconds: u64 },
-    MagicLink { ttl_seconds: u64 },
-    DeletionConfirm { ttl_seconds: u64 },
-    DeletionScheduled { scheduled_for: String },
-    PasswordChanged { how: String },
+    VerifyEmail {
+        name: Option<String>,
+        ttl_seconds: u64,
+    },
+    PasswordReset {
+        ttl_seconds: u64,
+    },
+    /// `provider_page`: the link goes to an app's OAuth provider (its login page's magic link)
+    /// instead of the app's front end.
+    MagicLink {
+        ttl_seconds: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        provider_page: Option<String>,
+    },
+    DeletionConfirm {
+        ttl_seconds: u64,
+    },
+    DeletionScheduled {
+        scheduled_for: String,
+    },
+    PasswordChanged {
+        how: String,
+    },
     EmailTakenNotice,
-    LoginLocked { failures: u32 },
+    LoginLocked {
+        failures: u32,
+    },
 }
 
 impl Letter {
@@ -77,7 +96,9 @@ impl Letter {
                 Mail::verify_email(app, token()?, name.as_deref(), *ttl_seconds)
             }
             Letter::PasswordReset { ttl_seconds } => Mail::password_reset(app, token()?, *ttl_seconds),
-            Letter::MagicLink { ttl_seconds } => Mail::magic_link(app, token()?, *ttl_seconds),
+            Letter::MagicLink { ttl_seconds, provider_page } => {
+                Mail::magic_link(app, provider_page.as_deref(), token()?, *ttl_seconds)
+            }
             Letter::DeletionConfirm { ttl_seconds } => Mail::deletion_confirm(app, token()?, *ttl_seconds),
             Letter::DeletionScheduled { scheduled_for } => {
                 Mail::deletion_scheduled(app, token()?, scheduled_for)

@@ -260,7 +260,10 @@ pub async fn request_magic_link(
     tenant: &Tenant,
     email: &Email,
     client: &ClientInfo,
+    provider_page: Option<String>,
 ) -> Result<()> {
+    // Counted here, whichever page asks (the API or the OAuth provider's login page).
+    crate::ratelimit::hit(app, &tenant.id, Route::MagicLink, client, Some(email.normalized())).await?;
     let config = &app.config;
     let settings = &tenant.settings;
     let tenant = &tenant.id;
@@ -272,7 +275,8 @@ pub async fn request_magic_link(
             let record = single_use(TokenKind::MagicLink, &user, now, ttl);
             let audit =
                 event(app, (&user.tenant_id, &user.user_id), EventType::MagicLinkRequested, client, now);
-            let mail = mail(app, &user, &Letter::MagicLink { ttl_seconds: ttl }, Some(&token), now).await?;
+            let letter = Letter::MagicLink { ttl_seconds: ttl, provider_page };
+            let mail = mail(app, &user, &letter, Some(&token), now).await?;
             app.store
                 .issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now)
                 .await?;
@@ -293,7 +297,7 @@ pub async fn request_magic_link(
                 expires_at,
                 ttl: expires_at,
             };
-            let letter = Letter::MagicLink { ttl_seconds: ttl };
+            let letter = Letter::MagicLink { ttl_seconds: ttl, provider_page };
             let mail = outbox::compose(&app.sealer, tenant, None, email, &letter, Some(&token), now).await?;
             app.store.put_token(&hash, &record, &mail).await?;
             audit::log_only(
@@ -314,6 +318,34 @@ pub async fn verify_magic_link(
     raw_token: &str,
     client: &ClientInfo,
 ) -> Result<LoggedIn> {
+    let user = consume_magic_link(app, tenant, raw_token, client).await?;
+    let now = Utc::now();
+    let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
+    let (pair, session_id) = sessions::start(
+        app,
+        tenant,
+        &user,
+        &existing,
+        client,
+        now,
+        EventType::LoginSucceeded,
+        // A magic link is the owner's other way in: it forgives failed password sign-ins.
+        &Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login),
+        Error::InvalidToken,
+    )
+    .await?;
+    Ok(LoggedIn { pair, user, session_id })
+}
+
+/// Consumes a magic link: its user (created when the link was sent to a new address), the
+/// mailbox proven. `verify_magic_link` starts a session with it, the OAuth provider's login page
+/// a browser session.
+pub async fn consume_magic_link(
+    app: &App,
+    tenant: &Tenant,
+    raw_token: &str,
+    client: &ClientInfo,
+) -> Result<UserRecord> {
     let now = Utc::now();
     let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::MagicLink, now).await?;
     let user = match &record.email {
@@ -358,21 +390,7 @@ pub async fn verify_magic_link(
             }
         }
     };
-    let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
-    let (pair, session_id) = sessions::start(
-        app,
-        tenant,
-        &user,
-        &existing,
-        client,
-        now,
-        EventType::LoginSucceeded,
-        // A magic link is the owner's other way in: it forgives failed password sign-ins.
-        &Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login),
-        Error::InvalidToken,
-    )
-    .await?;
-    Ok(LoggedIn { pair, user, session_id })
+    Ok(user)
 }
 
 // ----- deletion with a grace period -----------------------------------------------------------------

@@ -75,6 +75,13 @@ impl Tenant {
         if self.id.is_default() { String::new() } else { format!("/apps/{}", self.id) }
     }
 
+    /// The page of the app's OAuth provider where a sign-in started on its login page by a social
+    /// provider or a magic link comes back to the authorization in progress. Social sign-ins may
+    /// always end there, whatever the app's `redirect_urls`.
+    pub fn provider_continue_page(&self) -> String {
+        format!("{}/oauth/authorize/continue", self.issuer)
+    }
+
     /// The audience of the app's refresh tokens: its own refresh endpoint, so that no resource
     /// server that checks only the signature and its audience takes one for an access token.
     pub fn refresh_audience(&self) -> String {

@@ -3,5 +3,7 @@
 //! consent, and call the app's API with the tokens they get. `clients` holds the clients the
 //! app's developer registers.
 
+pub mod authorize;
 pub mod clients;
+pub mod grants;
 pub mod token;

@@ -168,6 +168,9 @@ pub struct AccessClaims {
     pub scope: String,
     /// The app (tenant).
     pub tid: AppId,
+    /// The grant a user's token was issued under: the token lives only while the grant does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
     pub jti: String,
     pub iat: i64,
     pub nbf: i64,
@@ -181,6 +184,10 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The scopes a request asks for, checked against what the client may use: all of the client's
@@ -233,22 +240,48 @@ pub async fn client_credentials(
         client_id: client.client_id.clone(),
         scope: scopes.join(" "),
         tid: tenant.id.clone(),
+        gid: None,
         jti: crate::crypto::new_id(),
         iat: now,
         nbf: now,
         exp: now + ttl as i64,
     };
     let access_token = ring.sign(&claims, ACCESS_TOKEN_TYPE)?;
-    Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: ttl, scope: claims.scope })
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl,
+        scope: claims.scope,
+        refresh_token: None,
+        id_token: None,
+    })
 }
 
 /// An access token of this app's provider, verified: signature, type, issuer, audience, times,
-/// and not revoked. `None` for anything else (a session token of the service included).
+/// not revoked, its client still registered and, for a user's token, its grant still live and its
+/// user active. `None` for anything else (a session token of the service included).
 pub async fn verify_access(
     app: &App,
     tenant: &Tenant,
     token: &str,
 ) -> crate::error::Result<Option<AccessClaims>> {
+    Ok(verify_full(app, tenant, token).await?.map(|(claims, _)| claims))
+}
+
+/// `verify_access` for a token issued for a user, with the user.
+pub async fn verify_user_access(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+) -> crate::error::Result<Option<(AccessClaims, crate::model::UserRecord)>> {
+    Ok(verify_full(app, tenant, token).await?.and_then(|(claims, user)| user.map(|u| (claims, u))))
+}
+
+async fn verify_full(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+) -> crate::error::Result<Option<(AccessClaims, Option<crate::model::UserRecord>)>> {
     let kid = crate::tokens::kid_of(token);
     let verifier = app.verifier(kid.as_deref()).await?;
     let Some(claims) =
@@ -256,14 +289,29 @@ pub async fn verify_access(
     else {
         return Ok(None);
     };
-    if claims.tid != tenant.id || app.store.is_revoked(&tenant.id, &claims.jti).await? {
+    if claims.tid != tenant.id {
         return Ok(None);
     }
-    // A deleted client's tokens die with it.
-    if app.store.oauth_client(&tenant.id, &claims.client_id).await?.is_none() {
+    let user_id = match &claims.gid {
+        Some(_) => match crate::ids::UserId::parse(&claims.sub) {
+            Some(id) => Some(id),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let grant = user_id.as_ref().zip(claims.gid.as_deref());
+    let state = app.store.oauth_token_state(&tenant.id, &claims.jti, &claims.client_id, grant).await?;
+    // A deleted client's tokens die with it; a user's die with their grant (consent revoked, code
+    // reused, refresh token reused) and while the user is not active.
+    if state.revoked || state.client.is_none() {
         return Ok(None);
     }
-    Ok(Some(claims))
+    if grant.is_some() {
+        let grant_live = state.grant.is_some_and(|g| g.client_id == claims.client_id);
+        let user = state.user.filter(|u| u.status == crate::model::UserStatus::Active);
+        return Ok((grant_live && user.is_some()).then_some((claims, user)));
+    }
+    Ok(Some((claims, None)))
 }
 
 /// Whether a bearer is shaped like one of the provider's access tokens (its unverified claims name
@@ -314,7 +362,22 @@ pub struct IntrospectionDetails {
 /// Introspects a token for an authenticated client of the app.
 pub async fn introspect(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<Introspection> {
     Ok(match verify_access(app, tenant, token).await? {
-        None => Introspection::default(),
+        None => match super::grants::introspect_refresh(app, tenant, token).await? {
+            None => Introspection::default(),
+            Some(c) => Introspection {
+                active: true,
+                details: Some(IntrospectionDetails {
+                    scope: String::new(),
+                    client_id: c.client_id,
+                    sub: c.sub.to_string(),
+                    exp: c.exp,
+                    iat: c.iat,
+                    iss: c.iss,
+                    aud: c.aud,
+                    token_type: "refresh_token",
+                }),
+            },
+        },
         Some(c) => Introspection {
             active: true,
             details: Some(IntrospectionDetails {
@@ -335,10 +398,12 @@ pub async fn introspect(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<
 /// refused everywhere. A token that is not live, or another client's, changes nothing, and the
 /// answer is the same either way.
 pub async fn revoke(app: &App, tenant: &Tenant, client: &OAuthClientRecord, token: &str) -> OAuthResult<()> {
-    if let Some(claims) = verify_access(app, tenant, token).await?
-        && claims.client_id == client.client_id
-    {
-        app.store.revoke_token_id(&tenant.id, &claims.jti, claims.exp).await?;
+    if let Some(claims) = verify_access(app, tenant, token).await? {
+        if claims.client_id == client.client_id {
+            app.store.revoke_token_id(&tenant.id, &claims.jti, claims.exp).await?;
+        }
+        return Ok(());
     }
+    super::grants::revoke_refresh(app, tenant, client, token).await?;
     Ok(())
 }

@@ -321,7 +321,10 @@ async fn begin(
 ) -> Result<Started> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
     let setup = setup(app, tenant, provider).await?;
+    // The app's own OAuth provider page that continues an authorization is always a destination.
+    let provider_page = tenant.provider_continue_page();
     if let Some(to) = &redirect_to
+        && *to != provider_page
         && !tenant.settings.redirect_urls.iter().any(|allowed| allowed == to)
     {
         return Err(Error::field("redirect_to", "not_an_allowed_redirect_url"));
@@ -627,6 +630,20 @@ pub async fn exchange(
     code_verifier: Option<&str>,
     client: &ClientInfo,
 ) -> Result<LoggedIn> {
+    let user = redeem(app, tenant, code, code_verifier, client).await?;
+    start_session(app, tenant, &user, client).await
+}
+
+/// A one-time code (live, unused, of this app, with its PKCE verifier when bound to one): the
+/// user it names, who may sign in. `exchange` starts a session with it, the OAuth provider's login
+/// page a browser session.
+pub async fn redeem(
+    app: &App,
+    tenant: &Tenant,
+    code: &str,
+    code_verifier: Option<&str>,
+    client: &ClientInfo,
+) -> Result<UserRecord> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client, None).await?;
     let grant = app
         .store
@@ -645,7 +662,7 @@ pub async fn exchange(
     }
     let user = app.store.user(&tenant.id, &grant.user_id).await?.ok_or(Error::InvalidToken)?;
     check_status(&user)?;
-    start_session(app, tenant, &user, client).await
+    Ok(user)
 }
 
 fn check_status(user: &UserRecord) -> Result<()> {

@@ -45,6 +45,7 @@ pub mod schema;
 pub use admin::Page;
 pub use api_keys::KeyCreated;
 pub use apps::AppCreated;
+pub use oauth_grants::{Redeemed, TokenState};
 /// The schema under its older name: every key of the table is built in `schema`.
 pub use schema as keys;
 pub use secret_keys::SecretKeyLookup;
@@ -55,6 +56,7 @@ mod api_keys;
 mod apps;
 mod audit;
 mod oauth_clients;
+mod oauth_grants;
 mod outbox;
 mod providers;
 mod public_keys;

@@ -152,3 +152,23 @@ pub fn revoked_token(tenant: &AppId, jti: &str) -> String {
     format!("T#{tenant}#REVOKED#{jti}")
 }
 pub const REVOKED: &str = "REVOKED";
+/// A grant of the app's OAuth provider, in its user's partition (`user`).
+pub const OAUTH_GRANT_PREFIX: &str = "GRANT#";
+pub fn oauth_grant(grant_id: &str) -> String {
+    format!("{OAUTH_GRANT_PREFIX}{grant_id}")
+}
+/// A user's consent to one client, in the user's partition (`user`).
+pub const CONSENT_PREFIX: &str = "CONSENT#";
+pub fn consent(client_id: &crate::ids::ClientId) -> String {
+    format!("{CONSENT_PREFIX}{client_id}")
+}
+/// An authorization code of the app's OAuth provider, by its SHA-256 (10 minutes).
+pub fn authorization_code(tenant: &AppId, code_hash: &str) -> String {
+    format!("T#{tenant}#AUTHZCODE#{code_hash}")
+}
+pub const AUTHORIZATION_CODE: &str = "AUTHZCODE";
+/// The provider's browser session, by the SHA-256 of its cookie.
+pub fn browser_session(tenant: &AppId, cookie_hash: &str) -> String {
+    format!("T#{tenant}#OPSESSION#{cookie_hash}")
+}
+pub const BROWSER_SESSION: &str = "OPSESSION";

@@ -199,6 +199,6 @@ fn the_expanded_stack_stays_well_inside_cloudformations_resource_limit() {
     // Every route's two forms are there: one permission per HTTP event.
     let http_events = routes().len() as u64;
     assert!(counted["by_type"]["AWS::Lambda::Permission"].as_u64().unwrap() >= http_events, "{counted}");
-    // Headroom for the rest of wave 2: at most 60 % of the limit today.
-    assert!(total <= 300, "the template expands to {total} resources: {counted}");
+    // Headroom for the rest of wave 2 (the dashboard): at most 68 % of the limit today.
+    assert!(total <= 340, "the template expands to {total} resources: {counted}");
 }

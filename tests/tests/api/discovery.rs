@@ -49,8 +49,11 @@ async fn discovery_document_points_at_the_jwks() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body["issuer"], "https://auth.test");
     assert_eq!(r.body["jwks_uri"], "https://auth.test/.well-known/jwks.json");
-    assert_eq!(r.body["token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
-    assert!(r.body.get("authorization_endpoint").is_none(), "only endpoints that exist");
+    assert_eq!(r.body["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    assert_eq!(r.body["authorization_endpoint"], "https://auth.test/oauth/authorize");
+    assert_eq!(r.body["end_session_endpoint"], "https://auth.test/oauth/logout");
+    assert_eq!(r.body["code_challenge_methods_supported"], serde_json::json!(["S256"]));
+    assert_eq!(r.body["authorization_response_iss_parameter_supported"], true);
 }
 
 #[tokio::test]

@@ -70,6 +70,14 @@ fn expected(function: &str) -> u16 {
         | "identity_unlink" => 401,
         // An OAuth client the sample's deployment does not know: RFC 6749's invalid_client.
         "op_token" | "op_introspect" | "op_revoke" => 401,
+        // A bearer that is no token of the provider; no session for the user's connected apps.
+        "op_userinfo" | "op_userinfo_form" | "consents_list" | "consent_revoke" => 401,
+        // An unknown client: the error page, never a redirect.
+        "op_authorize" => 400,
+        // No authorization in progress in this browser.
+        "op_authorize_continue" => 400,
+        // A form whose request was not sealed for this browser.
+        "op_authorize_login" | "op_authorize_consent" => 403,
         _ => 200,
     }
 }

@@ -126,7 +126,10 @@ async fn a_machine_client_gets_an_rfc_9068_access_token_with_either_authenticati
     assert_eq!(meta.status, 200, "{}", meta.text);
     assert_eq!(meta.body["issuer"], format!("https://auth.test{}", p.base));
     assert_eq!(meta.body["token_endpoint"], format!("https://auth.test{}/oauth/token", p.base));
-    assert_eq!(meta.body["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        meta.body["grant_types_supported"],
+        json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,74 @@
+//! `POST /oauth/authorize/consent`: the consent page's form. Allow remembers the consent and sends
+//! the browser back with a code; deny sends it back with `access_denied`. Only the browser the
+//! page was shown to, signed in as the same user, can answer it.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::App;
+use shared::error::Result;
+use shared::oauth::authorize;
+
+use crate::http::{Cx, Reply};
+use crate::op_pages;
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let tenant = &cx.tenant;
+    let Some(form) = op_pages::form(&req) else { return op_pages::stale_form(tenant) };
+    let sealed = form.get("request").cloned().unwrap_or_default();
+    let csrf_token = form.get("csrf_token").cloned().unwrap_or_default();
+    let opened =
+        authorize::open(&app, tenant, &sealed, &csrf_token, op_pages::csrf_value(&req, tenant).as_deref())
+            .await;
+    let (request, shown_to) = match opened {
+        Ok(Some((request, Some(user)))) => (request, user),
+        Ok(_) => return op_pages::stale_form(tenant),
+        Err(e) => return op_pages::failure(tenant, e),
+    };
+    let signed_in =
+        match authorize::browser_user(&app, tenant, op_pages::session_value(&req, tenant).as_deref()).await {
+            Ok(found) => found.filter(|(_, user)| user.user_id == shown_to),
+            Err(e) => return op_pages::failure(tenant, e),
+        };
+    let Some((session, user)) = signed_in else {
+        return op_pages::message(
+            tenant,
+            StatusCode::FORBIDDEN,
+            "You are no longer signed in",
+            "Go back to the application and start again.",
+        );
+    };
+    let client = match app.store.oauth_client(&tenant.id, &request.client_id).await {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            return op_pages::message(
+                tenant,
+                StatusCode::BAD_REQUEST,
+                "This sign-in request cannot be used",
+                "The application that sent you here is no longer registered.",
+            );
+        }
+        Err(e) => return op_pages::failure(tenant, e),
+    };
+    match form.get("decision").map(String::as_str) {
+        Some("allow") => {
+            match authorize::consent_given(
+                &app,
+                tenant,
+                &client,
+                &request,
+                &user,
+                session.auth_time,
+                &cx.client,
+            )
+            .await
+            {
+                Ok(url) => Ok(Reply::redirect(url)),
+                Err(refusal) => op_pages::refused(tenant, refusal),
+            }
+        }
+        Some("deny") => Ok(Reply::redirect(authorize::consent_denied(tenant, &request))),
+        _ => op_pages::message(tenant, StatusCode::BAD_REQUEST, "No decision", "Choose Allow or Deny."),
+    }
+}

@@ -1,0 +1,372 @@
+//! The HTML edge of an app's OAuth provider: its login, consent and message pages (askama, every
+//! value HTML-escaped), their security headers (a CSP with a per-response nonce for the one style
+//! sheet, `frame-ancestors 'none'`, `form-action` limited to the provider and the client the
+//! browser goes back to), and the two `__Host-` cookies: the provider's browser session and the
+//! CSRF cookie the forms' tokens are checked against.
+
+use askama::Template;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::error::{Error, Result};
+use shared::model::OAuthClientRecord;
+use shared::model::UserRecord;
+use shared::oauth::authorize::{self, AuthorizationRequest, Next, Refusal};
+use shared::{App, Tenant};
+
+use crate::cookies;
+use crate::http::Reply;
+
+/// A social provider's button on the login page.
+pub struct ProviderButton {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+/// A message page's one button: a form of hidden fields.
+pub struct ButtonForm {
+    pub action: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub button: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "op/login.html")]
+struct LoginPage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    client_name: &'a str,
+    login_action: String,
+    request: &'a str,
+    csrf_token: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    providers: Vec<ProviderButton>,
+}
+
+#[derive(Template)]
+#[template(path = "op/consent.html")]
+struct ConsentPage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    client_name: &'a str,
+    consent_action: String,
+    request: &'a str,
+    csrf_token: &'a str,
+    scopes: Vec<String>,
+    email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "op/message.html")]
+struct MessagePage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    heading: &'a str,
+    message: &'a str,
+    form: Option<ButtonForm>,
+}
+
+fn initial(name: &str) -> String {
+    name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default()
+}
+
+/// The pages' policy: nothing loads but the nonce'd style sheet; forms post only to the provider
+/// and, after the redirect that follows them, to the client's redirect URI (browsers apply
+/// `form-action` to a form's redirects too); no framing (clickjacking).
+fn csp(nonce: &str, redirect_uri: Option<&str>) -> String {
+    let target = redirect_uri.and_then(|u| url::Url::parse(u).ok()).map(|u| match u.origin() {
+        url::Origin::Tuple(..) => u.origin().ascii_serialization(),
+        // A native app's private-use scheme.
+        url::Origin::Opaque(_) => format!("{}:", u.scheme()),
+    });
+    format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'{}; \
+         frame-ancestors 'none'; base-uri 'none'",
+        target.map(|t| format!(" {t}")).unwrap_or_default()
+    )
+}
+
+fn nonce() -> String {
+    shared::crypto::new_token().0
+}
+
+fn page(
+    status: StatusCode,
+    body: std::result::Result<String, askama::Error>,
+    nonce: &str,
+    redirect: Option<&str>,
+) -> Result<Reply> {
+    let body = body.map_err(|e| Error::Internal(format!("page rendering failed: {e}")))?;
+    Ok(Reply::html(status, body, csp(nonce, redirect)).header("x-frame-options", "DENY"))
+}
+
+/// A page with a heading and a sentence (errors, "signed out").
+pub fn message(tenant: &Tenant, status: StatusCode, heading: &str, text: &str) -> Result<Reply> {
+    message_with(tenant, status, heading, text, None)
+}
+
+/// A message page with one button (a form posted to the provider).
+pub fn message_with(
+    tenant: &Tenant,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    form: Option<ButtonForm>,
+) -> Result<Reply> {
+    let nonce = nonce();
+    let body = MessagePage {
+        nonce: &nonce,
+        app_name: &tenant.settings.name,
+        app_initial: initial(&tenant.settings.name),
+        heading,
+        message: text,
+        form,
+    }
+    .render();
+    page(status, body, &nonce, None)
+}
+
+/// The answer to a refused authorization: the error page, the redirect back, or the service's
+/// failure as a page (a browser is at the other end).
+pub fn refused(tenant: &Tenant, refusal: Refusal) -> Result<Reply> {
+    match refusal {
+        Refusal::Page(text) => {
+            message(tenant, StatusCode::BAD_REQUEST, "This sign-in request cannot be used", &text)
+        }
+        Refusal::Redirect(url) => Ok(Reply::redirect(url)),
+        Refusal::Service(e) => failure(tenant, e),
+    }
+}
+
+/// The service's own failure, for a browser.
+pub fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
+    match e {
+        Error::RateLimited { retry_after_seconds } => Ok(message(
+            tenant,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            &format!("Please wait {retry_after_seconds} seconds and try again."),
+        )?
+        .header_value("retry-after", retry_after_seconds.to_string())),
+        Error::Dependency { .. } => {
+            tracing::warn!(error = %e, "OAuth page: a dependency failed");
+            message(
+                tenant,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "Please try again in a moment.",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "OAuth page failed");
+            message(tenant, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.")
+        }
+    }
+}
+
+/// The form's request was not sealed for this browser, or has expired.
+pub fn stale_form(tenant: &Tenant) -> Result<Reply> {
+    message(
+        tenant,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "It was not sent from this browser, or too long ago. Go back to the application and start again.",
+    )
+}
+
+// ----- cookies -------------------------------------------------------------------------------------
+
+/// The provider's browser session (per app: `__Host-` cookies must be `Path=/`, and every app
+/// shares the host).
+pub fn session_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-{}", tenant.id)
+}
+
+fn csrf_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-csrf-{}", tenant.id)
+}
+
+/// The authorization a sign-in by a social provider or a magic link will come back to: the sealed
+/// request, and the PKCE verifier of the social sign-in's one-time code.
+fn pending_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-pending-{}", tenant.id)
+}
+
+pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option<&str>) -> String {
+    let age = app.config.social.state_lifetime.as_secs() as i64;
+    host_cookie(pending_cookie_name(tenant), format!("{}~{sealed}", verifier.unwrap_or_default()), Some(age))
+}
+
+pub fn pending_cookie_cleared(tenant: &Tenant) -> String {
+    host_cookie(pending_cookie_name(tenant), String::new(), Some(0))
+}
+
+/// The pending authorization's sealed request and verifier, from the browser's cookie.
+pub fn pending_value(req: &Request, tenant: &Tenant) -> Option<(String, Option<String>)> {
+    let value = cookies::read(req, &pending_cookie_name(tenant))?;
+    let (verifier, sealed) = value.split_once('~')?;
+    Some((sealed.to_owned(), Some(verifier.to_owned()).filter(|v| !v.is_empty())))
+}
+
+/// A `__Host-` cookie: Secure, `Path=/`, no Domain, HttpOnly, `SameSite=Lax` (it must reach the
+/// provider when a client's page sends the browser over, a cross-site top-level navigation).
+fn host_cookie(name: String, value: String, max_age: Option<i64>) -> String {
+    let mut c = cookie::Cookie::build((name, value))
+        .path("/")
+        .secure(true)
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax);
+    if let Some(age) = max_age {
+        c = c.max_age(cookie::time::Duration::seconds(age));
+    }
+    c.build().to_string()
+}
+
+pub fn session_cookie(app: &App, tenant: &Tenant, value: String) -> String {
+    let age = app.config.social.browser_session_lifetime.as_secs() as i64;
+    host_cookie(session_cookie_name(tenant), value, Some(age))
+}
+
+pub fn session_cookie_cleared(tenant: &Tenant) -> String {
+    host_cookie(session_cookie_name(tenant), String::new(), Some(0))
+}
+
+pub fn session_value(req: &Request, tenant: &Tenant) -> Option<String> {
+    cookies::read(req, &session_cookie_name(tenant))
+}
+
+pub fn csrf_value(req: &Request, tenant: &Tenant) -> Option<String> {
+    cookies::read(req, &csrf_cookie_name(tenant))
+}
+
+// ----- what comes next -----------------------------------------------------------------------------
+
+/// The page or redirect an authorization's next step is. A page's forms carry the request sealed
+/// for this browser; the browser gets a CSRF cookie when it has none.
+#[allow(clippy::too_many_arguments)]
+pub async fn show(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
+    show_with(app, req, tenant, client, request, next, login_error, None, extra_cookies).await
+}
+
+/// `show`, with a notice on the login page ("check your email").
+#[allow(clippy::too_many_arguments)]
+pub async fn show_with(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    notice: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
+    let next = match next {
+        Ok(next) => next,
+        Err(refusal) => return with_cookies(refused(tenant, refusal)?, extra_cookies),
+    };
+    if let Next::Done(url) = next {
+        return with_cookies(Ok(Reply::redirect(url))?, extra_cookies);
+    }
+    let (csrf, fresh_csrf) = match csrf_value(req, tenant) {
+        Some(v) => (v, None),
+        None => {
+            let v = shared::crypto::new_token().0;
+            let age = app.config.social.state_lifetime.as_secs() as i64;
+            (v.clone(), Some(host_cookie(csrf_cookie_name(tenant), v, Some(age))))
+        }
+    };
+    let nonce = nonce();
+    let app_name = tenant.settings.name.as_str();
+    let base = &tenant.issuer;
+    let reply = match next {
+        Next::Login => {
+            let sealed = authorize::seal(app, tenant, request, &csrf, None).await?;
+            let email = request.login_hint.clone().unwrap_or_default();
+            let providers = shared::social::configured(app, tenant)
+                .await?
+                .into_iter()
+                .map(|p| ProviderButton { id: p.as_str(), name: p.name() })
+                .collect();
+            let body = LoginPage {
+                nonce: &nonce,
+                app_name,
+                app_initial: initial(app_name),
+                client_name: &client.settings.name,
+                login_action: format!("{base}/oauth/authorize/login"),
+                request: &sealed,
+                csrf_token: &csrf,
+                email: &email,
+                error: login_error,
+                notice,
+                providers,
+            }
+            .render();
+            page(
+                if login_error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK },
+                body,
+                &nonce,
+                Some(&request.redirect_uri),
+            )?
+        }
+        Next::Consent { user, .. } => {
+            consent_page(app, tenant, client, request, &user, &csrf, &nonce).await?
+        }
+        Next::Done(_) => unreachable!("answered above"),
+    };
+    let mut cookies = extra_cookies;
+    cookies.extend(fresh_csrf);
+    with_cookies(Ok(reply)?, cookies)
+}
+
+async fn consent_page(
+    app: &App,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    user: &UserRecord,
+    csrf: &str,
+    nonce: &str,
+) -> Result<Reply> {
+    let sealed = authorize::seal(app, tenant, request, csrf, Some(&user.user_id)).await?;
+    let app_name = tenant.settings.name.as_str();
+    let body = ConsentPage {
+        nonce,
+        app_name,
+        app_initial: initial(app_name),
+        client_name: &client.settings.name,
+        consent_action: format!("{}/oauth/authorize/consent", tenant.issuer),
+        request: &sealed,
+        csrf_token: csrf,
+        scopes: request.scopes.iter().map(|s| authorize::scope_words(tenant, s)).collect(),
+        email: &user.email,
+    }
+    .render();
+    page(StatusCode::OK, body, nonce, Some(&request.redirect_uri))
+}
+
+fn with_cookies(reply: Reply, cookies: Vec<String>) -> Result<Reply> {
+    Ok(cookies.into_iter().fold(reply, Reply::cookie))
+}
+
+/// A page form's fields, each at most once; `None` for a body that is not one.
+pub fn form(req: &Request) -> Option<std::collections::HashMap<String, String>> {
+    if !crate::http::is_form(req) {
+        return None;
+    }
+    let fields = crate::http::Fields::form(req).ok()?;
+    Some(fields.object().iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
+}

@@ -1,0 +1,315 @@
+//! What the app's OAuth provider keeps about users: browser sessions at its login page,
+//! authorization codes, grants (with their refresh-token families) and consents.
+
+use super::*;
+use crate::ids::ClientId;
+use crate::model::{
+    AuthorizationCodeRecord, BrowserSessionRecord, ConsentRecord, OAuthClientRecord, OAuthGrantRecord,
+};
+
+/// What one verification of a provider's access token needs, read together.
+pub struct TokenState {
+    pub revoked: bool,
+    pub client: Option<OAuthClientRecord>,
+    /// The grant and its user, for a token issued for a user.
+    pub grant: Option<OAuthGrantRecord>,
+    pub user: Option<UserRecord>,
+}
+
+/// The outcome of redeeming an authorization code.
+pub enum Redeemed {
+    Done,
+    /// Redeemed before (or expired, or its user no longer active): nothing was issued.
+    Refused,
+}
+
+impl Store {
+    pub async fn put_browser_session(&self, cookie_hash: &str, session: &BrowserSessionRecord) -> Result<()> {
+        let item =
+            keyed(keys::browser_session(&session.tenant_id, cookie_hash), keys::BROWSER_SESSION, session)?;
+        self.client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn browser_session(
+        &self,
+        tenant: &AppId,
+        cookie_hash: &str,
+    ) -> Result<Option<BrowserSessionRecord>> {
+        self.get(keys::browser_session(tenant, cookie_hash), keys::BROWSER_SESSION).await
+    }
+
+    pub async fn delete_browser_session(&self, tenant: &AppId, cookie_hash: &str) -> Result<()> {
+        self.batch_write(vec![delete_request(
+            keys::browser_session(tenant, cookie_hash),
+            keys::BROWSER_SESSION.to_owned(),
+        )?])
+        .await
+    }
+
+    /// Stores a new authorization code (its hash is 256 random bits: no collision to guard).
+    pub async fn put_authorization_code(
+        &self,
+        code_hash: &str,
+        code: &AuthorizationCodeRecord,
+    ) -> Result<()> {
+        let item =
+            keyed(keys::authorization_code(&code.tenant_id, code_hash), keys::AUTHORIZATION_CODE, code)?;
+        self.client()
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    pub async fn authorization_code(
+        &self,
+        tenant: &AppId,
+        code_hash: &str,
+    ) -> Result<Option<AuthorizationCodeRecord>> {
+        self.get(keys::authorization_code(tenant, code_hash), keys::AUTHORIZATION_CODE).await
+    }
+
+    /// Redeems a code and creates its grant in one transaction: only while the code is unredeemed
+    /// and unexpired and its user active, so of any number of concurrent exchanges exactly one
+    /// issues tokens.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_hash: &str,
+        grant: &OAuthGrantRecord,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Redeemed> {
+        let redeem = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::authorization_code(&grant.tenant_id, code_hash)))
+            .key("sk", s(keys::AUTHORIZATION_CODE))
+            .update_expression("SET redeemed_at = :at")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(redeemed_at) AND expires_at > :now",
+            )
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .build()
+            .map_err(internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(redeem).build(),
+            put(
+                &self.table,
+                keyed(
+                    keys::user(&grant.tenant_id, &grant.user_id),
+                    &keys::oauth_grant(&grant.grant_id),
+                    grant,
+                )?,
+                Some("attribute_not_exists(pk)"),
+            )?,
+            active_user_check(&self.table, &grant.tenant_id, &grant.user_id)?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ];
+        Ok(match self.transact(items).await? {
+            Written::Done => Redeemed::Done,
+            Written::ConditionFailed => Redeemed::Refused,
+        })
+    }
+
+    pub async fn oauth_grant(
+        &self,
+        tenant: &AppId,
+        user_id: &UserId,
+        grant_id: &str,
+    ) -> Result<Option<OAuthGrantRecord>> {
+        self.get(keys::user(tenant, user_id), &keys::oauth_grant(grant_id)).await
+    }
+
+    /// Ends a grant (and so every token it issued), with the event that says why.
+    pub async fn delete_oauth_grant(
+        &self,
+        tenant: &AppId,
+        user_id: &UserId,
+        grant_id: &str,
+        audit: Option<&AuditRecord>,
+    ) -> Result<()> {
+        let mut items =
+            vec![delete_item(&self.table, keys::user(tenant, user_id), &keys::oauth_grant(grant_id), None)?];
+        if let Some(audit) = audit {
+            items.push(put(&self.table, audit_item(audit)?, None)?);
+        }
+        self.transact(items).await?;
+        Ok(())
+    }
+
+    /// Rotates a grant's refresh token: only while the presented one is still current (its hash
+    /// and generation) and the user active, so of concurrent refreshes exactly one wins.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn rotate_oauth_grant(
+        &self,
+        grant: &OAuthGrantRecord,
+        presented_hash: &str,
+        new_hash: &str,
+        expires_at: i64,
+        audit: &AuditRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Written> {
+        let rotate = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(keys::user(&grant.tenant_id, &grant.user_id)))
+            .key("sk", s(keys::oauth_grant(&grant.grant_id)))
+            .update_expression(
+                "SET refresh_hash = :new, generation = :next, prev_hash = :old, rotated_at = :at, \
+                 expires_at = :exp, #ttl = :exp",
+            )
+            .condition_expression("refresh_hash = :old AND generation = :gen")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(presented_hash))
+            .expression_attribute_values(":gen", n(grant.generation as i64))
+            .expression_attribute_values(":next", n(grant.generation as i64 + 1))
+            .expression_attribute_values(":at", s(now.to_rfc3339()))
+            .expression_attribute_values(":exp", n(expires_at))
+            .build()
+            .map_err(internal)?;
+        self.transact(vec![
+            TransactWriteItem::builder().update(rotate).build(),
+            active_user_check(&self.table, &grant.tenant_id, &grant.user_id)?,
+            put(&self.table, audit_item(audit)?, None)?,
+        ])
+        .await
+    }
+
+    pub async fn consent(
+        &self,
+        tenant: &AppId,
+        user_id: &UserId,
+        client_id: &ClientId,
+    ) -> Result<Option<ConsentRecord>> {
+        self.get(keys::user(tenant, user_id), &keys::consent(client_id)).await
+    }
+
+    /// A user's consents, oldest first.
+    pub async fn consents(&self, tenant: &AppId, user_id: &UserId) -> Result<Vec<ConsentRecord>> {
+        let items = self.query_partition(keys::user(tenant, user_id), Some(keys::CONSENT_PREFIX)).await?;
+        let mut out: Vec<ConsentRecord> = items.into_iter().map(decode).collect::<Result<_>>()?;
+        out.sort_by(|a, b| (a.granted_at, &a.client_id).cmp(&(b.granted_at, &b.client_id)));
+        Ok(out)
+    }
+
+    /// Remembers a consent (replacing the one before), with its event, while the user is active.
+    pub async fn put_consent(&self, consent: &ConsentRecord, audit: Option<&AuditRecord>) -> Result<Written> {
+        let mut items = vec![
+            put(
+                &self.table,
+                keyed(
+                    keys::user(&consent.tenant_id, &consent.user_id),
+                    &keys::consent(&consent.client_id),
+                    consent,
+                )?,
+                None,
+            )?,
+            active_user_check(&self.table, &consent.tenant_id, &consent.user_id)?,
+        ];
+        if let Some(audit) = audit {
+            items.push(put(&self.table, audit_item(audit)?, None)?);
+        }
+        self.transact(items).await
+    }
+
+    /// Revokes a user's consent to a client and every grant the client holds for the user: `false`
+    /// when there was neither. The grants go first, so a failure half-way leaves a consent to
+    /// revoke again, never a live grant without its consent.
+    pub async fn revoke_consent(
+        &self,
+        tenant: &AppId,
+        user_id: &UserId,
+        client_id: &ClientId,
+        audit: &AuditRecord,
+    ) -> Result<bool> {
+        let partition = keys::user(tenant, user_id);
+        let mut grants = Vec::new();
+        for item in self.query_partition(partition.clone(), Some(keys::OAUTH_GRANT_PREFIX)).await? {
+            let grant: OAuthGrantRecord = decode(item)?;
+            if &grant.client_id == client_id {
+                grants.push(delete_request(partition.clone(), keys::oauth_grant(&grant.grant_id))?);
+            }
+        }
+        let existed = self.consent(tenant, user_id, client_id).await?.is_some();
+        if !existed && grants.is_empty() {
+            return Ok(false);
+        }
+        for chunk in grants.chunks(25) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
+        let consent = delete_item(&self.table, partition, &keys::consent(client_id), None)?;
+        self.transact(vec![consent, put(&self.table, audit_item(audit)?, None)?]).await?;
+        Ok(true)
+    }
+
+    /// A user's grants, for the list of connected apps.
+    pub async fn oauth_grants(&self, tenant: &AppId, user_id: &UserId) -> Result<Vec<OAuthGrantRecord>> {
+        let items = self.query_partition(keys::user(tenant, user_id), Some(keys::OAUTH_GRANT_PREFIX)).await?;
+        items.into_iter().map(decode).collect()
+    }
+
+    /// Everything a provider's access token depends on, in one strongly consistent read: its
+    /// revocation mark, its client, and (for a user's token) its grant and user.
+    pub async fn oauth_token_state(
+        &self,
+        tenant: &AppId,
+        jti: &str,
+        client_id: &ClientId,
+        grant: Option<(&UserId, &str)>,
+    ) -> Result<TokenState> {
+        let revoked_pk = keys::revoked_token(tenant, jti);
+        let client_pk = keys::app(tenant);
+        let client_sk = keys::oauth_client(client_id);
+        let mut wanted =
+            vec![(revoked_pk.clone(), keys::REVOKED.to_owned()), (client_pk.clone(), client_sk.clone())];
+        let (user_pk, grant_sk) = match grant {
+            Some((user_id, grant_id)) => {
+                (Some(keys::user(tenant, user_id)), Some(keys::oauth_grant(grant_id)))
+            }
+            None => (None, None),
+        };
+        if let (Some(pk), Some(sk)) = (&user_pk, &grant_sk) {
+            wanted.push((pk.clone(), sk.clone()));
+            wanted.push((pk.clone(), keys::PROFILE.to_owned()));
+        }
+        let mut state = TokenState { revoked: false, client: None, grant: None, user: None };
+        for item in self.get_many(wanted).await? {
+            let pk = item.get("pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if pk == revoked_pk {
+                state.revoked = true;
+            } else if pk == client_pk && sk == client_sk {
+                state.client = Some(decode(item)?);
+            } else if Some(&pk) == user_pk.as_ref() && Some(&sk) == grant_sk.as_ref() {
+                state.grant = Some(decode(item)?);
+            } else if Some(&pk) == user_pk.as_ref() && sk == keys::PROFILE {
+                state.user = Some(decode(item)?);
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// A condition that the user exists and is active.
+fn active_user_check(table: &str, tenant: &AppId, user_id: &UserId) -> Result<TransactWriteItem> {
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .key("pk", s(keys::user(tenant, user_id)))
+        .key("sk", s(keys::PROFILE))
+        .condition_expression("#status = :active")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":active", s("active"))
+        .build()
+        .map_err(internal)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
+}

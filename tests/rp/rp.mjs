@@ -1,0 +1,135 @@
+// A real relying party of an app's OAuth provider: panva's certified openid-client does the
+// discovery, the authorization URL (PKCE S256, state, nonce), the code exchange (checking the ID
+// token and RFC 9207's `iss`), userinfo, refresh, introspection and revocation; playwright-core
+// drives Debian's Chromium through the provider's login and consent pages.
+//
+// Run by the Rust test `relying_party` with the app's issuer, a registered client and a user in
+// the environment; prints one JSON line with what it saw, exits non-zero on any failure.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as client from 'openid-client';
+import { chromium } from 'playwright-core';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+const issuer = env('RP_ISSUER');
+const redirectUri = env('RP_REDIRECT_URI');
+const postLogout = env('RP_POST_LOGOUT_URI');
+const shots = process.env.RP_SCREENSHOTS;
+
+// The relying party's own pages (its callback and where logout ends), on loopback as its server
+// would serve them: each records the URL the browser arrived with.
+const arrived = [];
+const server = createServer((req, res) => {
+  arrived.push(new URL(req.url, redirectUri).href);
+  res.writeHead(200, { 'content-type': 'text/plain' });
+  res.end('back at the relying party');
+});
+await new Promise((resolve) => server.listen(Number(new URL(redirectUri).port), '127.0.0.1', resolve));
+const arrivedAt = (prefix) => arrived.find((u) => u.startsWith(prefix));
+
+// The service runs on plain http on loopback here: openid-client refuses that unless told.
+const insecure = { execute: [client.allowInsecureRequests] };
+const config = await client.discovery(
+  new URL(issuer),
+  env('RP_CLIENT_ID'),
+  undefined,
+  client.ClientSecretBasic(env('RP_CLIENT_SECRET')),
+  insecure,
+);
+
+const verifier = client.randomPKCECodeVerifier();
+const state = client.randomState();
+const nonce = client.randomNonce();
+const authorizationUrl = client.buildAuthorizationUrl(config, {
+  redirect_uri: redirectUri,
+  scope: 'openid profile email offline_access',
+  code_challenge: await client.calculatePKCECodeChallenge(verifier),
+  code_challenge_method: 'S256',
+  state,
+  nonce,
+  login_hint: env('RP_EMAIL'),
+});
+
+const profile = await mkdtemp(join(tmpdir(), 'rp-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  viewport: { width: 900, height: 760 },
+});
+const seen = {};
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const login = await page.goto(authorizationUrl.href);
+  seen.login_status = login.status();
+  seen.login_csp = login.headers()['content-security-policy'];
+  seen.login_frame_options = login.headers()['x-frame-options'];
+  seen.email_prefilled = await page.inputValue('#email');
+  seen.offers_github = await page.isVisible('text=Continue with GitHub');
+  if (shots) await page.screenshot({ path: join(shots, 'oauth-login.png') });
+  await page.fill('#password', env('RP_PASSWORD'));
+  await Promise.all([page.waitForSelector('#allow'), page.click('#sign-in')]);
+  seen.consent_text = await page.innerText('main');
+  if (shots) await page.screenshot({ path: join(shots, 'oauth-consent.png') });
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(redirectUri)), page.click('#allow')]);
+  const callback = arrivedAt(redirectUri);
+
+  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  seen.sub = claims.sub;
+  seen.id_token_aud = claims.aud;
+  seen.id_token_nonce = claims.nonce;
+  seen.callback_iss = new URL(callback).searchParams.get('iss');
+  seen.scope = tokens.scope;
+  const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  seen.userinfo_email = info.email;
+  seen.userinfo_email_verified = info.email_verified;
+
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  seen.refresh_rotated = refreshed.refresh_token !== tokens.refresh_token;
+  const live = await client.tokenIntrospection(config, refreshed.access_token);
+  seen.introspection_active = live.active;
+  seen.introspection_sub = live.sub;
+  // The refresh token just rotated out: refused.
+  try {
+    await client.refreshTokenGrant(config, tokens.refresh_token);
+    seen.old_refresh = 'accepted';
+  } catch (e) {
+    seen.old_refresh = e.error ?? e.code ?? String(e);
+  }
+  await client.tokenRevocation(config, refreshed.refresh_token);
+  const dead = await client.tokenIntrospection(config, refreshed.access_token);
+  seen.after_revocation_active = dead.active;
+
+  // RP-initiated logout through the provider's end_session_endpoint.
+  const logout = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: postLogout,
+    state: 'bye',
+  });
+  await Promise.all([page.waitForURL((u) => u.href.startsWith(postLogout)), page.goto(logout.href)]);
+  seen.logout_state = new URL(arrivedAt(postLogout)).searchParams.get('state');
+  // Signed out at the provider: a new authorization asks for the password again.
+  await page.goto(authorizationUrl.href);
+  seen.login_again = await page.isVisible('#password');
+} finally {
+  await context.close();
+  await rm(profile, { recursive: true, force: true });
+  server.close();
+}
+console.log(JSON.stringify(seen));
