@@ -15,6 +15,9 @@ use crate::op_pages;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let tenant = &cx.tenant;
+    if let Err(e) = op_pages::limit(&app, &cx).await {
+        return op_pages::failure(tenant, e);
+    }
     let Some(form) = op_pages::form(&req) else { return op_pages::stale_form(tenant) };
     let sealed = form.get("request").cloned().unwrap_or_default();
     let csrf_token = form.get("csrf_token").cloned().unwrap_or_default();

@@ -18,6 +18,9 @@ use crate::op_pages;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let tenant = &cx.tenant;
+    if let Err(e) = op_pages::limit(&app, &cx).await {
+        return op_pages::failure(tenant, e);
+    }
     let query = req.query_string_parameters();
     let get = |name: &str| query.first(name).filter(|v| !v.is_empty()).map(str::to_owned);
     let lost = || {
@@ -52,7 +55,15 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             button: "Continue",
         };
         let text = format!("Continue signing in to {}.", client.settings.name);
-        return op_pages::message_with(tenant, StatusCode::OK, "Sign in with your link", &text, Some(form));
+        let targets = [request.redirect_uri.clone()];
+        return op_pages::message_with(
+            tenant,
+            StatusCode::OK,
+            "Sign in with your link",
+            &text,
+            Some(form),
+            &targets,
+        );
     }
     let cleared = op_pages::pending_cookie_cleared(tenant);
     let login_again = |error: &'static str| {
@@ -73,7 +84,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         )
         .await;
     };
-    let user = match shared::social::redeem(&app, tenant, &code, verifier.as_deref(), &cx.client).await {
+    // Only a code bound to this browser's verifier: one made by a sign-in this page started.
+    let Some(verifier) = verifier else { return lost() };
+    let user = match shared::social::redeem(&app, tenant, &code, Some(&verifier), &cx.client).await {
         Ok(user) => user,
         Err(shared::error::Error::InvalidToken) => {
             return login_again("That sign-in expired. Try again.").await;
@@ -89,7 +102,8 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             Ok(started) => started,
             Err(e) => return op_pages::failure(tenant, e),
         };
-    let next = authorize::next(&app, tenant, &client, &request, Some((user, auth_time)), true).await;
+    let next =
+        authorize::next(&app, tenant, &client, &request, Some((user, auth_time)), true, &cx.client).await;
     let cookies = vec![cleared, op_pages::session_cookie(&app, tenant, cookie)];
     op_pages::show(&app, &req, tenant, &client, &request, next, None, cookies).await
 }

@@ -16,6 +16,7 @@ use lambda_http::http::StatusCode;
 use shared::App;
 use shared::error::{Error, Result};
 use shared::oauth::authorize::{self, AuthorizationRequest, Next};
+use shared::ratelimit::Route;
 use shared::social::ProviderId;
 
 use crate::cookies;
@@ -77,19 +78,27 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
                 )
                 .await;
             };
+            // The link comes back to this browser's pending authorization.
+            let Some(pending) = op_pages::pending_cookie(&app, tenant, &sealed, None) else {
+                return op_pages::too_large(tenant);
+            };
             let page = Some(authorize::continue_page(tenant));
             if let Err(e) = shared::recovery::request_magic_link(&app, tenant, &email, &cx.client, page).await
             {
                 return op_pages::failure(tenant, e);
             }
-            // The link comes back to this browser's pending authorization.
-            let pending = op_pages::pending_cookie(&app, tenant, &sealed, None);
             let notice =
                 "If an account can use this address, a sign-in link is on its way. Open it in this browser.";
             return login_page(None, Some(notice), vec![pending]).await;
         }
         "magic_link_verify" => {
             let token = form.get("token").cloned().unwrap_or_default();
+            // As the API's magic-link verification: guessed tokens are counted per address.
+            if let Err(e) =
+                shared::ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &cx.client, None).await
+            {
+                return op_pages::failure(tenant, e);
+            }
             match shared::recovery::consume_magic_link(&app, tenant, &token, &cx.client).await {
                 Ok(user) => authorize::signed_in_otherwise(&app, tenant, &user, "magic_link", &cx.client)
                     .await
@@ -108,7 +117,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     };
     let reason = match outcome {
         Ok((user, cookie, auth_time, mut cookies)) => {
-            let next = authorize::next(&app, tenant, &client, &request, Some((user, auth_time)), true).await;
+            let next =
+                authorize::next(&app, tenant, &client, &request, Some((user, auth_time)), true, &cx.client)
+                    .await;
             cookies.push(op_pages::session_cookie(&app, tenant, cookie));
             return op_pages::show(&app, &req, tenant, &client, &request, next, None, cookies).await;
         }
@@ -140,6 +151,9 @@ async fn social(
 ) -> Result<Reply> {
     let tenant = &cx.tenant;
     let (verifier, _) = shared::crypto::new_token();
+    let Some(pending) = op_pages::pending_cookie(app, tenant, sealed, Some(&verifier)) else {
+        return op_pages::too_large(tenant);
+    };
     let challenge = shared::crypto::pkce_challenge(&verifier);
     let page = Some(authorize::continue_page(tenant));
     let started = match shared::social::start(app, tenant, provider, page, Some(challenge), &cx.client).await
@@ -157,5 +171,5 @@ async fn social(
     };
     Ok(Reply::redirect(started.authorization_url)
         .cookie(cookies::oauth_state_cookie(&app.config, tenant, provider, &started.state))
-        .cookie(op_pages::pending_cookie(app, tenant, sealed, Some(&verifier))))
+        .cookie(pending))
 }

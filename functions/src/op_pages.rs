@@ -75,19 +75,26 @@ fn initial(name: &str) -> String {
 }
 
 /// The pages' policy: nothing loads but the nonce'd style sheet; forms post only to the provider
-/// and, after the redirect that follows them, to the client's redirect URI (browsers apply
-/// `form-action` to a form's redirects too); no framing (clickjacking).
-fn csp(nonce: &str, redirect_uri: Option<&str>) -> String {
-    let target = redirect_uri.and_then(|u| url::Url::parse(u).ok()).map(|u| match u.origin() {
-        url::Origin::Tuple(..) => u.origin().ascii_serialization(),
-        // A native app's private-use scheme.
-        url::Origin::Opaque(_) => format!("{}:", u.scheme()),
-    });
+/// and, after the redirects that follow them, to the client's redirect URI and the social
+/// providers the login page sends to (browsers apply `form-action` to a form's redirects too);
+/// no framing (clickjacking).
+fn csp(nonce: &str, targets: &[String]) -> String {
+    let origins: Vec<String> = targets.iter().filter_map(|t| origin(t)).collect();
     format!(
         "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'{}; \
          frame-ancestors 'none'; base-uri 'none'",
-        target.map(|t| format!(" {t}")).unwrap_or_default()
+        origins.iter().map(|o| format!(" {o}")).collect::<String>()
     )
+}
+
+/// A URL's origin as a CSP source: `scheme://host:port`, or `scheme:` for a native app's
+/// private-use scheme.
+fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(match u.origin() {
+        url::Origin::Tuple(..) => u.origin().ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", u.scheme()),
+    })
 }
 
 fn nonce() -> String {
@@ -98,15 +105,15 @@ fn page(
     status: StatusCode,
     body: std::result::Result<String, askama::Error>,
     nonce: &str,
-    redirect: Option<&str>,
+    targets: &[String],
 ) -> Result<Reply> {
     let body = body.map_err(|e| Error::Internal(format!("page rendering failed: {e}")))?;
-    Ok(Reply::html(status, body, csp(nonce, redirect)).header("x-frame-options", "DENY"))
+    Ok(Reply::html(status, body, csp(nonce, targets)).header("x-frame-options", "DENY"))
 }
 
 /// A page with a heading and a sentence (errors, "signed out").
 pub fn message(tenant: &Tenant, status: StatusCode, heading: &str, text: &str) -> Result<Reply> {
-    message_with(tenant, status, heading, text, None)
+    message_with(tenant, status, heading, text, None, &[])
 }
 
 /// A message page with one button (a form posted to the provider).
@@ -116,6 +123,7 @@ pub fn message_with(
     heading: &str,
     text: &str,
     form: Option<ButtonForm>,
+    targets: &[String],
 ) -> Result<Reply> {
     let nonce = nonce();
     let body = MessagePage {
@@ -127,7 +135,7 @@ pub fn message_with(
         form,
     }
     .render();
-    page(status, body, &nonce, None)
+    page(status, body, &nonce, targets)
 }
 
 /// The answer to a refused authorization: the error page, the redirect back, or the service's
@@ -168,6 +176,14 @@ pub fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
     }
 }
 
+/// One request against the per-address limit of the provider's pages (`RATE_LIMIT_OAUTH_PAGES`):
+/// each does reads and signs, and none is worth more than a person clicks.
+pub async fn limit(app: &App, cx: &crate::http::Cx) -> Result<()> {
+    shared::ratelimit::hit(app, &cx.tenant.id, shared::ratelimit::Route::OAuthPages, &cx.client, None)
+        .await?;
+    Ok(())
+}
+
 /// The form's request was not sealed for this browser, or has expired.
 pub fn stale_form(tenant: &Tenant) -> Result<Reply> {
     message(
@@ -196,9 +212,25 @@ fn pending_cookie_name(tenant: &Tenant) -> String {
     format!("__Host-op-pending-{}", tenant.id)
 }
 
-pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option<&str>) -> String {
+/// `None` when the request is too large for a cookie (browsers drop cookies over 4 KiB silently).
+pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option<&str>) -> Option<String> {
     let age = app.config.social.state_lifetime.as_secs() as i64;
-    host_cookie(pending_cookie_name(tenant), format!("{}~{sealed}", verifier.unwrap_or_default()), Some(age))
+    let cookie = host_cookie(
+        pending_cookie_name(tenant),
+        format!("{}~{sealed}", verifier.unwrap_or_default()),
+        Some(age),
+    );
+    (cookie.len() <= 4000).then_some(cookie)
+}
+
+/// The page for a request too large to wait in a cookie.
+pub fn too_large(tenant: &Tenant) -> Result<Reply> {
+    message(
+        tenant,
+        StatusCode::BAD_REQUEST,
+        "This sign-in cannot continue another way",
+        "The application's request is too long to wait while you sign in with a provider or a link. Use your password, or ask the application to send a shorter request.",
+    )
 }
 
 pub fn pending_cookie_cleared(tenant: &Tenant) -> String {
@@ -233,6 +265,25 @@ pub fn session_cookie(app: &App, tenant: &Tenant, value: String) -> String {
 
 pub fn session_cookie_cleared(tenant: &Tenant) -> String {
     host_cookie(session_cookie_name(tenant), String::new(), Some(0))
+}
+
+/// The CSRF token of a page's forms: the browser's CSRF cookie, or a new one; the cookie is sent
+/// again with every page, so it lives as long as the newest page's sealed request.
+pub fn csrf_for_page(app: &App, req: &Request, tenant: &Tenant) -> (String, String) {
+    let value = csrf_value(req, tenant).unwrap_or_else(|| shared::crypto::new_token().0);
+    let age = app.config.social.state_lifetime.as_secs() as i64;
+    (value.clone(), host_cookie(csrf_cookie_name(tenant), value, Some(age)))
+}
+
+/// Where a social provider's sign-in page is: the origin its authorization endpoint lives at.
+fn provider_origin(app: &App, provider: shared::social::ProviderId) -> String {
+    use shared::social::ProviderId;
+    let social = &app.config.social;
+    match provider {
+        ProviderId::Google => social.google_issuer.clone(),
+        ProviderId::Apple => social.apple_issuer.clone(),
+        ProviderId::GitHub => social.github_oauth_url.clone(),
+    }
 }
 
 pub fn session_value(req: &Request, tenant: &Tenant) -> Option<String> {
@@ -281,14 +332,7 @@ pub async fn show_with(
     if let Next::Done(url) = next {
         return with_cookies(Ok(Reply::redirect(url))?, extra_cookies);
     }
-    let (csrf, fresh_csrf) = match csrf_value(req, tenant) {
-        Some(v) => (v, None),
-        None => {
-            let v = shared::crypto::new_token().0;
-            let age = app.config.social.state_lifetime.as_secs() as i64;
-            (v.clone(), Some(host_cookie(csrf_cookie_name(tenant), v, Some(age))))
-        }
-    };
+    let (csrf, csrf_cookie) = csrf_for_page(app, req, tenant);
     let nonce = nonce();
     let app_name = tenant.settings.name.as_str();
     let base = &tenant.issuer;
@@ -296,11 +340,12 @@ pub async fn show_with(
         Next::Login => {
             let sealed = authorize::seal(app, tenant, request, &csrf, None).await?;
             let email = request.login_hint.clone().unwrap_or_default();
-            let providers = shared::social::configured(app, tenant)
-                .await?
-                .into_iter()
-                .map(|p| ProviderButton { id: p.as_str(), name: p.name() })
-                .collect();
+            let configured = shared::social::configured(app, tenant).await?;
+            // The social buttons' form is redirected to the provider: its origin is a form target.
+            let mut targets = vec![request.redirect_uri.clone()];
+            targets.extend(configured.iter().map(|p| provider_origin(app, *p)));
+            let providers =
+                configured.into_iter().map(|p| ProviderButton { id: p.as_str(), name: p.name() }).collect();
             let body = LoginPage {
                 nonce: &nonce,
                 app_name,
@@ -319,7 +364,7 @@ pub async fn show_with(
                 if login_error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK },
                 body,
                 &nonce,
-                Some(&request.redirect_uri),
+                &targets,
             )?
         }
         Next::Consent { user, .. } => {
@@ -328,7 +373,7 @@ pub async fn show_with(
         Next::Done(_) => unreachable!("answered above"),
     };
     let mut cookies = extra_cookies;
-    cookies.extend(fresh_csrf);
+    cookies.push(csrf_cookie);
     with_cookies(Ok(reply)?, cookies)
 }
 
@@ -355,7 +400,7 @@ async fn consent_page(
         email: &user.email,
     }
     .render();
-    page(StatusCode::OK, body, nonce, Some(&request.redirect_uri))
+    page(StatusCode::OK, body, nonce, std::slice::from_ref(&request.redirect_uri))
 }
 
 fn with_cookies(reply: Reply, cookies: Vec<String>) -> Result<Reply> {

@@ -214,12 +214,14 @@ endpoints! {
     op_revoke: "POST" "/oauth/revoke", public, every_app, warm public_keys;
     op_metadata: "GET" "/.well-known/oauth-authorization-server", public, every_app, warm public_keys;
     op_authorize: "GET" "/oauth/authorize", public, every_app, warm keys_and_store;
+    op_authorize_form: "POST" "/oauth/authorize", public, every_app, warm keys_and_store;
     op_authorize_login: "POST" "/oauth/authorize/login", public, every_app, warm keys_and_store;
-    op_authorize_consent: "POST" "/oauth/authorize/consent", public, every_app, warm keys_and_store;
+    op_authorize_consent: "POST" "/oauth/authorize/consent", public, every_app, warm public_keys;
     op_authorize_continue: "GET" "/oauth/authorize/continue", public, every_app, warm keys_and_store;
     op_userinfo: "GET" "/oauth/userinfo", public, every_app, warm public_keys;
     op_userinfo_form: "POST" "/oauth/userinfo", public, every_app, warm public_keys;
     op_logout: "GET" "/oauth/logout", public, every_app, warm public_keys;
+    op_logout_confirm: "POST" "/oauth/logout", public, every_app, warm store;
     // A user's connected apps (consents to the app's OAuth clients): sessions only.
     consents_list: "GET" "/api/v1/auth/consents", sessions, every_app, warm public_keys;
     consent_revoke: "DELETE" "/api/v1/auth/consents/{client_id}", sessions, every_app, warm public_keys;

@@ -30,6 +30,9 @@ pub enum Route {
     /// The OAuth provider's token endpoint, per IP and per client.
     #[strum(serialize = "oauth_token")]
     OAuthToken,
+    /// The OAuth provider's pages (authorize, continue, consent, logout), per IP.
+    #[strum(serialize = "oauth_pages")]
+    OAuthPages,
 }
 
 impl Route {
@@ -62,6 +65,7 @@ impl Route {
             Route::ApiKeys => 10,
             Route::Social => 30,
             Route::OAuthToken => 60,
+            Route::OAuthPages => 60,
         }
     }
 

@@ -501,6 +501,9 @@ pub struct OAuthGrantRecord {
     pub scopes: Vec<String>,
     /// When the user last proved who they are at the provider (the ID token's `auth_time`).
     pub auth_time: i64,
+    /// The user's credential version when granted: a password reset or change ends the grant.
+    #[serde(default)]
+    pub credential_version: u64,
     pub created_at: DateTime<Utc>,
     /// The current refresh token (`offline_access` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -544,6 +547,9 @@ pub struct AuthorizationCodeRecord {
     pub auth_time: i64,
     /// The grant the exchange creates: named in advance, so a second presentation can end it.
     pub grant_id: String,
+    /// The user's credential version at the sign-in: a password change meanwhile voids the code.
+    #[serde(default)]
+    pub credential_version: u64,
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub redeemed_at: Option<DateTime<Utc>>,

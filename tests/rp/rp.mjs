@@ -70,6 +70,9 @@ const context = await chromium.launchPersistentContext(profile, {
 const seen = {};
 try {
   const page = context.pages()[0] ?? (await context.newPage());
+  // Under `cargo lambda watch` each function starts on its first request: be patient.
+  page.setDefaultTimeout(120000);
+  page.setDefaultNavigationTimeout(120000);
   const login = await page.goto(authorizationUrl.href);
   seen.login_status = login.status();
   seen.login_csp = login.headers()['content-security-policy'];

@@ -69,13 +69,18 @@ impl From<Error> for Refusal {
     }
 }
 
-const MAX_STATE_CHARS: usize = 2048;
-const MAX_NONCE_CHARS: usize = 512;
-const MAX_HINT_CHARS: usize = 320;
+/// Long enough for any client's state and nonce, short enough that the sealed request fits the
+/// cookie a social or magic-link sign-in keeps it in.
+const MAX_STATE_CHARS: usize = 512;
+const MAX_NONCE_CHARS: usize = 256;
+const MAX_HINT_CHARS: usize = 254;
 
 /// `redirect_uri` with `params` added to its query (RFC 6749 section 4.1.2: the URI's own query
 /// is kept).
 pub fn with_params(redirect_uri: &str, params: &[(&str, &str)]) -> String {
+    if params.is_empty() {
+        return redirect_uri.to_owned();
+    }
     match url::Url::parse(redirect_uri) {
         Ok(mut url) => {
             {
@@ -394,6 +399,7 @@ pub async fn next(
     request: &AuthorizationRequest,
     signed_in: Option<(UserRecord, i64)>,
     fresh: bool,
+    client_info: &ClientInfo,
 ) -> std::result::Result<Next, Refusal> {
     let now = Utc::now().timestamp();
     let refuse = |error: &str, description: &str| {
@@ -418,11 +424,16 @@ pub async fn next(
         }
         return Ok(Next::Login);
     };
-    if client.settings.first_party {
-        return Ok(Next::Done(issue_code(app, tenant, client, request, &user, auth_time).await?));
-    }
     let consent = app.store.consent(&tenant.id, &user.user_id, &client.client_id).await?;
     let covered = consent.is_some_and(|c| request.scopes.iter().all(|s| c.scopes.contains(s)));
+    // A first-party client asks no consent (unless prompt=consent asks for the page); its
+    // authorization is remembered all the same, so the user sees and can disconnect it.
+    if client.settings.first_party && !request.prompt.consent {
+        if !covered {
+            remember_consent(app, tenant, client, request, &user, client_info).await?;
+        }
+        return Ok(Next::Done(issue_code(app, tenant, client, request, &user, auth_time).await?));
+    }
     if !covered || request.prompt.consent {
         if request.prompt.none {
             return Err(refuse("consent_required", "the user has not consented to these scopes"));
@@ -443,6 +454,20 @@ pub async fn consent_given(
     auth_time: i64,
     client_info: &ClientInfo,
 ) -> std::result::Result<String, Refusal> {
+    remember_consent(app, tenant, client, request, user, client_info).await?;
+    issue_code(app, tenant, client, request, user, auth_time).await
+}
+
+/// Remembers the user's consent to the request's scopes (added to any given before), with its
+/// event, while the user is active.
+async fn remember_consent(
+    app: &App,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    user: &UserRecord,
+    client_info: &ClientInfo,
+) -> std::result::Result<(), Refusal> {
     let now = Utc::now();
     let mut scopes = app
         .store
@@ -484,7 +509,7 @@ pub async fn consent_given(
             "the account is not active",
         )));
     }
-    issue_code(app, tenant, client, request, user, auth_time).await
+    Ok(())
 }
 
 /// The user refused on the consent page.
@@ -498,9 +523,7 @@ pub fn consent_denied(tenant: &Tenant, request: &AuthorizationRequest) -> String
     )
 }
 
-/// Issues an authorization code and returns the redirect that carries it. A first-party client's
-/// authorization is remembered as a consent too, so that it is listed among the user's connected
-/// apps and can be revoked there.
+/// Issues an authorization code and returns the redirect that carries it.
 async fn issue_code(
     app: &App,
     tenant: &Tenant,
@@ -510,19 +533,6 @@ async fn issue_code(
     auth_time: i64,
 ) -> std::result::Result<String, Refusal> {
     let now = Utc::now();
-    if client.settings.first_party {
-        let known = app.store.consent(&tenant.id, &user.user_id, &client.client_id).await?;
-        if known.is_none_or(|c| !request.scopes.iter().all(|s| c.scopes.contains(s))) {
-            let consent = ConsentRecord {
-                tenant_id: tenant.id.clone(),
-                user_id: user.user_id.clone(),
-                client_id: client.client_id.clone(),
-                scopes: request.scopes.clone(),
-                granted_at: now,
-            };
-            app.store.put_consent(&consent, None).await?;
-        }
-    }
     let (code, hash) = crypto::new_token();
     let expires_at = now.timestamp() + app.config.social.code_lifetime.as_secs() as i64;
     let record = AuthorizationCodeRecord {
@@ -535,6 +545,7 @@ async fn issue_code(
         code_challenge: request.code_challenge.clone(),
         auth_time,
         grant_id: crypto::new_id(),
+        credential_version: user.credential_version,
         expires_at,
         redeemed_at: None,
         // Kept past its expiry for a while, so that a late second presentation is still known.

@@ -97,14 +97,19 @@ pub async fn exchange_code(
         (None, Some(_)) => return Err(OAuthError::InvalidGrant("the code was issued without PKCE".into())),
         (None, None) => {}
     }
-    let user = app.store.user(&tenant.id, &record.user_id).await?.ok_or_else(invalid)?;
+    let user = app
+        .store
+        .user(&tenant.id, &record.user_id)
+        .await?
+        .filter(|u| u.credential_version == record.credential_version)
+        .ok_or_else(invalid)?;
     let ring = app.keys.ring().await?;
     let refresh_wanted = record.scopes.iter().any(|s| s == "offline_access")
         && client.settings.grant_types.contains(&GrantType::RefreshToken);
-    let grant =
+    let mut grant =
         new_grant(tenant, client, &record.user_id, &record.grant_id, &record.scopes, record.auth_time, now);
+    grant.credential_version = user.credential_version;
     let issued = issue(&ring, tenant, client, &user, &grant, refresh_wanted, record.nonce.as_deref(), now)?;
-    let mut grant = grant;
     grant.refresh_hash = issued.refresh_token.as_deref().map(crypto::token_hash);
     let details = audit::details([
         ("client_id", json!(client.client_id)),
@@ -187,6 +192,7 @@ fn new_grant(
         client_id: client.client_id.clone(),
         scopes: scopes.to_vec(),
         auth_time,
+        credential_version: 0,
         created_at: now,
         refresh_hash: None,
         generation: 1,
@@ -375,7 +381,13 @@ pub async fn refresh(
             asked
         }
     };
-    let user = app.store.user(&tenant.id, &claims.sub).await?.ok_or_else(invalid)?;
+    // A password reset or change since the grant ends it.
+    let user = app
+        .store
+        .user(&tenant.id, &claims.sub)
+        .await?
+        .filter(|u| u.credential_version == grant.credential_version)
+        .ok_or_else(invalid)?;
     let next = OAuthGrantRecord { generation: grant.generation + 1, scopes, ..grant.clone() };
     let issued = issue(&ring, tenant, client, &user, &next, true, None, now)?;
     let new_hash = issued.refresh_token.as_deref().map(crypto::token_hash).unwrap_or_default();
@@ -422,7 +434,11 @@ pub async fn revoke_refresh(
 }
 
 /// A refresh token's introspection: live while it is its grant's current token.
-pub async fn introspect_refresh(app: &App, tenant: &Tenant, token: &str) -> Result<Option<RefreshClaims>> {
+pub async fn introspect_refresh(
+    app: &App,
+    tenant: &Tenant,
+    token: &str,
+) -> Result<Option<(RefreshClaims, Vec<String>)>> {
     let verifier = app.verifier(crate::tokens::kid_of(token).as_deref()).await?;
     let Some(claims) = verifier
         .verify::<RefreshClaims>(token, REFRESH_TYPE, &tenant.issuer, &refresh_audience(tenant))
@@ -431,11 +447,15 @@ pub async fn introspect_refresh(app: &App, tenant: &Tenant, token: &str) -> Resu
         return Ok(None);
     };
     let grant = app.store.oauth_grant(&tenant.id, &claims.sub, &claims.gid).await?;
-    let live = grant.is_some_and(|g| {
+    let user = app.store.user(&tenant.id, &claims.sub).await?;
+    let live = grant.filter(|g| {
         g.generation == claims.generation
             && g.refresh_hash.as_deref() == Some(crypto::token_hash(token).as_str())
+            && user.as_ref().is_some_and(|u| {
+                u.status == crate::model::UserStatus::Active && u.credential_version == g.credential_version
+            })
     });
-    Ok(live.then_some(claims))
+    Ok(live.map(|g| (claims, g.scopes)))
 }
 
 /// OIDC userinfo (Core 5.3): `sub` and the claims the token's scopes open; only for a token

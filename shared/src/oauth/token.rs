@@ -307,9 +307,13 @@ async fn verify_full(
         return Ok(None);
     }
     if grant.is_some() {
-        let grant_live = state.grant.is_some_and(|g| g.client_id == claims.client_id);
-        let user = state.user.filter(|u| u.status == crate::model::UserStatus::Active);
-        return Ok((grant_live && user.is_some()).then_some((claims, user)));
+        // The user active, at the credential the grant was made with (a password reset or change
+        // ends every grant).
+        let Some(grant) = state.grant.filter(|g| g.client_id == claims.client_id) else { return Ok(None) };
+        let user = state.user.filter(|u| {
+            u.status == crate::model::UserStatus::Active && u.credential_version == grant.credential_version
+        });
+        return Ok(user.is_some().then_some((claims, user)));
     }
     Ok(Some((claims, None)))
 }
@@ -364,10 +368,10 @@ pub async fn introspect(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<
     Ok(match verify_access(app, tenant, token).await? {
         None => match super::grants::introspect_refresh(app, tenant, token).await? {
             None => Introspection::default(),
-            Some(c) => Introspection {
+            Some((c, scopes)) => Introspection {
                 active: true,
                 details: Some(IntrospectionDetails {
-                    scope: String::new(),
+                    scope: scopes.join(" "),
                     client_id: c.client_id,
                     sub: c.sub.to_string(),
                     exp: c.exp,

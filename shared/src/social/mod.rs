@@ -651,14 +651,20 @@ pub async fn redeem(
         .await?
         .filter(|g| g.tenant_id == tenant.id)
         .ok_or(Error::InvalidToken)?;
-    if let Some(challenge) = &grant.code_challenge {
-        let verifier = code_verifier.ok_or(Error::InvalidToken)?;
-        let computed =
-            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.to_owned()));
-        let matches: bool = computed.as_str().as_bytes().ct_eq(challenge.as_bytes()).into();
-        if !matches {
-            return Err(Error::InvalidToken);
+    match (&grant.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            let computed =
+                PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier.to_owned()));
+            let matches: bool = computed.as_str().as_bytes().ct_eq(challenge.as_bytes()).into();
+            if !matches {
+                return Err(Error::InvalidToken);
+            }
         }
+        (Some(_), None) => return Err(Error::InvalidToken),
+        // A verifier for a code bound to none: whoever holds the verifier did not start the
+        // sign-in that made the code (an attacker's own code planted in a victim's flow).
+        (None, Some(_)) => return Err(Error::InvalidToken),
+        (None, None) => {}
     }
     let user = app.store.user(&tenant.id, &grant.user_id).await?.ok_or(Error::InvalidToken)?;
     check_status(&user)?;

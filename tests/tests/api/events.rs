@@ -73,11 +73,11 @@ fn expected(function: &str) -> u16 {
         // A bearer that is no token of the provider; no session for the user's connected apps.
         "op_userinfo" | "op_userinfo_form" | "consents_list" | "consent_revoke" => 401,
         // An unknown client: the error page, never a redirect.
-        "op_authorize" => 400,
+        "op_authorize" | "op_authorize_form" => 400,
         // No authorization in progress in this browser.
         "op_authorize_continue" => 400,
         // A form whose request was not sealed for this browser.
-        "op_authorize_login" | "op_authorize_consent" => 403,
+        "op_authorize_login" | "op_authorize_consent" | "op_logout_confirm" => 403,
         _ => 200,
     }
 }

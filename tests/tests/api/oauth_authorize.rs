@@ -175,7 +175,7 @@ impl Rp {
     /// Login page, password, consent page, allow: the code.
     async fn code(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> String {
         let page = self.authorize(browser, extra).await;
-        assert_eq!(page.status, 200, "{}", page.text);
+        assert_eq!(page.status, 200, "{} {:?}", page.text, page.header("location"));
         let consent = self.sign_in(browser, &page, PASSWORD).await;
         assert_eq!(consent.status, 200, "{}", consent.text);
         assert!(consent.text.contains("Allow"), "{}", consent.text);
@@ -580,7 +580,10 @@ async fn introspection_and_revocation_of_user_tokens() {
     assert_eq!(live["active"], true);
     assert_eq!(live["client_id"], rp.client_id.as_str());
     assert_eq!(live["scope"], "openid profile email offline_access");
-    assert_eq!(rp.introspect(refresh).await["active"], true);
+    let refresh_seen = rp.introspect(refresh).await;
+    assert_eq!(refresh_seen["active"], true);
+    assert_eq!(refresh_seen["scope"], "openid profile email offline_access");
+    assert_eq!(refresh_seen["token_type"], "refresh_token");
     // Another app's token, and garbage: inactive.
     let (session_token, _) = rp.app.logged_in(&unique_email("elsewhere")).await;
     assert_eq!(rp.introspect(&session_token).await, json!({"active": false}));
@@ -680,6 +683,8 @@ async fn a_first_party_client_skips_consent() {
     let page = rp.authorize(&mut browser, &[("scope", "openid")]).await;
     let back = location(&rp.sign_in(&mut browser, &page, PASSWORD).await);
     assert_eq!(rp.exchange(&back["code"]).await.status, 200);
+    // prompt=consent still asks, first party or not.
+    assert!(rp.authorize(&mut browser, &[("prompt", "consent")]).await.text.contains("Allow"));
     // More scopes later: still no page, and the connected app lists them.
     let back = location(
         &rp.authorize(&mut browser, &[("scope", "openid email offline_access"), ("prompt", "none")]).await,
@@ -721,6 +726,88 @@ async fn rp_initiated_logout_ends_the_browser_session() {
     let signed_out = browser.get(&rp.app, &logout, "").await;
     assert_eq!(signed_out.status, 200);
     assert!(signed_out.text.contains("signed out"));
+    // Without a hint for the signed-in user, any site could sign them out: the user is asked.
+    let page = rp.authorize(&mut browser, &[]).await;
+    let code = location(&rp.sign_in(&mut browser, &page, PASSWORD).await)["code"].clone();
+    assert_eq!(rp.exchange(&code).await.status, 200);
+    let asked = browser
+        .get(
+            &rp.app,
+            &logout,
+            &query(&[("client_id", &rp.client_id), ("post_logout_redirect_uri", "https://rp.example/bye")]),
+        )
+        .await;
+    assert_eq!(asked.status, 200, "{}", asked.text);
+    assert!(asked.text.contains("Do you want to sign out"), "{}", asked.text);
+    assert!(
+        location(&rp.authorize(&mut browser, &[("prompt", "none")]).await).contains_key("code"),
+        "still signed in"
+    );
+    let confirm = |csrf: String| {
+        vec![
+            ("csrf_token", csrf),
+            ("client_id", field(&asked, "client_id")),
+            ("post_logout_redirect_uri", field(&asked, "post_logout_redirect_uri")),
+        ]
+    };
+    let forged: Vec<(String, String)> =
+        confirm("forged".to_owned()).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let forged: Vec<(&str, &str)> = forged.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(browser.post(&rp.app, &logout, &forged).await.status, 403);
+    let real: Vec<(String, String)> =
+        confirm(field(&asked, "csrf_token")).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let real: Vec<(&str, &str)> = real.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = browser.post(&rp.app, &logout, &real).await;
+    assert_eq!(done.header("location"), Some("https://rp.example/bye"));
+    assert_eq!(location(&rp.authorize(&mut browser, &[("prompt", "none")]).await)["error"], "login_required");
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_takes_its_parameters_as_a_form_too() {
+    let rp = rp(json!({})).await;
+    let mut browser = Browser::default();
+    let params: Vec<(String, String)> = serde_urlencoded::from_str(&rp.request(&[])).unwrap();
+    let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let page = browser.post(&rp.app, &format!("{}/oauth/authorize", rp.base), &params).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let consent = rp.sign_in(&mut browser, &page, PASSWORD).await;
+    assert!(location(&rp.decide(&mut browser, &consent, "allow").await).contains_key("code"));
+    // Signed in and consented: the form answers with a code at once.
+    let again = browser.post(&rp.app, &format!("{}/oauth/authorize", rp.base), &params).await;
+    assert_eq!(rp.exchange(&location(&again)["code"]).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_users_grants() {
+    let rp = rp(json!({})).await;
+    let code = rp.code(&mut Browser::default(), &[]).await;
+    let tokens = rp.exchange(&code).await;
+    let access = tokens.body["access_token"].as_str().unwrap();
+    assert_eq!(rp.userinfo(access).await.status, 200);
+    let session = rp
+        .app
+        .post(&format!("{}/api/v1/auth/login", rp.base), json!({"email": rp.email, "password": PASSWORD}))
+        .send()
+        .await;
+    let session = session.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let changed = rp
+        .app
+        .post(
+            &format!("{}/api/v1/auth/password/change", rp.base),
+            json!({"current_password": PASSWORD, "new_password": "Another-Kettle-77-Drift"}),
+        )
+        .bearer(&session)
+        .send()
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(rp.userinfo(access).await.status, 401);
+    assert_eq!(rp.introspect(access).await, json!({"active": false}));
+    let refresh = tokens.body["refresh_token"].as_str().unwrap();
+    assert_oauth_error(
+        &rp.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await,
+        400,
+        "invalid_grant",
+    );
 }
 
 #[tokio::test]
@@ -761,6 +848,38 @@ async fn the_login_page_signs_in_with_the_apps_social_provider_and_comes_back_to
     // Another browser cannot continue it: the pending authorization is this browser's.
     let elsewhere = Browser::default().get(&rp.app, cont.path(), cont.query().unwrap()).await;
     assert_eq!(elsewhere.status, 400, "{}", elsewhere.text);
+    // An attacker's own code, from a sign-in started through the API without this browser's
+    // verifier, does not sign this browser in (login CSRF): the page asks again.
+    let attacker = unique_email("attacker");
+    let planted = rp
+        .app
+        .get(&format!("{}/api/v1/auth/oauth/github", rp.base))
+        .query(&query(&[("redirect_to", &format!("https://auth.test{}", cont.path()))]))
+        .send()
+        .await;
+    assert_eq!(planted.status, 302, "{}", planted.text);
+    let mut url = url::Url::parse(planted.header("location").unwrap()).unwrap();
+    url.query_pairs_mut().append_pair("login", &attacker);
+    let back = plain.get(url).send().await.unwrap();
+    let cb = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let state = auth_tests::state_cookie(&planted);
+    let r = rp.app.get(cb.path()).query(cb.query().unwrap()).header("cookie", &state).send().await;
+    let attackers = url::Url::parse(r.header("location").unwrap()).unwrap();
+    let refused = browser.get(&rp.app, attackers.path(), attackers.query().unwrap()).await;
+    assert!(refused.text.contains("type=\"password\""), "{}", refused.text);
+    assert!(!refused.text.contains(&attacker));
+    // The browser's own sign-in, started again, continues.
+    let page = rp.authorize(&mut browser, &[]).await;
+    let (request, csrf) = (field(&page, "request"), field(&page, "csrf_token"));
+    let off = browser
+        .post(&rp.app, &login, &[("request", &request), ("csrf_token", &csrf), ("method", "github")])
+        .await;
+    let mut url = url::Url::parse(off.header("location").unwrap()).unwrap();
+    url.query_pairs_mut().append_pair("login", &newcomer);
+    let back = plain.get(url).send().await.unwrap();
+    let callback = url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap();
+    let r = browser.get(&rp.app, callback.path(), callback.query().unwrap()).await;
+    let cont = url::Url::parse(r.header("location").unwrap()).unwrap();
     let consent = browser.get(&rp.app, cont.path(), cont.query().unwrap()).await;
     assert_eq!(consent.status, 200, "{}", consent.text);
     assert!(consent.text.contains(&newcomer) && consent.text.contains("Allow"), "{}", consent.text);

@@ -4,8 +4,10 @@
 //! `playwright-core` driving Debian's Chromium through the login and consent pages. The script is
 //! `tests/rp/rp.mjs`; `make test` installs its packages (`npm ci`) and Chromium (apt).
 //!
-//! `RP_SCREENSHOTS=<dir>` makes it save the pages' screenshots there (`make screenshots` keeps
-//! them in `docs/`).
+//! It runs twice: against the API served in-process over HTTP (fast, and `RP_SCREENSHOTS=<dir>`
+//! saves the pages' screenshots there, as `docs/` keeps them), and against `make dev`'s way of
+//! serving it, `cargo lambda watch` with each function its own process under the emulated Lambda
+//! runtime.
 
 use auth_tests::browser;
 use auth_tests::{PASSWORD, TestApp, unique_email};
@@ -18,6 +20,22 @@ async fn openid_client_signs_a_user_in_through_the_pages_in_chromium() {
     // With GitHub (its stand-in) configured for the app, so the login page offers it too.
     let (app, _github) = TestApp::with_github(&[("JWT_ISSUER", base.as_str())]).await;
     let _served = browser::serve(app.app.clone(), listener);
+    relying_party(&app, &base).await;
+}
+
+#[tokio::test]
+async fn openid_client_signs_a_user_in_through_cargo_lambda_watch() {
+    let port = authctl::moto::free_port().expect("a free port");
+    let base = format!("http://127.0.0.1:{port}");
+    let (app, _github) = TestApp::with_github(&[("JWT_ISSUER", base.as_str())]).await;
+    let _watch = crate::smoke::start_watch(&app, port);
+    crate::smoke::wait_until_up(&base).await;
+    relying_party(&app, &base).await;
+}
+
+/// A developer, an app with GitHub sign-in, a confidential client and a verified user, set up
+/// through the API in-process (the same table), then `rp.mjs` against the API at `base`.
+async fn relying_party(app: &TestApp, base: &str) {
     let dev = app.developer(&unique_email("dev")).await;
     // The relying party's server (in rp.mjs) on a loopback port of its own.
     let rp_base = format!("http://127.0.0.1:{}", authctl::moto::free_port().expect("a free port"));
@@ -61,9 +79,9 @@ async fn openid_client_signs_a_user_in_through_the_pages_in_chromium() {
         .env("RP_POST_LOGOUT_URI", &signed_out)
         .env("RP_EMAIL", &email)
         .env("RP_PASSWORD", PASSWORD);
-    let out = tokio::time::timeout(std::time::Duration::from_secs(120), node.output())
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), node.output())
         .await
-        .expect("the relying party finishes within two minutes")
+        .expect("the relying party finishes within five minutes")
         .expect("node runs (make test installs tests/rp's packages)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "rp.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));

@@ -9,7 +9,7 @@ use authctl::{moto::free_port, repo_root};
 use serde_json::{Value, json};
 
 /// `cargo lambda watch` in its own process group, stopped with everything it started.
-struct Watch(Child);
+pub(crate) struct Watch(Child);
 
 impl Drop for Watch {
     fn drop(&mut self) {
@@ -27,7 +27,7 @@ impl Drop for Watch {
     }
 }
 
-fn start_watch(app: &TestApp, port: u16) -> Watch {
+pub(crate) fn start_watch(app: &TestApp, port: u16) -> Watch {
     use std::os::unix::process::CommandExt;
     let venv_bin = repo_root().join(".venv/bin");
     assert!(
@@ -53,15 +53,10 @@ fn start_watch(app: &TestApp, port: u16) -> Watch {
     Watch(cmd.spawn().expect("cargo lambda watch starts"))
 }
 
-#[tokio::test]
-async fn main_flow_over_http_through_cargo_lambda_watch() {
-    let app = TestApp::spawn().await;
-    let port = free_port().unwrap();
-    let _watch = start_watch(&app, port);
-    let base = format!("http://127.0.0.1:{port}");
+/// Waits for `cargo lambda watch` at `base` to answer: functions compile on their first request,
+/// so the first one gets time.
+pub(crate) async fn wait_until_up(base: &str) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
-
-    // Functions compile on their first request; give the first one time.
     let started = Instant::now();
     loop {
         match http.get(format!("{base}/api/v1/health")).send().await {
@@ -70,6 +65,16 @@ async fn main_flow_over_http_through_cargo_lambda_watch() {
             _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
+}
+
+#[tokio::test]
+async fn main_flow_over_http_through_cargo_lambda_watch() {
+    let app = TestApp::spawn().await;
+    let port = free_port().unwrap();
+    let _watch = start_watch(&app, port);
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
+    wait_until_up(&base).await;
 
     let email = unique_email("smoke");
     let post = |path: &str, body: Value| http.post(format!("{base}{path}")).json(&body).send();
