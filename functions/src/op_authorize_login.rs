@@ -25,6 +25,9 @@ use crate::op_pages;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let tenant = &cx.tenant;
+    if let Err(e) = op_pages::limit(&app, &cx).await {
+        return op_pages::failure(tenant, e);
+    }
     let Some(form) = op_pages::form(&req) else { return op_pages::stale_form(tenant) };
     let sealed = form.get("request").cloned().unwrap_or_default();
     let csrf_token = form.get("csrf_token").cloned().unwrap_or_default();
@@ -49,7 +52,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         Err(e) => return op_pages::failure(tenant, e),
     };
     let mut shown = request.clone();
-    shown.login_hint = form.get("email").cloned().or(shown.login_hint);
+    // As the authorization request's own login_hint: capped, so the sealed request stays small.
+    let typed = form.get("email").map(|e| e.chars().take(authorize::MAX_HINT_CHARS).collect::<String>());
+    shown.login_hint = typed.or(shown.login_hint);
     let login_page = |error: Option<&'static str>, notice: Option<&'static str>, cookies: Vec<String>| {
         op_pages::show_with(&app, &req, tenant, &client, &shown, Ok(Next::Login), error, notice, cookies)
     };
@@ -78,11 +83,13 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
                 )
                 .await;
             };
-            // The link comes back to this browser's pending authorization.
-            let Some(pending) = op_pages::pending_cookie(&app, tenant, &sealed, None) else {
+            // The link comes back to this browser's pending authorization, and works only with the
+            // secret this browser keeps in it.
+            let (secret, secret_hash) = shared::crypto::new_token();
+            let Some(pending) = op_pages::pending_cookie(&app, tenant, &sealed, Some(&secret)) else {
                 return op_pages::too_large(tenant);
             };
-            let page = Some(authorize::continue_page(tenant));
+            let page = Some((authorize::continue_page(tenant), secret_hash));
             if let Err(e) = shared::recovery::request_magic_link(&app, tenant, &email, &cx.client, page).await
             {
                 return op_pages::failure(tenant, e);
@@ -99,7 +106,10 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             {
                 return op_pages::failure(tenant, e);
             }
-            match shared::recovery::consume_magic_link(&app, tenant, &token, &cx.client).await {
+            let secret = op_pages::pending_value(&req, tenant).and_then(|(_, secret)| secret);
+            match shared::recovery::consume_magic_link(&app, tenant, &token, secret.as_deref(), &cx.client)
+                .await
+            {
                 Ok(user) => authorize::signed_in_otherwise(&app, tenant, &user, "magic_link", &cx.client)
                     .await
                     .map(|(cookie, at)| (user, cookie, at, vec![op_pages::pending_cookie_cleared(tenant)])),

@@ -325,6 +325,25 @@ pub async fn show_with(
     notice: Option<&str>,
     extra_cookies: Vec<String>,
 ) -> Result<Reply> {
+    // A failure while making the page (sealing, reading the providers) is a page too.
+    match render(app, req, tenant, client, request, next, login_error, notice, extra_cookies).await {
+        Ok(reply) => Ok(reply),
+        Err(e) => failure(tenant, e),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    notice: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
     let next = match next {
         Ok(next) => next,
         Err(refusal) => return with_cookies(refused(tenant, refusal)?, extra_cookies),

@@ -33,6 +33,22 @@ pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Re
     }
     let (tenant, user_id) = caller.user()?;
     let user = identity::current_user(&app, tenant, user_id).await?;
+    if let Caller::OAuth(holder) = &caller {
+        // A third party sees what its scopes open (as at userinfo), never the whole profile.
+        let mut user_data = shared::oauth::grants::user_claims(&user, &holder.scopes);
+        user_data.insert("sub".into(), json!(user.user_id));
+        return Ok(Reply::ok(
+            "The token is valid.",
+            json!({
+                "user": user_data,
+                "client_id": holder.client_id,
+                "scopes": holder.scopes,
+                "auth_kind": <&str>::from(caller.kind()),
+                "expires_at": DateTime::from_timestamp(holder.expires_at, 0),
+            }),
+        )?
+        .no_store());
+    }
     let mut data = json!({
         "user": UserView::from(&user),
         "scopes": caller.scopes(),
@@ -43,10 +59,7 @@ pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx, caller: Caller) -> Re
             data["key_id"] = json!(holder.key_id);
             data["expires_at"] = json!(DateTime::from_timestamp(holder.expires_at, 0));
         }
-        Caller::OAuth(holder) => {
-            data["client_id"] = json!(holder.client_id);
-            data["expires_at"] = json!(DateTime::from_timestamp(holder.expires_at, 0));
-        }
+
         _ => {
             let who = caller.session()?;
             data["session_id"] = json!(who.session_id);

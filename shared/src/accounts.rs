@@ -199,6 +199,7 @@ pub(crate) fn single_use(
         user_id: user.user_id.clone(),
         email: None,
         vouches_for_password: false,
+        browser: None,
         created_at: now,
         expires_at,
         ttl: expires_at,

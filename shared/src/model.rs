@@ -165,6 +165,10 @@ pub struct TokenRecord {
     /// whoever registered may have chosen (README, "Pre-registration").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub vouches_for_password: bool,
+    /// A magic link asked for on the OAuth provider's login page: the SHA-256 of a secret that only
+    /// the asking browser holds (its pending cookie). Only that browser can use the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Epoch seconds; checked by the code on every use (DynamoDB TTL deletes lazily).
     pub expires_at: i64,

@@ -260,8 +260,11 @@ pub async fn request_magic_link(
     tenant: &Tenant,
     email: &Email,
     client: &ClientInfo,
-    provider_page: Option<String>,
+    provider_page: Option<(String, String)>,
 ) -> Result<()> {
+    // The provider's login page: the link leads to its page, and only the browser holding the
+    // secret whose hash comes with it can use it.
+    let (provider_page, browser) = provider_page.unzip();
     // Counted here, whichever page asks (the API or the OAuth provider's login page).
     crate::ratelimit::hit(app, &tenant.id, Route::MagicLink, client, Some(email.normalized())).await?;
     let config = &app.config;
@@ -272,7 +275,8 @@ pub async fn request_magic_link(
     let (token, hash) = crypto::new_token();
     match app.store.user_by_email(tenant, email.normalized()).await? {
         Some(user) if user.status == UserStatus::Active => {
-            let record = single_use(TokenKind::MagicLink, &user, now, ttl);
+            let record =
+                TokenRecord { browser: browser.clone(), ..single_use(TokenKind::MagicLink, &user, now, ttl) };
             let audit =
                 event(app, (&user.tenant_id, &user.user_id), EventType::MagicLinkRequested, client, now);
             let letter = Letter::MagicLink { ttl_seconds: ttl, provider_page };
@@ -293,6 +297,7 @@ pub async fn request_magic_link(
                 user_id: UserId::generate(),
                 email: Some(email.as_str().to_owned()),
                 vouches_for_password: false,
+                browser,
                 created_at: now,
                 expires_at,
                 ttl: expires_at,
@@ -318,7 +323,7 @@ pub async fn verify_magic_link(
     raw_token: &str,
     client: &ClientInfo,
 ) -> Result<LoggedIn> {
-    let user = consume_magic_link(app, tenant, raw_token, client).await?;
+    let user = consume_magic_link(app, tenant, raw_token, None, client).await?;
     let now = Utc::now();
     let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
     let (pair, session_id) = sessions::start(
@@ -344,10 +349,19 @@ pub async fn consume_magic_link(
     app: &App,
     tenant: &Tenant,
     raw_token: &str,
+    browser: Option<&str>,
     client: &ClientInfo,
 ) -> Result<UserRecord> {
     let now = Utc::now();
     let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::MagicLink, now).await?;
+    // A link bound to a browser works in that browser only (an attacker's own link sent to a
+    // victim would otherwise sign the victim's browser into the attacker's account).
+    if let Some(bound) = &record.browser {
+        let given = browser.map(crypto::token_hash).unwrap_or_default();
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(bound.as_bytes(), given.as_bytes())) {
+            return Err(Error::InvalidToken);
+        }
+    }
     let user = match &record.email {
         None => {
             let user =

@@ -316,6 +316,8 @@ pub async fn revoke_all(
     let record =
         audit::record(&app.config, tenant, user_id, EventType::SessionRevoked, client, details, Utc::now());
     app.store.revoke_sessions(tenant, user_id, &ids, Some(&record)).await?;
+    // Signed out everywhere: at the app's OAuth provider too.
+    app.store.end_browser_sessions(tenant, user_id).await?;
     Ok(ids.len())
 }
 

@@ -73,7 +73,7 @@ impl From<Error> for Refusal {
 /// cookie a social or magic-link sign-in keeps it in.
 const MAX_STATE_CHARS: usize = 512;
 const MAX_NONCE_CHARS: usize = 256;
-const MAX_HINT_CHARS: usize = 254;
+pub const MAX_HINT_CHARS: usize = 254;
 
 /// `redirect_uri` with `params` added to its query (RFC 6749 section 4.1.2: the URI's own query
 /// is kept).

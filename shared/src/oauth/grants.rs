@@ -149,6 +149,10 @@ async fn code_reused(
     client_id: &ClientId,
     client_info: &ClientInfo,
 ) -> Result<()> {
+    // An erased account gets no new trail: its code only outlives it until the TTL.
+    if app.store.user(&tenant.id, user_id).await?.is_none() {
+        return app.store.delete_oauth_grant(&tenant.id, user_id, grant_id, None).await;
+    }
     let details = audit::details([("client_id", json!(client_id))]);
     let event = audit::record(
         &app.config,
@@ -448,6 +452,10 @@ pub async fn introspect_refresh(
     };
     let grant = app.store.oauth_grant(&tenant.id, &claims.sub, &claims.gid).await?;
     let user = app.store.user(&tenant.id, &claims.sub).await?;
+    // A deleted client's refresh tokens die with it.
+    if app.store.oauth_client(&tenant.id, &claims.client_id).await?.is_none() {
+        return Ok(None);
+    }
     let live = grant.filter(|g| {
         g.generation == claims.generation
             && g.refresh_hash.as_deref() == Some(crypto::token_hash(token).as_str())

@@ -24,16 +24,36 @@ pub enum Redeemed {
 }
 
 impl Store {
+    /// Stores a browser session and its entry in the user's partition, together.
     pub async fn put_browser_session(&self, cookie_hash: &str, session: &BrowserSessionRecord) -> Result<()> {
         let item =
             keyed(keys::browser_session(&session.tenant_id, cookie_hash), keys::BROWSER_SESSION, session)?;
-        self.client()
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let entry = keyed(
+            keys::user(&session.tenant_id, &session.user_id),
+            &keys::browser_session_ref(cookie_hash),
+            session,
+        )?;
+        self.transact(vec![put(&self.table, item, None)?, put(&self.table, entry, None)?]).await?;
+        Ok(())
+    }
+
+    /// Ends every browser session of a user (signing out everywhere, a password reset).
+    pub async fn end_browser_sessions(&self, tenant: &AppId, user_id: &UserId) -> Result<()> {
+        let partition = keys::user(tenant, user_id);
+        let mut requests = Vec::new();
+        for item in self.query_partition(partition.clone(), Some(keys::BROWSER_SESSION_REF_PREFIX)).await? {
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                let hash = sk.trim_start_matches(keys::BROWSER_SESSION_REF_PREFIX);
+                requests.push(delete_request(
+                    keys::browser_session(tenant, hash),
+                    keys::BROWSER_SESSION.to_owned(),
+                )?);
+                requests.push(delete_request(partition.clone(), sk.clone())?);
+            }
+        }
+        for chunk in requests.chunks(24) {
+            self.batch_write(chunk.to_vec()).await?;
+        }
         Ok(())
     }
 
@@ -46,11 +66,17 @@ impl Store {
     }
 
     pub async fn delete_browser_session(&self, tenant: &AppId, cookie_hash: &str) -> Result<()> {
-        self.batch_write(vec![delete_request(
+        let mut requests = vec![delete_request(
             keys::browser_session(tenant, cookie_hash),
             keys::BROWSER_SESSION.to_owned(),
-        )?])
-        .await
+        )?];
+        if let Some(session) = self.browser_session(tenant, cookie_hash).await? {
+            requests.push(delete_request(
+                keys::user(tenant, &session.user_id),
+                keys::browser_session_ref(cookie_hash),
+            )?);
+        }
+        self.batch_write(requests).await
     }
 
     /// Stores a new authorization code (its hash is 256 random bits: no collision to guard).
@@ -225,8 +251,9 @@ impl Store {
     }
 
     /// Revokes a user's consent to a client and every grant the client holds for the user: `false`
-    /// when there was neither. The grants go first, so a failure half-way leaves a consent to
-    /// revoke again, never a live grant without its consent.
+    /// when there was neither. The consent goes first (with its event): from then on no code
+    /// redeems (redemption checks the consent in its transaction), so the grants read afterwards,
+    /// strongly consistent, are all there are.
     pub async fn revoke_consent(
         &self,
         tenant: &AppId,
@@ -235,6 +262,11 @@ impl Store {
         audit: &AuditRecord,
     ) -> Result<bool> {
         let partition = keys::user(tenant, user_id);
+        let existed = self.consent(tenant, user_id, client_id).await?.is_some();
+        if existed {
+            let consent = delete_item(&self.table, partition.clone(), &keys::consent(client_id), None)?;
+            self.transact(vec![consent, put(&self.table, audit_item(audit)?, None)?]).await?;
+        }
         let mut grants = Vec::new();
         for item in self.query_partition(partition.clone(), Some(keys::OAUTH_GRANT_PREFIX)).await? {
             let grant: OAuthGrantRecord = decode(item)?;
@@ -242,15 +274,15 @@ impl Store {
                 grants.push(delete_request(partition.clone(), keys::oauth_grant(&grant.grant_id))?);
             }
         }
-        let existed = self.consent(tenant, user_id, client_id).await?.is_some();
         if !existed && grants.is_empty() {
             return Ok(false);
         }
         for chunk in grants.chunks(25) {
             self.batch_write(chunk.to_vec()).await?;
         }
-        let consent = delete_item(&self.table, partition, &keys::consent(client_id), None)?;
-        self.transact(vec![consent, put(&self.table, audit_item(audit)?, None)?]).await?;
+        if !existed {
+            self.put_audit(audit).await?;
+        }
         Ok(true)
     }
 

@@ -172,3 +172,9 @@ pub fn browser_session(tenant: &AppId, cookie_hash: &str) -> String {
     format!("T#{tenant}#OPSESSION#{cookie_hash}")
 }
 pub const BROWSER_SESSION: &str = "OPSESSION";
+/// A browser session's entry in its user's partition (`user`), so that signing out everywhere,
+/// a password reset and the erasure find it.
+pub const BROWSER_SESSION_REF_PREFIX: &str = "OPSESSION#";
+pub fn browser_session_ref(cookie_hash: &str) -> String {
+    format!("{BROWSER_SESSION_REF_PREFIX}{cookie_hash}")
+}

@@ -215,6 +215,13 @@ impl Store {
                 {
                     key_items.push(delete_request(keys::api_key(t, &key_id), keys::API_KEY.to_owned())?);
                 }
+                // A browser session at the OAuth provider: its look-up item by cookie hash.
+                if let Some(hash) = sk.strip_prefix(keys::BROWSER_SESSION_REF_PREFIX) {
+                    requests.push(delete_request(
+                        keys::browser_session(t, hash),
+                        keys::BROWSER_SESSION.to_owned(),
+                    )?);
+                }
                 // A social identity's look-up item: left behind, it would keep the provider's
                 // subject and send every later sign-in with it to an account that is gone.
                 if sk.starts_with(keys::IDENTITY_REF_PREFIX) {

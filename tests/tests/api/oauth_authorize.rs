@@ -928,6 +928,33 @@ async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_t
     // The link worked once.
     let again = browser.post(&rp.app, &login, &form).await;
     assert!(again.text.contains("invalid, expired or used"), "{}", again.text);
+    // A link is bound to the browser that asked for it: one sent to someone else's browser (with
+    // an authorization of its own in progress) does not sign that browser in, nor does the API.
+    let form = [
+        ("request", request.as_str()),
+        ("csrf_token", &csrf),
+        ("method", "magic_link"),
+        ("email", &rp.email),
+    ];
+    browser.post(&rp.app, &login, &form).await;
+    let token = rp.app.token_from_mail(&rp.email, "oauth/authorize/continue").await;
+    let mut victim = Browser::default();
+    let page = rp.authorize(&mut victim, &[]).await;
+    let form = [
+        ("request", field(&page, "request")),
+        ("csrf_token", field(&page, "csrf_token")),
+        ("method", "magic_link_verify".to_owned()),
+        ("token", token.clone()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = victim.post(&rp.app, &login, &form).await;
+    assert!(refused.text.contains("invalid, expired or used"), "{}", refused.text);
+    let api = rp
+        .app
+        .post(&format!("{}/api/v1/auth/magic-link/verify", rp.base), json!({"token": token}))
+        .send()
+        .await;
+    api.assert_error(400, "invalid_token");
 }
 
 #[tokio::test]
@@ -959,4 +986,74 @@ async fn the_login_pages_magic_link_counts_against_the_same_per_account_limit_as
     assert_eq!(limited.status, 429, "{}", limited.text);
     assert!(limited.header("retry-after").is_some());
     assert!(limited.header("content-type").unwrap().starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn verify_token_shows_a_third_party_only_what_its_scopes_open() {
+    let rp = rp(json!({})).await;
+    let mut browser = Browser::default();
+    let code = rp.code(&mut browser, &[("scope", "openid")]).await;
+    let narrow = rp.exchange(&code).await.body["access_token"].as_str().unwrap().to_owned();
+    let r = rp.app.get(&format!("{}/api/v1/auth/verify-token", rp.base)).bearer(&narrow).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let user = &r.body["data"]["user"];
+    assert!(user["sub"].is_string(), "{}", r.text);
+    assert!(user.get("email").is_none() && user.get("providers").is_none(), "{}", r.text);
+    assert_eq!(r.body["data"]["client_id"], rp.client_id.as_str());
+        // Asking for more shows the consent page again.
+    let page = rp.authorize(&mut browser, &[("scope", "openid email")]).await;
+    assert!(page.text.contains("See your email address") && page.text.contains("Allow"), "{}", page.text);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_the_browser_session_at_the_provider() {
+    let rp = rp(json!({})).await;
+    let mut browser = Browser::default();
+    let _ = rp.code(&mut browser, &[]).await;
+    assert!(location(&rp.authorize(&mut browser, &[("prompt", "none")]).await).contains_key("code"));
+    let session = rp
+        .app
+        .post(&format!("{}/api/v1/auth/login", rp.base), json!({"email": rp.email, "password": PASSWORD}))
+        .send()
+        .await;
+    let session = session.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let r = rp.app.call("DELETE", &format!("{}/api/v1/auth/sessions", rp.base)).bearer(&session).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(location(&rp.authorize(&mut browser, &[("prompt", "none")]).await)["error"], "login_required");
+}
+
+#[tokio::test]
+async fn a_deleted_clients_refresh_token_introspects_inactive() {
+    let rp = rp(json!({})).await;
+    let code = rp.code(&mut Browser::default(), &[]).await;
+    let refresh = rp.exchange(&code).await.body["refresh_token"].as_str().unwrap().to_owned();
+    let id = rp.base.trim_start_matches("/apps/");
+    let other = rp
+        .app
+        .post(
+            &format!("/api/v1/console/apps/{id}/oauth-clients"),
+            json!({"name": "Auditor", "redirect_uris": [REDIRECT]}),
+        )
+        .bearer(&rp.dev)
+        .send()
+        .await;
+    let auditor = format!(
+        "Basic {}",
+        STANDARD.encode(format!(
+            "{}:{}",
+            other.body["data"]["client_id"].as_str().unwrap(),
+            other.body["data"]["client_secret"].as_str().unwrap()
+        ))
+    );
+    let introspect = || {
+        rp.app
+            .call("POST", &format!("{}/oauth/introspect", rp.base))
+            .form(&[("token", &refresh)])
+            .header("authorization", &auditor)
+            .send()
+    };
+    assert_eq!(introspect().await.body["active"], true);
+    let path = format!("/api/v1/console/apps/{id}/oauth-clients/{}", rp.client_id);
+    assert_eq!(rp.app.call("DELETE", &path).bearer(&rp.dev).send().await.status, 200);
+    assert_eq!(introspect().await.body, json!({"active": false}));
 }
