@@ -23,19 +23,31 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx, _caller: Caller) -> Res
         None => None,
         Some(u) => Some(UserId::parse(u).ok_or_else(|| Error::field("user_id", "invalid"))?),
     };
-    let page = match &user {
+    let page = events(&app, &cx.tenant, limit, query.first("cursor"), user.as_ref()).await?;
+    Ok(Reply::ok("Security events.", json!({ "events": page.items, "next_cursor": page.next_cursor }))?
+        .no_store())
+}
+
+/// A page of the app's events, newest first; with a user, that user's only (here and on the
+/// dashboard's audit page). A cursor is what the previous page handed out; any other is refused.
+pub async fn events(
+    app: &App,
+    tenant: &shared::Tenant,
+    limit: i32,
+    cursor: Option<&str>,
+    user: Option<&UserId>,
+) -> Result<shared::store::Page<admin::AdminAuditView>> {
+    match user {
         // One user's trail: its partition, with the same cursor as `GET /users/me/audit`.
         Some(_) => {
-            let after = match query.first("cursor") {
+            let after = match cursor {
                 None => None,
                 Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "invalid"))?),
             };
-            let mut page = admin::audit(&app, &cx.tenant, limit, after.as_deref(), user.as_ref()).await?;
+            let mut page = admin::audit(app, tenant, limit, after.as_deref(), user).await?;
             page.next_cursor = page.next_cursor.map(|sk| URL_SAFE_NO_PAD.encode(sk));
-            page
+            Ok(page)
         }
-        None => admin::audit(&app, &cx.tenant, limit, query.first("cursor"), None).await?,
-    };
-    Ok(Reply::ok("Security events.", json!({ "events": page.items, "next_cursor": page.next_cursor }))?
-        .no_store())
+        None => admin::audit(app, tenant, limit, cursor, None).await,
+    }
 }

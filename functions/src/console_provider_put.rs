@@ -39,7 +39,7 @@ fn is_apple_id(v: &str) -> bool {
     v.len() == 10 && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-fn parse(mut f: Fields, provider: ProviderId) -> Result<ProviderInput> {
+pub fn parse(mut f: Fields, provider: ProviderId) -> Result<ProviderInput> {
     let client_id = f.required("client_id").filter(|v| {
         let ok = is_client_id(v);
         if !ok {

@@ -108,3 +108,14 @@ fn state_cookie(
         .build()
         .to_string()
 }
+
+/// A `__Host-` cookie (the OAuth provider's pages, the dashboard): Secure, `Path=/`, no Domain (no
+/// sibling domain can set or read it), HttpOnly, `SameSite=Lax` (it reaches the service on a
+/// top-level navigation from another site: a client sending the browser over, a mailed link).
+pub fn host(name: impl Into<std::borrow::Cow<'static, str>>, value: String, max_age: Option<i64>) -> String {
+    let mut c = Cookie::build((name, value)).path("/").secure(true).http_only(true).same_site(SameSite::Lax);
+    if let Some(age) = max_age {
+        c = c.max_age(cookie::time::Duration::seconds(age));
+    }
+    c.build().to_string()
+}

@@ -41,8 +41,12 @@ enum ReplyBody {
     },
     /// Standard documents (JWKS, discovery) keep their own shape, without the envelope.
     Document(Value),
-    /// A server-rendered page (the OAuth provider's login and consent pages).
-    Html(String),
+    /// A server-rendered page (the OAuth provider's and the dashboard's), or a static asset of
+    /// the dashboard (its style sheet and script).
+    Text {
+        content_type: &'static str,
+        body: String,
+    },
 }
 
 impl Reply {
@@ -98,11 +102,25 @@ impl Reply {
     pub fn html(status: StatusCode, body: String, csp: String) -> Reply {
         Reply {
             status,
-            body: ReplyBody::Html(body),
+            body: ReplyBody::Text { content_type: "text/html; charset=utf-8", body },
             no_store: true,
             cache_control: None,
             cookies: Vec::new(),
             headers: vec![("content-security-policy", csp)],
+            location: None,
+        }
+    }
+
+    /// A static file compiled into the function (the dashboard's style sheet and script): public,
+    /// cached for an hour.
+    pub fn asset(content_type: &'static str, body: &'static str) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: ReplyBody::Text { content_type, body: body.to_owned() },
+            no_store: false,
+            cache_control: Some("public, max-age=3600"),
+            cookies: Vec::new(),
+            headers: Vec::new(),
             location: None,
         }
     }
@@ -182,13 +200,16 @@ pub fn app_of_path(path: &str) -> Option<AppId> {
         let id = rest.split('/').next().unwrap_or_default();
         return AppId::parse(id);
     }
-    let under =
-        |prefix: &str| path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'));
-    if under("/api/v1/console") || under("/dashboard") {
+    if under(path, "/api/v1/console") || under(path, "/dashboard") {
         Some(AppId::console())
     } else {
         Some(AppId::default_app())
     }
+}
+
+/// Whether `path` is `prefix` or below it.
+fn under(path: &str, prefix: &str) -> bool {
+    path == prefix || path.strip_prefix(prefix).is_some_and(|r| r.starts_with('/'))
 }
 
 /// The app a request is for, with its settings: what every handler receives, resolved before
@@ -215,10 +236,13 @@ where
     let tenant = resolve_tenant(&app, &path).await;
     let cors_origin = tenant.as_ref().ok().and_then(|t| crate::cors::allowed_origin(&req, &t.settings));
 
+    let is_page = under(&path, "/dashboard");
     let (outcome, user_id) = CALLER
         .scope(std::cell::RefCell::new(None), async move {
             let outcome = match tenant {
                 Err(e) => Err(e),
+                // A browser at the other end gets a page (the dashboard's forms), not the envelope.
+                Ok(_) if req.body().len() > MAX_BODY_BYTES && is_page => crate::dashboard::too_large(),
                 Ok(_) if req.body().len() > MAX_BODY_BYTES => Err(Error::PayloadTooLarge),
                 Ok(tenant) => handler(app, req, Cx { tenant, client }).await,
             };
@@ -273,11 +297,10 @@ fn success(reply: Reply, request_id: &str) -> Response<Body> {
         }
         ReplyBody::Document(doc) => Some(doc),
         ReplyBody::Empty => None,
-        ReplyBody::Html(page) => {
+        ReplyBody::Text { content_type, body } => {
             let mut r = json_response(reply.status, &Value::Null, request_id);
-            *r.body_mut() = Body::Text(page);
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+            *r.body_mut() = Body::Text(body);
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             return finish(
                 r,
                 reply.headers,
@@ -453,6 +476,11 @@ impl Fields {
             }
             Err(_) => Err(Error::MalformedRequest("The request body is not valid JSON".into())),
         }
+    }
+
+    /// Fields a page's form was turned into (the dashboard's), read by the same rules as a body.
+    pub fn from_map(map: Map<String, Value>) -> Fields {
+        Fields { map, errors: FieldErrors::new() }
     }
 
     /// Fields from an `application/x-www-form-urlencoded` body (the OAuth2 password form).

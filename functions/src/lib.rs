@@ -34,6 +34,7 @@ pub mod console_provider_delete;
 pub mod console_provider_put;
 pub mod console_providers_list;
 pub mod cors_preflight;
+pub mod dashboard;
 pub mod deletion_cancel;
 pub mod deletion_confirm;
 pub mod deletion_request;

@@ -215,7 +215,7 @@ fn pending_cookie_name(tenant: &Tenant) -> String {
 /// `None` when the request is too large for a cookie (browsers drop cookies over 4 KiB silently).
 pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option<&str>) -> Option<String> {
     let age = app.config.social.state_lifetime.as_secs() as i64;
-    let cookie = host_cookie(
+    let cookie = cookies::host(
         pending_cookie_name(tenant),
         format!("{}~{sealed}", verifier.unwrap_or_default()),
         Some(age),
@@ -234,7 +234,7 @@ pub fn too_large(tenant: &Tenant) -> Result<Reply> {
 }
 
 pub fn pending_cookie_cleared(tenant: &Tenant) -> String {
-    host_cookie(pending_cookie_name(tenant), String::new(), Some(0))
+    cookies::host(pending_cookie_name(tenant), String::new(), Some(0))
 }
 
 /// The pending authorization's sealed request and verifier, from the browser's cookie.
@@ -244,27 +244,13 @@ pub fn pending_value(req: &Request, tenant: &Tenant) -> Option<(String, Option<S
     Some((sealed.to_owned(), Some(verifier.to_owned()).filter(|v| !v.is_empty())))
 }
 
-/// A `__Host-` cookie: Secure, `Path=/`, no Domain, HttpOnly, `SameSite=Lax` (it must reach the
-/// provider when a client's page sends the browser over, a cross-site top-level navigation).
-fn host_cookie(name: String, value: String, max_age: Option<i64>) -> String {
-    let mut c = cookie::Cookie::build((name, value))
-        .path("/")
-        .secure(true)
-        .http_only(true)
-        .same_site(cookie::SameSite::Lax);
-    if let Some(age) = max_age {
-        c = c.max_age(cookie::time::Duration::seconds(age));
-    }
-    c.build().to_string()
-}
-
 pub fn session_cookie(app: &App, tenant: &Tenant, value: String) -> String {
     let age = app.config.social.browser_session_lifetime.as_secs() as i64;
-    host_cookie(session_cookie_name(tenant), value, Some(age))
+    cookies::host(session_cookie_name(tenant), value, Some(age))
 }
 
 pub fn session_cookie_cleared(tenant: &Tenant) -> String {
-    host_cookie(session_cookie_name(tenant), String::new(), Some(0))
+    cookies::host(session_cookie_name(tenant), String::new(), Some(0))
 }
 
 /// The CSRF token of a page's forms: the browser's CSRF cookie, or a new one; the cookie is sent
@@ -272,7 +258,7 @@ pub fn session_cookie_cleared(tenant: &Tenant) -> String {
 pub fn csrf_for_page(app: &App, req: &Request, tenant: &Tenant) -> (String, String) {
     let value = csrf_value(req, tenant).unwrap_or_else(|| shared::crypto::new_token().0);
     let age = app.config.social.state_lifetime.as_secs() as i64;
-    (value.clone(), host_cookie(csrf_cookie_name(tenant), value, Some(age)))
+    (value.clone(), cookies::host(csrf_cookie_name(tenant), value, Some(age)))
 }
 
 /// Where a social provider's sign-in page is: the origin its authorization endpoint lives at.

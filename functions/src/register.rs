@@ -3,16 +3,22 @@
 use std::sync::Arc;
 
 use lambda_http::Request;
-use shared::App;
 use shared::accounts::{self, RegisterInput};
 use shared::domain::{Email, NewPassword, Profile};
 use shared::error::{Error, Result};
+use shared::{App, Tenant};
 
 use crate::http::{Cx, Fields, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let Cx { tenant, client } = cx;
-    let mut f = Fields::json(&req)?;
+    let input = parse(&tenant, Fields::json(&req)?)?;
+    let registered = accounts::register(&app, &tenant, input, &client).await?;
+    Reply::created("Account created. Check your inbox to verify your email address.", registered)
+}
+
+/// A sign-up's fields (here and on the dashboard's form), by the app's password policy.
+pub fn parse(tenant: &Tenant, mut f: Fields) -> Result<RegisterInput> {
     let email = f.required("email");
     let password = f.required("password");
     let (name, username) = (f.optional("name"), f.optional("username"));
@@ -42,8 +48,5 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let (Some(email), Some(password)) = (email, password) else {
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
-
-    let registered =
-        accounts::register(&app, &tenant, RegisterInput { email, password, profile }, &client).await?;
-    Reply::created("Account created. Check your inbox to verify your email address.", registered)
+    Ok(RegisterInput { email, password, profile })
 }

@@ -125,13 +125,15 @@ struct Endpoint {
     app_path: Option<&'static str>,
 }
 
+/// A row is one function: its routes (`method path`, several joined by `|` for a function that
+/// routes in-process, like the dashboard), who may call it, where it is served, what it warms.
 macro_rules! endpoints {
-    ($($function:ident: $method:literal $path:literal, $access:ident, $scope:ident, warm $warm:ident;)*) => {
+    ($($function:ident: $($method:literal $path:literal)|+, $access:ident, $scope:ident, warm $warm:ident;)*) => {
         const ENDPOINTS: &[Endpoint] = &[
-            $(Endpoint {
+            $($(Endpoint {
                 route: Route { method: $method, path: $path, function: stringify!($function), access: access_of!($access) },
                 app_path: app_path_of!($scope, $path),
-            },)*
+            },)+)*
         ];
 
         /// Each endpoint's handler behind its caller check, in the one shape the edge runs.
@@ -160,7 +162,7 @@ macro_rules! endpoints {
             use crate::runtime::{Main, run_http, warm};
 
             $(
-                #[doc = concat!("`", stringify!($function), "`: ", $method, " ", $path, ".")]
+                #[doc = concat!("`", stringify!($function), "`:", $(" ", $method, " ", $path,)+ ".")]
                 pub fn $function() -> Main<lambda_http::Error> {
                     shared::iam::set_process_function(stringify!($function));
                     run_http(super::handlers::$function, warm::$warm)
@@ -266,6 +268,9 @@ endpoints! {
     oauth_client_update: "PATCH" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
     oauth_client_delete: "DELETE" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
     oauth_client_rotate_secret: "POST" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}/rotate-secret", console, service, warm public_keys;
+    // The developer dashboard: one function, pages routed in-process (one function per page would
+    // cost the stack a function, a role and a permission each).
+    dashboard: "GET" "/dashboard" | "GET" "/dashboard/{proxy+}" | "POST" "/dashboard/{proxy+}", public, service, warm keys_and_store;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
     cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;

@@ -642,6 +642,43 @@ impl TestApp {
     }
 }
 
+/// A browser's cookie jar, for black-box tests of pages: what each response sets is sent with the
+/// next request.
+#[derive(Default, Clone)]
+pub struct Jar {
+    pub jar: std::collections::BTreeMap<String, String>,
+}
+
+impl Jar {
+    pub fn absorb(&mut self, r: &TestResponse) {
+        for c in set_cookies(r) {
+            let pair = c.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || c.to_ascii_lowercase().contains("max-age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub fn cookie(&self) -> String {
+        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    pub async fn get(&mut self, app: &TestApp, path: &str, query: &str) -> TestResponse {
+        let r = app.get(path).query(query).header("cookie", &self.cookie()).send().await;
+        self.absorb(&r);
+        r
+    }
+
+    pub async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        let r = app.call("POST", path).form(form).header("cookie", &self.cookie()).send().await;
+        self.absorb(&r);
+        r
+    }
+}
+
 /// The `Set-Cookie` headers of a response.
 pub fn set_cookies(r: &TestResponse) -> Vec<String> {
     r.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()

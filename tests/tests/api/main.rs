@@ -13,6 +13,8 @@ mod contract;
 mod cookie;
 mod cors;
 mod costs;
+mod dashboard;
+mod dashboard_browser;
 mod discovery;
 mod enumeration;
 mod events;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use auth_tests::{PASSWORD, TestApp, TestResponse, jwt_payload, set_cookies, unique_email};
+use auth_tests::{Jar, PASSWORD, TestApp, TestResponse, jwt_payload, set_cookies, unique_email};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
@@ -61,42 +61,6 @@ async fn rp(client: Value) -> Rp {
     rp_at(TestApp::spawn().await, client).await
 }
 
-/// A browser: its cookie jar.
-#[derive(Default, Clone)]
-struct Browser {
-    jar: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn absorb(&mut self, r: &TestResponse) {
-        for c in set_cookies(r) {
-            let pair = c.split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            if value.is_empty() || c.to_ascii_lowercase().contains("max-age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-    }
-
-    fn cookie(&self) -> String {
-        self.jar.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    async fn get(&mut self, app: &TestApp, path: &str, query: &str) -> TestResponse {
-        let r = app.get(path).query(query).header("cookie", &self.cookie()).send().await;
-        self.absorb(&r);
-        r
-    }
-
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> TestResponse {
-        let r = app.call("POST", path).form(form).header("cookie", &self.cookie()).send().await;
-        self.absorb(&r);
-        r
-    }
-}
-
 /// A hidden field of a page's form.
 fn field(page: &TestResponse, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -141,17 +105,17 @@ impl Rp {
         query(&pairs)
     }
 
-    async fn authorize(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> TestResponse {
+    async fn authorize(&self, browser: &mut Jar, extra: &[(&str, &str)]) -> TestResponse {
         browser.get(&self.app, &format!("{}/oauth/authorize", self.base), &self.request(extra)).await
     }
 
-    async fn sign_in(&self, browser: &mut Browser, page: &TestResponse, password: &str) -> TestResponse {
+    async fn sign_in(&self, browser: &mut Jar, page: &TestResponse, password: &str) -> TestResponse {
         self.sign_in_as(browser, page, &self.email, password).await
     }
 
     async fn sign_in_as(
         &self,
-        browser: &mut Browser,
+        browser: &mut Jar,
         page: &TestResponse,
         email: &str,
         password: &str,
@@ -166,14 +130,14 @@ impl Rp {
         browser.post(&self.app, &format!("{}/oauth/authorize/login", self.base), &form).await
     }
 
-    async fn decide(&self, browser: &mut Browser, page: &TestResponse, decision: &str) -> TestResponse {
+    async fn decide(&self, browser: &mut Jar, page: &TestResponse, decision: &str) -> TestResponse {
         let (request, csrf) = (field(page, "request"), field(page, "csrf_token"));
         let form = [("request", request.as_str()), ("csrf_token", csrf.as_str()), ("decision", decision)];
         browser.post(&self.app, &format!("{}/oauth/authorize/consent", self.base), &form).await
     }
 
     /// Login page, password, consent page, allow: the code.
-    async fn code(&self, browser: &mut Browser, extra: &[(&str, &str)]) -> String {
+    async fn code(&self, browser: &mut Jar, extra: &[(&str, &str)]) -> String {
         let page = self.authorize(browser, extra).await;
         assert_eq!(page.status, 200, "{} {:?}", page.text, page.header("location"));
         let consent = self.sign_in(browser, &page, PASSWORD).await;
@@ -257,7 +221,7 @@ fn assert_error_page(r: &TestResponse) {
 #[tokio::test]
 async fn a_user_signs_in_consents_and_the_client_gets_tokens_an_id_token_and_userinfo() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[("login_hint", &rp.email)]).await;
     assert_eq!(page.status, 200, "{}", page.text);
     // The pages: HTML, the app's and the client's names, a CSRF token, no framing, a strict CSP.
@@ -333,7 +297,7 @@ async fn a_user_signs_in_consents_and_the_client_gets_tokens_an_id_token_and_use
 #[tokio::test]
 async fn a_code_works_once_and_a_second_use_kills_what_the_first_issued() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let first = rp.exchange(&code).await;
     assert_eq!(first.status, 200, "{}", first.text);
     let access = first.body["access_token"].as_str().unwrap();
@@ -354,7 +318,7 @@ async fn a_code_works_once_and_a_second_use_kills_what_the_first_issued() {
 #[tokio::test]
 async fn ten_concurrent_exchanges_of_one_code_give_exactly_one_success() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let results = futures::future::join_all((0..10).map(|_| rp.exchange(&code))).await;
     let ok = results.iter().filter(|r| r.status == 200).count();
     assert_eq!(ok, 1, "{:?}", results.iter().map(|r| (r.status, r.body.clone())).collect::<Vec<_>>());
@@ -366,7 +330,7 @@ async fn ten_concurrent_exchanges_of_one_code_give_exactly_one_success() {
 #[tokio::test]
 async fn a_redirect_uri_that_is_not_registered_exactly_is_an_error_page_never_a_redirect() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     for uri in [
         "https://RP.example/cb",
         "https://rp.example/CB",
@@ -393,7 +357,7 @@ async fn a_redirect_uri_that_is_not_registered_exactly_is_an_error_page_never_a_
 #[tokio::test]
 async fn other_request_errors_go_back_to_the_client_with_state_and_iss() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let cases: [(&[(&str, &str)], &str); 8] = [
         (&[("response_type", "token")], "unsupported_response_type"),
         (&[("response_type", "")], "invalid_request"),
@@ -415,7 +379,7 @@ async fn other_request_errors_go_back_to_the_client_with_state_and_iss() {
 #[tokio::test]
 async fn pkce_is_required_of_public_clients_and_the_verifier_must_match() {
     let rp = rp(json!({"type": "public"})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let back =
         location(&rp.authorize(&mut browser, &[("code_challenge", ""), ("code_challenge_method", "")]).await);
     assert_eq!(back["error"], "invalid_request");
@@ -447,7 +411,7 @@ async fn pkce_is_required_of_public_clients_and_the_verifier_must_match() {
 async fn a_wrong_secret_a_foreign_client_and_an_expired_code_are_refused() {
     let app = TestApp::spawn_with(&[("OAUTH_CODE_TTL_SECONDS", "1")]).await;
     let rp = rp_at(app, json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),
@@ -483,7 +447,7 @@ async fn a_wrong_secret_a_foreign_client_and_an_expired_code_are_refused() {
 #[tokio::test]
 async fn prompt_none_never_shows_a_page_and_consent_can_be_denied() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let back = location(&rp.authorize(&mut browser, &[("prompt", "none")]).await);
     assert_eq!(back["error"], "login_required");
     assert_eq!(back["state"], "st-123");
@@ -505,7 +469,7 @@ async fn prompt_none_never_shows_a_page_and_consent_can_be_denied() {
     // Another user's ID token as the hint: that user must sign in (never a code for the wrong one).
     let other = unique_email("other");
     rp.app.verified_user_at(&rp.base, &other).await;
-    let mut theirs = Browser::default();
+    let mut theirs = Jar::default();
     let page = rp.authorize(&mut theirs, &[]).await;
     let consent = rp.sign_in_as(&mut theirs, &page, &other, PASSWORD).await;
     let code = location(&rp.decide(&mut theirs, &consent, "allow").await)["code"].clone();
@@ -523,7 +487,7 @@ async fn prompt_none_never_shows_a_page_and_consent_can_be_denied() {
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_grant() {
     let rp = rp_at(TestApp::spawn_with(&[("REFRESH_REUSE_GRACE_SECONDS", "1")]).await, json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let first = rp.exchange(&code).await;
     let r1 = first.body["refresh_token"].as_str().unwrap();
     let second = rp.token(&[("grant_type", "refresh_token"), ("refresh_token", r1)]).await;
@@ -556,7 +520,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_ends_the_grant() {
 #[tokio::test]
 async fn without_offline_access_there_is_no_refresh_token_and_without_openid_no_userinfo() {
     let rp = rp(json!({"scopes": ["profile", "email", "openid"]})).await;
-    let code = rp.code(&mut Browser::default(), &[("scope", "profile email")]).await;
+    let code = rp.code(&mut Jar::default(), &[("scope", "profile email")]).await;
     let r = rp.exchange(&code).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.body.get("refresh_token").is_none() && r.body.get("id_token").is_none(), "{}", r.text);
@@ -572,7 +536,7 @@ async fn without_offline_access_there_is_no_refresh_token_and_without_openid_no_
 #[tokio::test]
 async fn introspection_and_revocation_of_user_tokens() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let r = rp.exchange(&code).await;
     let (access, refresh) =
         (r.body["access_token"].as_str().unwrap(), r.body["refresh_token"].as_str().unwrap());
@@ -603,7 +567,7 @@ async fn introspection_and_revocation_of_user_tokens() {
 #[tokio::test]
 async fn the_forms_need_their_csrf_token_and_the_browser_that_got_the_page() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[]).await;
     let (request, csrf) = (field(&page, "request"), field(&page, "csrf_token"));
     let login = format!("{}/oauth/authorize/login", rp.base);
@@ -619,7 +583,7 @@ async fn the_forms_need_their_csrf_token_and_the_browser_that_got_the_page() {
         assert!(!browser.jar.keys().any(|k| k.starts_with("__Host-op-") && !k.starts_with("__Host-op-csrf")));
     }
     // The page's form sent from another browser (no CSRF cookie): refused.
-    let mut other = Browser::default();
+    let mut other = Jar::default();
     let form = [("request", request.as_str()), ("csrf_token", csrf.as_str())];
     assert_eq!(other.post(&rp.app, &login, &[&form[..], &creds[..]].concat()).await.status, 403);
     // The consent form, likewise.
@@ -640,7 +604,7 @@ async fn the_forms_need_their_csrf_token_and_the_browser_that_got_the_page() {
 #[tokio::test]
 async fn a_user_lists_and_disconnects_apps_and_their_tokens_die_at_once() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let tokens = rp.exchange(&code).await;
     let access = tokens.body["access_token"].as_str().unwrap();
     let (session, _) = {
@@ -679,7 +643,7 @@ async fn a_user_lists_and_disconnects_apps_and_their_tokens_die_at_once() {
 #[tokio::test]
 async fn a_first_party_client_skips_consent() {
     let rp = rp(json!({"first_party": true})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[("scope", "openid")]).await;
     let back = location(&rp.sign_in(&mut browser, &page, PASSWORD).await);
     assert_eq!(rp.exchange(&back["code"]).await.status, 200);
@@ -695,7 +659,7 @@ async fn a_first_party_client_skips_consent() {
 #[tokio::test]
 async fn rp_initiated_logout_ends_the_browser_session() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let code = rp.code(&mut browser, &[]).await;
     let id_token = rp.exchange(&code).await.body["id_token"].as_str().unwrap().to_owned();
     let logout = format!("{}/oauth/logout", rp.base);
@@ -765,7 +729,7 @@ async fn rp_initiated_logout_ends_the_browser_session() {
 #[tokio::test]
 async fn the_authorization_endpoint_takes_its_parameters_as_a_form_too() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let params: Vec<(String, String)> = serde_urlencoded::from_str(&rp.request(&[])).unwrap();
     let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let page = browser.post(&rp.app, &format!("{}/oauth/authorize", rp.base), &params).await;
@@ -780,7 +744,7 @@ async fn the_authorization_endpoint_takes_its_parameters_as_a_form_too() {
 #[tokio::test]
 async fn a_password_change_ends_the_users_grants() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let tokens = rp.exchange(&code).await;
     let access = tokens.body["access_token"].as_str().unwrap();
     assert_eq!(rp.userinfo(access).await.status, 200);
@@ -823,7 +787,7 @@ async fn the_login_page_signs_in_with_the_apps_social_provider_and_comes_back_to
         .send()
         .await;
     assert_eq!(put.status, 200, "{}", put.text);
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[]).await;
     assert!(page.text.contains("Continue with GitHub"), "{}", page.text);
     let (request, csrf) = (field(&page, "request"), field(&page, "csrf_token"));
@@ -846,7 +810,7 @@ async fn the_login_page_signs_in_with_the_apps_social_provider_and_comes_back_to
     let cont = url::Url::parse(r.header("location").unwrap()).unwrap();
     assert_eq!(cont.path(), format!("{}/oauth/authorize/continue", rp.base));
     // Another browser cannot continue it: the pending authorization is this browser's.
-    let elsewhere = Browser::default().get(&rp.app, cont.path(), cont.query().unwrap()).await;
+    let elsewhere = Jar::default().get(&rp.app, cont.path(), cont.query().unwrap()).await;
     assert_eq!(elsewhere.status, 400, "{}", elsewhere.text);
     // An attacker's own code, from a sign-in started through the API without this browser's
     // verifier, does not sign this browser in (login CSRF): the page asks again.
@@ -892,7 +856,7 @@ async fn the_login_page_signs_in_with_the_apps_social_provider_and_comes_back_to
 #[tokio::test]
 async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_the_same_browser() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[]).await;
     let (request, csrf) = (field(&page, "request"), field(&page, "csrf_token"));
     let login = format!("{}/oauth/authorize/login", rp.base);
@@ -913,7 +877,7 @@ async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_t
     let landing = browser.get(&rp.app, &path, &query(&[("token", &token)])).await;
     assert!(landing.text.contains("Continue"), "{}", landing.text);
     // In another browser the link leads nowhere.
-    assert_eq!(Browser::default().get(&rp.app, &path, &query(&[("token", &token)])).await.status, 400);
+    assert_eq!(Jar::default().get(&rp.app, &path, &query(&[("token", &token)])).await.status, 400);
     let form = [
         ("request", field(&landing, "request")),
         ("csrf_token", field(&landing, "csrf_token")),
@@ -938,7 +902,7 @@ async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_t
     ];
     browser.post(&rp.app, &login, &form).await;
     let token = rp.app.token_from_mail(&rp.email, "oauth/authorize/continue").await;
-    let mut victim = Browser::default();
+    let mut victim = Jar::default();
     let page = rp.authorize(&mut victim, &[]).await;
     let form = [
         ("request", field(&page, "request")),
@@ -962,7 +926,7 @@ async fn the_login_pages_magic_link_counts_against_the_same_per_account_limit_as
     let app = TestApp::spawn_with(&[("RATE_LIMITS", "on")]).await;
     auth_tests::fresh_rate_window().await;
     let rp = rp_at(app, json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let page = rp.authorize(&mut browser, &[]).await;
     let (request, csrf) = (field(&page, "request"), field(&page, "csrf_token"));
     let login = format!("{}/oauth/authorize/login", rp.base);
@@ -991,7 +955,7 @@ async fn the_login_pages_magic_link_counts_against_the_same_per_account_limit_as
 #[tokio::test]
 async fn verify_token_shows_a_third_party_only_what_its_scopes_open() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let code = rp.code(&mut browser, &[("scope", "openid")]).await;
     let narrow = rp.exchange(&code).await.body["access_token"].as_str().unwrap().to_owned();
     let r = rp.app.get(&format!("{}/api/v1/auth/verify-token", rp.base)).bearer(&narrow).send().await;
@@ -1000,7 +964,7 @@ async fn verify_token_shows_a_third_party_only_what_its_scopes_open() {
     assert!(user["sub"].is_string(), "{}", r.text);
     assert!(user.get("email").is_none() && user.get("providers").is_none(), "{}", r.text);
     assert_eq!(r.body["data"]["client_id"], rp.client_id.as_str());
-        // Asking for more shows the consent page again.
+    // Asking for more shows the consent page again.
     let page = rp.authorize(&mut browser, &[("scope", "openid email")]).await;
     assert!(page.text.contains("See your email address") && page.text.contains("Allow"), "{}", page.text);
 }
@@ -1008,7 +972,7 @@ async fn verify_token_shows_a_third_party_only_what_its_scopes_open() {
 #[tokio::test]
 async fn signing_out_everywhere_ends_the_browser_session_at_the_provider() {
     let rp = rp(json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Jar::default();
     let _ = rp.code(&mut browser, &[]).await;
     assert!(location(&rp.authorize(&mut browser, &[("prompt", "none")]).await).contains_key("code"));
     let session = rp
@@ -1025,7 +989,7 @@ async fn signing_out_everywhere_ends_the_browser_session_at_the_provider() {
 #[tokio::test]
 async fn a_deleted_clients_refresh_token_introspects_inactive() {
     let rp = rp(json!({})).await;
-    let code = rp.code(&mut Browser::default(), &[]).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
     let refresh = rp.exchange(&code).await.body["refresh_token"].as_str().unwrap().to_owned();
     let id = rp.base.trim_start_matches("/apps/");
     let other = rp
