@@ -236,13 +236,16 @@ where
     let tenant = resolve_tenant(&app, &path).await;
     let cors_origin = tenant.as_ref().ok().and_then(|t| crate::cors::allowed_origin(&req, &t.settings));
 
+    // A browser at the other end (the dashboard) gets a page for what the edge refuses.
     let is_page = under(&path, "/dashboard");
     let (outcome, user_id) = CALLER
         .scope(std::cell::RefCell::new(None), async move {
             let outcome = match tenant {
+                Err(e) if is_page => crate::dashboard::edge_failure(e),
                 Err(e) => Err(e),
-                // A browser at the other end gets a page (the dashboard's forms), not the envelope.
-                Ok(_) if req.body().len() > MAX_BODY_BYTES && is_page => crate::dashboard::too_large(),
+                Ok(_) if req.body().len() > MAX_BODY_BYTES && is_page => {
+                    crate::dashboard::edge_failure(Error::PayloadTooLarge)
+                }
                 Ok(_) if req.body().len() > MAX_BODY_BYTES => Err(Error::PayloadTooLarge),
                 Ok(tenant) => handler(app, req, Cx { tenant, client }).await,
             };

@@ -59,8 +59,12 @@ try {
   /// What every page must be: titled, every field labelled, no horizontal scroll on a phone;
   /// then its screenshots.
   async function check(name) {
+    // Titled by what the page is: "<page> · Auth console".
     const title = await page.title();
-    if (!title.includes('Auth console')) throw new Error(`${name}: untitled (${title})`);
+    const parts = title.split(' · ');
+    if (parts.length < 2 || parts.at(-1) !== 'Auth console' || !parts[0].trim()) {
+      throw new Error(`${name}: not titled by its page (${title})`);
+    }
     const unlabelled = await page.$$eval(
       'input:not([type=hidden]), select, textarea',
       (els) => els.filter((e) => !e.labels || e.labels.length === 0).map((e) => e.name),

@@ -51,10 +51,11 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     page.finish(outcome)
 }
 
-/// The page for a form too large to read (the edge refuses it before any handler runs).
-pub fn too_large() -> Result<Reply> {
+/// The page for what the edge refuses before any page runs: a form too large to read, or the
+/// `console` app that cannot be loaded (a browser gets a page, never the envelope).
+pub fn edge_failure(e: Error) -> Result<Reply> {
     let layout = Layout {
-        title: "Too large".into(),
+        title: "Error".into(),
         csrf: String::new(),
         signed_in: false,
         app: None,
@@ -62,17 +63,22 @@ pub fn too_large() -> Result<Reply> {
         error: None,
         secret: None,
     };
-    let text = "This form is larger than the service accepts (16 KiB). Go back and shorten it.";
-    views::page(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &Card {
-            l: &layout,
-            heading: "This form is too large",
-            lead: text.into(),
-            form: None,
-            links: Vec::new(),
-        },
-    )
+    let (status, heading, text) = match e {
+        Error::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "This form is too large",
+            "This form is larger than the service accepts (16 KiB). Go back and shorten it.",
+        ),
+        Error::Dependency { .. } => {
+            tracing::warn!(error = %e, "dashboard: a dependency failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "Temporarily unavailable", "Please try again in a moment.")
+        }
+        other => {
+            tracing::error!(error = %other, "dashboard: the console could not be loaded");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.")
+        }
+    };
+    views::page(status, &Card { l: &layout, heading, lead: text.into(), form: None, links: Vec::new() })
 }
 
 /// The part of the path after `/dashboard` (API Gateway's `{proxy+}`, or the path itself).

@@ -176,8 +176,12 @@ async fn signup(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
     ];
     let mut status = StatusCode::OK;
     if let Some(form) = &form {
-        let mut map = json_of(form, &["email", "password", "name"], &[], &[], &[]);
-        map.retain(|_, v| v.as_str().is_none_or(|s| !s.is_empty()) || v.is_null());
+        let mut map = json_of(form, &["email", "name"], &[], &[], &[]);
+        map.retain(|_, v| v.as_str().is_none_or(|s| !s.is_empty()));
+        // The password as typed, as the API takes it (a space at either end is part of it).
+        if let Some(password) = form.get("password").filter(|p| !p.is_empty()) {
+            map.insert("password".into(), Value::String(password.clone()));
+        }
         let outcome = match crate::register::parse(&console, Fields::from_map(map)) {
             Ok(input) => accounts::register(p.app, &console, input, &p.cx.client).await.map(|_| ()),
             Err(e) => Err(e),
@@ -215,8 +219,10 @@ async fn login(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
     // Already signed in (another tab, or a request that lost a race to rotate the session's
     // pair while this browser kept the newer cookie): home.
     if form.is_none()
-        && session::signed_in(p.app, p.req, &console, &p.cx.client).await.ok().flatten().is_some()
+        && let Ok(Some(signed)) = session::signed_in(p.app, p.req, &console, &p.cx.client).await
     {
+        // A pair rotated on the way keeps the browser signed in.
+        p.cookies.extend(signed.renewed);
         return to("/dashboard");
     }
     let mut layout = p.layout("Sign in");
@@ -238,7 +244,7 @@ async fn login(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
         };
         match outcome {
             Ok(logged_in) => {
-                p.cookies.push(session::session_cookie(&console, &logged_in.pair));
+                start_session(p, &logged_in.pair).await;
                 return to("/dashboard");
             }
             Err(e) => status = refused(e, &mut fields, &mut layout)?,
@@ -253,6 +259,29 @@ async fn login(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
         ("/dashboard/signup".to_owned(), "Create an account"),
     ];
     card_form(status, &layout, "Sign in to the console", "", form, links)
+}
+
+/// A new session in this browser: the one its cookie held ends, rather than counting against the
+/// developer's sessions until it expires.
+async fn start_session(p: &mut Page<'_>, pair: &shared::tokens::IssuedPair) {
+    let console = p.cx.tenant.clone();
+    if let Ok(Some(previous)) = session::signed_in(p.app, p.req, &console, &p.cx.client).await {
+        let who = previous.who;
+        let ended = sessions::revoke(
+            p.app,
+            &who.tenant_id,
+            &who.user_id,
+            &who.session_id,
+            EventType::Logout,
+            &p.cx.client,
+        )
+        .await;
+        if let Err(e) = ended {
+            // The new session stands; the old one expires in its time.
+            tracing::warn!(error = %e, "dashboard: the browser's previous session could not be ended");
+        }
+    }
+    p.cookies.push(session::session_cookie(&console, pair));
 }
 
 async fn logout(p: &mut Page<'_>) -> Result<Reply> {
@@ -358,7 +387,7 @@ async fn mailed_link(p: &mut Page<'_>, link: Link, form: Option<FormData>) -> Re
                 return match (link, logged_in) {
                     (Link::VerifyEmail, _) => to("/dashboard/login?done=verified"),
                     (Link::SignIn, Some(logged_in)) => {
-                        p.cookies.push(session::session_cookie(&console, &logged_in.pair));
+                        start_session(p, &logged_in.pair).await;
                         to("/dashboard")
                     }
                     (Link::ConfirmDeletion, _) => {
@@ -1279,6 +1308,7 @@ async fn management(p: &Page<'_>, who: &Identity, view: &AppView) -> Result<std:
 
 async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply> {
     let mut layout = app_layout(p, view, "users", "Users");
+    let mut status = StatusCode::OK;
     let tenant = management(p, who, view).await?;
     let search = p.query("email").map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
     let cursor = p.query("cursor");
@@ -1286,6 +1316,7 @@ async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
         Some(e) if e.len() <= 320 => Some(Email::normalize_prefix(e)),
         Some(_) => {
             layout.error = Some("That search is too long.".into());
+            status = StatusCode::BAD_REQUEST;
             None
         }
         None => None,
@@ -1319,7 +1350,7 @@ async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
                 (rows, next)
             }
             Err(e) => {
-                refused(e, &mut [], &mut layout)?;
+                status = refused(e, &mut [], &mut layout)?;
                 (Vec::new(), None)
             }
         };
@@ -1341,7 +1372,7 @@ async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
         }),
         next,
     });
-    views::page(StatusCode::OK, &page)
+    views::page(status, &page)
 }
 
 fn status_name(status: UserStatus) -> &'static str {
@@ -1473,6 +1504,7 @@ fn user_view(
 
 async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply> {
     let mut layout = app_layout(p, view, "audit", "Audit log");
+    let mut status = StatusCode::OK;
     let tenant = management(p, who, view).await?;
     let filter = p.query("user_id").map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
     let user_id = match &filter {
@@ -1480,6 +1512,7 @@ async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
             Some(id) => Some(id),
             None => {
                 layout.error = Some("That is not a user id.".into());
+                status = StatusCode::BAD_REQUEST;
                 None
             }
         },
@@ -1528,7 +1561,7 @@ async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
                 (rows, next)
             }
             Err(e) => {
-                refused(e, &mut [], &mut layout)?;
+                status = refused(e, &mut [], &mut layout)?;
                 (Vec::new(), None)
             }
         }
@@ -1547,5 +1580,5 @@ async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
         }),
         next,
     });
-    views::page(StatusCode::OK, &page)
+    views::page(status, &page)
 }

@@ -91,7 +91,7 @@ async fn the_session_cookie_is_host_only_httponly_lax_and_dies_with_signing_out(
     assert_eq!(r.status, 401);
     assert!(r.text.contains("The email or password is incorrect."), "{}", r.text);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
-    assert!(!jar.jar.contains_key("__Host-console-session"));
+    assert!(set_cookies(&r).iter().all(|c| !c.starts_with("__Host-console-session=")), "no session");
 }
 
 #[tokio::test]
@@ -306,12 +306,13 @@ async fn the_apis_refusals_are_words_next_to_their_fields_and_nothing_changes() 
                 ("client_id", "com.example.web"),
                 ("team_id", "nope"),
                 ("key_id", "ABCDEFGHIJ"),
-                ("private_key", "x"),
+                ("private_key", "PRIVATE-KEY-MATERIAL-0123"),
             ],
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert!(r.text.contains("aria-invalid=\"true\""), "{}", r.text);
+    assert!(r.text.contains("id=\"apple-team_id-error\""), "the rule next to the team id: {}", r.text);
+    assert!(!r.text.contains("PRIVATE-KEY-MATERIAL-0123"), "a refused form does not send the key back");
     let providers = jar.get(&app, &format!("/dashboard/apps/{id}/providers"), "").await;
     assert!(!providers.text.contains(">Configured<"), "nothing configured");
 }
@@ -393,7 +394,8 @@ async fn users_are_paginated_searched_and_managed_from_their_pages() {
     assert_eq!(listed, 27, "every user on one of the two pages");
     assert!(!second.text.contains("rel=\"next\""), "the last page has no next");
     let found = jar.get(&app, &format!("/dashboard/apps/{id}/users"), &format!("email={}", &emails[3])).await;
-    assert!(found.text.contains(&emails[3]) && !found.text.contains(&emails[4]), "{}", found.text);
+    let row = |user: &str| format!("/users/{user}\"");
+    assert!(found.text.contains(&row(&ids[3])) && !found.text.contains(&row(&ids[4])), "{}", found.text);
     let none = jar.get(&app, &format!("/dashboard/apps/{id}/users"), "email=nobody-at-all").await;
     assert!(
         none.text.contains("No user&#39;s email starts with that.")
@@ -450,8 +452,13 @@ async fn users_are_paginated_searched_and_managed_from_their_pages() {
     let audit = jar.get(&app, &format!("/dashboard/apps/{id}/audit"), "").await;
     assert!(audit.text.contains("email_verified") && audit.text.contains("rel=\"next\""), "{}", audit.text);
     let theirs = jar.get(&app, &format!("/dashboard/apps/{id}/audit"), &format!("user_id={}", ids[0])).await;
-    assert!(theirs.text.contains(&ids[0]) && theirs.text.contains("register"), "{}", theirs.text);
-    assert!(ids[1..].iter().all(|other| !theirs.text.contains(other.as_str())), "only that user's events");
+    let cell = |user: &str| format!("<td>{user}</td>");
+    assert!(
+        theirs.text.contains(&cell(&ids[0])) && theirs.text.contains("<td>register</td>"),
+        "{}",
+        theirs.text
+    );
+    assert!(ids[1..].iter().all(|other| !theirs.text.contains(&cell(other))), "only that user's events");
     let bad = jar.get(&app, &format!("/dashboard/apps/{id}/audit"), "user_id=not%20an%20id!").await;
     assert!(bad.text.contains("That is not a user id"), "{}", bad.text);
 }
@@ -619,4 +626,75 @@ async fn a_form_too_large_gets_a_page() {
     assert_eq!(r.status, 413);
     assert!(r.header("content-type").unwrap().starts_with("text/html"), "{}", r.text);
     assert!(r.text.contains("This form is too large"));
+}
+
+#[tokio::test]
+async fn an_expired_access_token_rotates_the_pair_and_the_replaced_cookie_is_refused() {
+    let app = TestApp::spawn().await;
+    let (mut jar, _) = signed_in(&app).await;
+    let pair = jar.jar["__Host-console-session"].clone();
+    let (_, refresh) = pair.split_once('~').unwrap();
+    // The access token no longer verifies (as once it has expired); the refresh token is live.
+    let expired = format!("expired.access.token~{refresh}");
+    jar.jar.insert("__Host-console-session".into(), expired.clone());
+    let home = jar.get(&app, "/dashboard", "").await;
+    assert_eq!(home.status, 200, "{}", home.text);
+    let renewed = jar.jar["__Host-console-session"].clone();
+    assert_ne!(renewed, expired, "a new pair is set");
+    assert!(!renewed.ends_with(refresh), "with a new refresh token");
+    assert_eq!(jar.get(&app, "/dashboard", "").await.status, 200, "the new pair works");
+
+    // The replaced cookie: refused, sent to sign in, and the browser's cookie is left alone (a
+    // request that lost the race to rotate must not erase the winner's pair).
+    let mut stale = Jar::default();
+    stale.jar.insert("__Host-console-session".into(), expired);
+    let r = stale.get(&app, "/dashboard/apps/new", "").await;
+    assert_eq!(r.header("location"), Some("/dashboard/login"), "{}", r.text);
+    assert!(
+        set_cookies(&r).iter().all(|c| !c.starts_with("__Host-console-session=")),
+        "{:?}",
+        set_cookies(&r)
+    );
+
+    // The sign-in page with a cookie whose access token expired: home, with the rotated pair.
+    let mut tab = Jar::default();
+    let (_, refresh) = renewed.split_once('~').unwrap();
+    tab.jar.insert("__Host-console-session".into(), format!("expired.access.token~{refresh}"));
+    let r = tab.get(&app, "/dashboard/login", "").await;
+    assert_eq!(r.header("location"), Some("/dashboard"), "{}", r.text);
+    assert!(!tab.jar["__Host-console-session"].starts_with("expired."), "the rotated pair is kept");
+    assert_eq!(tab.get(&app, "/dashboard", "").await.status, 200);
+}
+
+#[tokio::test]
+async fn an_apps_action_forms_need_the_csrf_token_too() {
+    let app = TestApp::spawn().await;
+    let (mut jar, _) = signed_in(&app).await;
+    let id = new_app(&app, &mut jar, "Guarded app").await;
+    let token = csrf(&app, &mut jar).await;
+    let r = jar
+        .post(&app, &format!("/dashboard/apps/{id}/secret-keys"), &[("csrf_token", &token), ("label", "ci")])
+        .await;
+    let start = r.text.find("<code id=\"shown-secret\">").unwrap() + "<code id=\"shown-secret\">".len();
+    let key = r.text[start..].split('<').next().unwrap().to_owned();
+    let keys = jar.get(&app, &format!("/dashboard/apps/{id}/secret-keys"), "").await;
+    let action = keys
+        .text
+        .split("action=\"")
+        .find(|a| a.contains("/revoke\""))
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = jar.post(&app, &action, &[("csrf_token", "another-token")]).await;
+    assert_eq!(r.status, 403);
+    let r = jar.post(&app, &format!("/dashboard/apps/{id}/delete"), &[("confirm", "Guarded app")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        app.get(&format!("/apps/{id}/api/v1/admin/users")).bearer(&key).send().await.status,
+        200,
+        "the key lives"
+    );
+    assert_eq!(jar.get(&app, &format!("/dashboard/apps/{id}"), "").await.status, 200, "the app lives");
 }
