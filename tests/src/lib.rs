@@ -690,6 +690,8 @@ pub enum Broken {
     DynamoDb,
     Ses,
     SecretsManager,
+    /// SES takes the connection and never answers (the SDK's own timeout set far away).
+    SesHanging,
 }
 
 impl TestApp {
@@ -697,12 +699,21 @@ impl TestApp {
     /// endpoint is a closed port on loopback.
     pub async fn with_broken(&self, broken: Broken) -> Arc<App> {
         let mut vars = self.vars.clone();
-        vars.insert("AWS_TIMEOUT_SECONDS".into(), "2".into());
+        let timeout = if broken == Broken::SesHanging { "600" } else { "2" };
+        vars.insert("AWS_TIMEOUT_SECONDS".into(), timeout.into());
         let config = Config::from_map(&vars).expect("test configuration is valid");
         let good = local_sdk_config(&self.moto).await;
-        let dead_port = authctl::moto::free_port().expect("a free port");
-        let dead = local_sdk_config(&format!("http://127.0.0.1:{dead_port}")).await;
-        let pick = |b: Broken| if b == broken { &dead } else { &good };
+        let dead = match broken {
+            Broken::SesHanging => local_sdk_config(&hanging_endpoint().await).await,
+            _ => {
+                let dead_port = authctl::moto::free_port().expect("a free port");
+                local_sdk_config(&format!("http://127.0.0.1:{dead_port}")).await
+            }
+        };
+        let pick = |b: Broken| {
+            let hit = b == broken || (b == Broken::Ses && broken == Broken::SesHanging);
+            if hit { &dead } else { &good }
+        };
         Arc::new(App::with_sdk_configs(
             config,
             pick(Broken::DynamoDb),
@@ -720,6 +731,19 @@ impl TestApp {
             routes::dispatch(app.clone(), route.function, req).await.expect("a function"),
         )
     }
+}
+
+/// A loopback endpoint that accepts connections and never answers: a dependency that hangs.
+async fn hanging_endpoint() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let address = listener.local_addr().expect("its address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    format!("http://{address}")
 }
 
 /// An app of this deployment whose `default` app signs in with "Google" (the local OpenID

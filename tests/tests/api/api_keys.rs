@@ -249,9 +249,12 @@ async fn a_key_cannot_manage_keys_credentials_or_sessions() {
     let id = app.create_app(&dev, json!({})).await;
     let r = app.post(&format!("/api/v1/console/apps/{id}/secret-keys"), json!({})).bearer(&dev).send().await;
     let secret = r.body["data"]["key"].as_str().unwrap().to_owned();
+    let some_key = "0190f7c2-1a2b-7c3d-8e4f-0123456789ab";
     for call in [
         app.post(&format!("/apps/{id}{KEYS}"), json!({"label": "x", "scopes": ["read"]})).bearer(&secret),
         app.get(&format!("/apps/{id}{KEYS}")).bearer(&secret),
+        app.post(&format!("/apps/{id}{KEYS}/{some_key}/rotate"), json!({})).bearer(&secret),
+        app.call("DELETE", &format!("/apps/{id}{KEYS}/{some_key}")).bearer(&secret),
     ] {
         let r = call.send().await;
         assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.text);
@@ -406,12 +409,19 @@ async fn creating_keys_is_rate_limited_per_user() {
     ])
     .await;
     let (access, _) = app.logged_in(&unique_email("flood")).await;
+    let mut ids = Vec::new();
     for n in 0..2 {
-        new_key(&app, "", &access, json!({"label": format!("k{n}"), "scopes": ["read"]})).await;
+        ids.push(new_key(&app, "", &access, json!({"label": format!("k{n}"), "scopes": ["read"]})).await.1);
     }
     let r = app.post(KEYS, json!({"label": "k3", "scopes": ["read"]})).bearer(&access).send().await;
     r.assert_error(429, "rate_limited");
     assert!(r.header("retry-after").is_some());
+    // Rotating and revoking count against the same quota.
+    let id = &ids[0];
+    let r = app.post(&format!("{KEYS}/{id}/rotate"), json!({})).bearer(&access).send().await;
+    r.assert_error(429, "rate_limited");
+    let r = app.call("DELETE", &format!("{KEYS}/{id}")).bearer(&access).send().await;
+    r.assert_error(429, "rate_limited");
 }
 
 /// `last_used_at` moves, but is written at most once a minute per key: the authorizer's cost for a

@@ -47,6 +47,31 @@ async fn a_function_behind_the_authorizer_uses_its_context() {
 }
 
 #[tokio::test]
+async fn a_function_behind_the_authorizer_uses_an_api_keys_context() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("keyctx");
+    let (access, _) = app.logged_in(&email).await;
+    let r = app
+        .post("/api/v1/auth/api-keys", json!({"label": "ctx", "scopes": ["read"]}))
+        .bearer(&access)
+        .send()
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let key = r.body["data"]["raw_key"].as_str().unwrap().to_owned();
+    let decision = app.authorize(Some(&format!("Bearer {key}"))).await;
+    assert_eq!(decision.context["auth_kind"], "api_key");
+    assert_eq!(decision.context["scopes"], "read");
+    assert_eq!(decision.context["key_id"], r.body["data"]["api_key"]["id"]);
+    // The function takes the key's caller from the context: its profile route answers; a route
+    // for sessions only refuses it, as it would the key itself.
+    let me = app.get("/api/v1/users/me").authorizer_context(decision.context.clone()).send().await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["data"]["email"], email.as_str());
+    let sessions = app.get("/api/v1/auth/sessions").authorizer_context(decision.context).send().await;
+    sessions.assert_error(403, "forbidden");
+}
+
+#[tokio::test]
 async fn the_authorizer_fails_closed_when_its_store_is_unreachable() {
     let app = TestApp::spawn().await;
     let email = unique_email("closed");

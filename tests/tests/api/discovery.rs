@@ -124,4 +124,16 @@ async fn the_detailed_health_needs_system_read_and_names_a_dependency_that_is_do
     assert_eq!(r.body["data"]["status"], "degraded");
     assert_eq!(r.body["data"]["dependencies"]["ses"], "unavailable");
     assert_eq!(r.body["data"]["dependencies"]["dynamodb"], "ok");
+
+    // SES takes the connection and never answers, and the SDK would wait ten minutes: the check's
+    // own deadline answers (the guard only keeps a broken deadline from hanging the suite).
+    let hanging = app.with_broken(auth_tests::Broken::SesHanging).await;
+    let call = app.get(&format!("{base}/api/v1/health/detailed")).bearer(&ops);
+    let r = tokio::time::timeout(std::time::Duration::from_secs(60), app.send_to(&hanging, call))
+        .await
+        .expect("the detailed health answers although SES hangs");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["status"], "degraded");
+    assert_eq!(r.body["data"]["dependencies"]["ses"], "unavailable");
+    assert_eq!(r.body["data"]["dependencies"]["secrets_manager"], "ok");
 }

@@ -255,9 +255,14 @@ async fn a_clients_token_is_taken_where_third_parties_are_and_refused_elsewhere(
     let r = p.app.get(&format!("{}/api/v1/users/me", p.base)).bearer(&token).send().await;
     r.assert_error(403, "insufficient_scope");
     assert!(r.header("www-authenticate").is_some_and(|h| h.contains("scope=\"profile\"")), "{:?}", r.headers);
-    for (method, path) in
-        [("GET", "/api/v1/auth/sessions"), ("GET", "/api/v1/auth/api-keys"), ("POST", "/api/v1/auth/logout")]
-    {
+    for (method, path) in [
+        ("GET", "/api/v1/auth/sessions"),
+        ("GET", "/api/v1/auth/api-keys"),
+        ("POST", "/api/v1/auth/api-keys"),
+        ("POST", "/api/v1/auth/api-keys/0190f7c2-1a2b-7c3d-8e4f-0123456789ab/rotate"),
+        ("DELETE", "/api/v1/auth/api-keys/0190f7c2-1a2b-7c3d-8e4f-0123456789ab"),
+        ("POST", "/api/v1/auth/logout"),
+    ] {
         let r = p.app.call(method, &format!("{}{path}", p.base)).bearer(&token).json(json!({})).send().await;
         r.assert_error(403, "forbidden");
     }
