@@ -37,7 +37,14 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         _ => {}
     }
     let (csrf, csrf_cookie) = session::csrf(&req);
-    let mut page = Page { app: &app, req: &req, cx: &cx, csrf, cookies: csrf_cookie.into_iter().collect() };
+    let mut page = Page {
+        app: &app,
+        req: &req,
+        cx: &cx,
+        csrf,
+        cookies: csrf_cookie.into_iter().collect(),
+        signed_in: false,
+    };
     let form = if post {
         match crate::op_pages::form(&req) {
             Some(form) if session::csrf_matches(&req, form.get("csrf_token").map(String::as_str)) => form,
@@ -99,6 +106,9 @@ pub struct Page<'a> {
     csrf: String,
     /// Cookies the response sets (a new CSRF cookie, a renewed or ended session).
     cookies: Vec<String>,
+    /// A developer's session was found: every page made from here on shows the navigation
+    /// (error pages too).
+    signed_in: bool,
 }
 
 impl Page<'_> {
@@ -106,7 +116,7 @@ impl Page<'_> {
         Layout {
             title: title.into(),
             csrf: self.csrf.clone(),
-            signed_in: false,
+            signed_in: self.signed_in,
             app: None,
             notice: None,
             error: None,
@@ -121,6 +131,7 @@ impl Page<'_> {
         let signed = session::signed_in(self.app, self.req, console, &self.cx.client).await?;
         let Some(signed) = signed else { return Err(Error::Unauthorized) };
         self.cookies.extend(signed.renewed);
+        self.signed_in = true;
         let actor = shared::caller::Caller::Session(signed.who.clone()).actor();
         shared::ratelimit::hit(
             self.app,

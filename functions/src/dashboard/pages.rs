@@ -543,7 +543,6 @@ async fn reset_password(p: &mut Page<'_>, form: Option<FormData>) -> Result<Repl
 async fn apps(p: &mut Page<'_>) -> Result<Reply> {
     let who = p.developer().await?;
     let mut layout = p.layout("Apps");
-    layout.signed_in = true;
     layout.notice = notice(p);
     let apps = console::list_apps(p.app, &who).await?;
     let apps = apps
@@ -560,7 +559,6 @@ async fn apps(p: &mut Page<'_>) -> Result<Reply> {
 async fn new_app(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
     let who = p.developer().await?;
     let mut layout = p.layout("Create an app");
-    layout.signed_in = true;
     let mut fields = vec![
         Field::new("name", "Name", "text").value(value(form.as_ref(), "name")).required().hint("Shown to your users in mails and on sign-in pages."),
         Field::new("frontend_url", "Front-end URL (optional)", "url")
@@ -636,7 +634,6 @@ async fn app_page(p: &mut Page<'_>, id: &AppId, rest: &[&str], form: Option<Form
 
 fn app_layout(p: &Page<'_>, view: &AppView, tab: &'static str, title: &str) -> Layout {
     let mut layout = p.layout(format!("{title} · {}", view.name));
-    layout.signed_in = true;
     layout.app = Some(AppNav { id: view.id.to_string(), name: view.name.clone(), tab });
     layout.notice = notice(p);
     layout

@@ -126,6 +126,7 @@ async fn another_developers_app_is_not_found_on_any_of_its_pages() {
         let r = mallory.get(&app, &format!("/dashboard/apps/{id}{page}"), "").await;
         assert_eq!(r.status, 404, "{page}: {}", r.text);
         assert!(!r.text.contains("Alice Photos"), "{page}");
+        assert!(r.text.contains("id=\"sign-out\""), "a signed-in developer keeps the navigation: {page}");
     }
     let token = csrf(&app, &mut mallory).await;
     let r = mallory
