@@ -42,17 +42,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             "Go back to the application and start again.",
         );
     };
-    let client = match app.store.oauth_client(&tenant.id, &request.client_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => {
-            return op_pages::message(
-                tenant,
-                StatusCode::BAD_REQUEST,
-                "This sign-in request cannot be used",
-                "The application that sent you here is no longer registered.",
-            );
-        }
-        Err(e) => return op_pages::failure(tenant, e),
+    let client = match op_pages::client_of(&app, tenant, &request).await {
+        Ok(client) => client,
+        Err(page) => return page,
     };
     match form.get("decision").map(String::as_str) {
         Some("allow") => {

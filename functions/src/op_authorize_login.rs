@@ -39,17 +39,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         Ok(None) => return op_pages::stale_form(tenant),
         Err(e) => return op_pages::failure(tenant, e),
     };
-    let client = match app.store.oauth_client(&tenant.id, &request.client_id).await {
-        Ok(Some(client)) => client,
-        Ok(None) => {
-            return op_pages::message(
-                tenant,
-                StatusCode::BAD_REQUEST,
-                "This sign-in request cannot be used",
-                "The application that sent you here is no longer registered.",
-            );
-        }
-        Err(e) => return op_pages::failure(tenant, e),
+    let client = match op_pages::client_of(&app, tenant, &request).await {
+        Ok(client) => client,
+        Err(page) => return page,
     };
     let mut shown = request.clone();
     // As the authorization request's own login_hint: capped, so the sealed request stays small.

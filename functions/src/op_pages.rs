@@ -184,6 +184,25 @@ pub async fn limit(app: &App, cx: &crate::http::Cx) -> Result<()> {
     Ok(())
 }
 
+/// The client an authorization in progress names, or the page to answer with: it was deleted
+/// meanwhile, or it cannot be read.
+pub async fn client_of(
+    app: &App,
+    tenant: &Tenant,
+    request: &AuthorizationRequest,
+) -> std::result::Result<OAuthClientRecord, Result<Reply>> {
+    match app.store.oauth_client(&tenant.id, &request.client_id).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(message(
+            tenant,
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "The application that sent you here is no longer registered.",
+        )),
+        Err(e) => Err(failure(tenant, e)),
+    }
+}
+
 /// The form's request was not sealed for this browser, or has expired.
 pub fn stale_form(tenant: &Tenant) -> Result<Reply> {
     message(
