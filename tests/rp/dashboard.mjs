@@ -8,16 +8,9 @@
 // addresses in the environment; prints one JSON line with what it saw and exits non-zero on any
 // failure. With DASH_SCREENSHOTS=<dir>, each page is saved there at desktop and phone width.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { env, launch } from './chromium.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 const base = env('DASH_BASE');
 const moto = env('DASH_MOTO');
 const email = env('DASH_EMAIL');
@@ -42,16 +35,7 @@ async function mailTo(address, marker) {
   throw new Error(`no mail with ${marker} reached ${address}`);
 }
 
-const profile = await mkdtemp(join(tmpdir(), 'dash-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: desktop,
-});
+const { context, close } = await launch(desktop);
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60000);
@@ -224,7 +208,6 @@ try {
   seen.old_cookie_status = replay.status;
   seen.old_cookie_location = replay.headers.get('location');
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
 }
 console.log(JSON.stringify(seen));

@@ -6,18 +6,11 @@
 // Run by the Rust test `relying_party` with the app's issuer, a registered client and a user in
 // the environment; prints one JSON line with what it saw, exits non-zero on any failure.
 
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { chromium } from 'playwright-core';
+import { env, launch } from './chromium.mjs';
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 const issuer = env('RP_ISSUER');
 const redirectUri = env('RP_REDIRECT_URI');
 const postLogout = env('RP_POST_LOGOUT_URI');
@@ -57,16 +50,7 @@ const authorizationUrl = client.buildAuthorizationUrl(config, {
   login_hint: env('RP_EMAIL'),
 });
 
-const profile = await mkdtemp(join(tmpdir(), 'rp-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 900, height: 760 },
-});
+const { context, close } = await launch({ width: 900, height: 760 });
 const seen = {};
 try {
   const page = context.pages()[0] ?? (await context.newPage());
@@ -131,8 +115,7 @@ try {
   await page.goto(authorizationUrl.href);
   seen.login_again = await page.isVisible('#password');
 } finally {
-  await context.close();
-  await rm(profile, { recursive: true, force: true });
+  await close();
   server.close();
 }
 console.log(JSON.stringify(seen));

@@ -1337,13 +1337,8 @@ async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
                         actions: Vec::new(),
                     })
                     .collect();
-                let next = page.next_cursor.map(|c| {
-                    let mut q = url::form_urlencoded::Serializer::new(String::new());
-                    if let Some(s) = &search {
-                        q.append_pair("email", s);
-                    }
-                    format!("{base}?{}", q.append_pair("cursor", &c).finish())
-                });
+                let next =
+                    page.next_cursor.map(|c| next_page(&base, search.as_deref().map(|s| ("email", s)), &c));
                 (rows, next)
             }
             Err(e) => {
@@ -1370,6 +1365,15 @@ async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
         next,
     });
     views::page(status, &page)
+}
+
+/// The link to a list's next page: its filter kept, the cursor the API handed out.
+fn next_page(base: &str, filter: Option<(&str, &str)>, cursor: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some((name, value)) = filter {
+        query.append_pair(name, value);
+    }
+    format!("{base}?{}", query.append_pair("cursor", cursor).finish())
 }
 
 fn status_name(status: UserStatus) -> &'static str {
@@ -1548,13 +1552,8 @@ async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
                         actions: Vec::new(),
                     })
                     .collect();
-                let next = page.next_cursor.map(|c| {
-                    let mut q = url::form_urlencoded::Serializer::new(String::new());
-                    if let Some(u) = &filter {
-                        q.append_pair("user_id", u);
-                    }
-                    format!("{base}?{}", q.append_pair("cursor", &c).finish())
-                });
+                let next =
+                    page.next_cursor.map(|c| next_page(&base, filter.as_deref().map(|u| ("user_id", u)), &c));
                 (rows, next)
             }
             Err(e) => {

@@ -14,6 +14,19 @@ fn field(page: &TestResponse, name: &str) -> String {
     page.text[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The secret a page shows once.
+fn shown_secret(page: &TestResponse) -> String {
+    let marker = "<code id=\"shown-secret\">";
+    let start = page.text.find(marker).unwrap_or_else(|| panic!("no secret in {}", page.text)) + marker.len();
+    page.text[start..].split('<').next().unwrap().to_owned()
+}
+
+/// Where the keys page's first "Revoke" button posts.
+fn revoke_action(keys: &TestResponse) -> String {
+    let form = keys.text.split("action=\"").find(|a| a.contains("/revoke\"")).expect("a revoke button");
+    form.split('"').next().unwrap().to_owned()
+}
+
 /// The CSRF token of this browser's forms (from any page: this one has a form signed in or not).
 async fn csrf(app: &TestApp, jar: &mut Jar) -> String {
     let page = jar.get(app, "/dashboard/forgot-password", "").await;
@@ -180,9 +193,7 @@ async fn a_secret_key_is_shown_once_uncached_and_works_at_the_management_api() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    let start =
-        r.text.find("<code id=\"shown-secret\">").expect("the secret") + "<code id=\"shown-secret\">".len();
-    let key = r.text[start..].split('<').next().unwrap().to_owned();
+    let key = shown_secret(&r);
     assert!(key.starts_with("sk_"), "{key}");
 
     let users = app.get(&format!("/apps/{id}/api/v1/admin/users")).bearer(&key).send().await;
@@ -194,15 +205,7 @@ async fn a_secret_key_is_shown_once_uncached_and_works_at_the_management_api() {
     }
     // Revoked from its row: dead at once.
     let keys = jar.get(&app, &format!("/dashboard/apps/{id}/secret-keys"), "").await;
-    let action = keys
-        .text
-        .split("action=\"")
-        .find(|a| a.contains("/revoke\""))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let action = revoke_action(&keys);
     let r = jar.post(&app, &action, &[("csrf_token", &field(&keys, "csrf_token"))]).await;
     assert_eq!(r.status, 302, "{}", r.text);
     let users = app.get(&format!("/apps/{id}/api/v1/admin/users")).bearer(&key).send().await;
@@ -486,12 +489,7 @@ async fn a_clients_secret_rotates_on_its_page_and_an_app_is_deleted_after_its_na
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let secret_of = |page: &TestResponse| {
-        let start = page.text.find("<code id=\"shown-secret\">").expect("a secret")
-            + "<code id=\"shown-secret\">".len();
-        page.text[start..].split('<').next().unwrap().to_owned()
-    };
-    let first = secret_of(&r);
+    let first = shown_secret(&r);
     let client_id = r.text.split("Client id</dt><dd>").nth(1).unwrap().split('<').next().unwrap().to_owned();
     let grant = |secret: String| {
         let client_id = client_id.clone();
@@ -537,7 +535,7 @@ async fn a_clients_secret_rotates_on_its_page_and_an_app_is_deleted_after_its_na
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("cache-control"), Some("no-store"));
-    let second = secret_of(&r);
+    let second = shown_secret(&r);
     assert_ne!(first, second);
     assert_eq!(grant(first).await, 401, "the old secret died at once");
     assert_eq!(grant(second).await, 200);
@@ -676,18 +674,9 @@ async fn an_apps_action_forms_need_the_csrf_token_too() {
     let r = jar
         .post(&app, &format!("/dashboard/apps/{id}/secret-keys"), &[("csrf_token", &token), ("label", "ci")])
         .await;
-    let start = r.text.find("<code id=\"shown-secret\">").unwrap() + "<code id=\"shown-secret\">".len();
-    let key = r.text[start..].split('<').next().unwrap().to_owned();
+    let key = shown_secret(&r);
     let keys = jar.get(&app, &format!("/dashboard/apps/{id}/secret-keys"), "").await;
-    let action = keys
-        .text
-        .split("action=\"")
-        .find(|a| a.contains("/revoke\""))
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let action = revoke_action(&keys);
     let r = jar.post(&app, &action, &[("csrf_token", "another-token")]).await;
     assert_eq!(r.status, 403);
     let r = jar.post(&app, &format!("/dashboard/apps/{id}/delete"), &[("confirm", "Guarded app")]).await;
