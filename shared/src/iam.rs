@@ -266,18 +266,24 @@ fn secrets_manager_needs(input: &Input) -> Vec<Need> {
     vec![Need::new(action, named.unwrap_or(resource::SIGNING_KEYS))]
 }
 
+/// The condition key that holds each KMS grant to the use it is for (the `purpose` pair of the
+/// encryption context every sealed value carries).
+pub const KMS_PURPOSE: &str = "kms:EncryptionContext:purpose";
+
 /// What a KMS request on the key `key` (its template name) needs: `kms:Encrypt` to seal,
-/// `kms:Decrypt` to open (the outbox key: flows seal, only the mailer opens).
+/// `kms:Decrypt` to open (the outbox key: flows seal, only the mailer opens), with the request's
+/// `purpose` as the template's condition sees it (none when the request names no purpose).
 fn kms_needs(input: &Input, key: &'static str) -> Vec<Need> {
     use aws_sdk_kms::operation::{decrypt::DecryptInput, encrypt::EncryptInput};
-    let action = if input.downcast_ref::<EncryptInput>().is_some() {
-        "kms:Encrypt"
-    } else if input.downcast_ref::<DecryptInput>().is_some() {
-        "kms:Decrypt"
+    let (action, context) = if let Some(i) = input.downcast_ref::<EncryptInput>() {
+        ("kms:Encrypt", i.encryption_context())
+    } else if let Some(i) = input.downcast_ref::<DecryptInput>() {
+        ("kms:Decrypt", i.encryption_context())
     } else {
-        "kms:<unknown operation>"
+        ("kms:<unknown operation>", None)
     };
-    vec![Need::new(action, key)]
+    let purpose = context.and_then(|c| c.get("purpose")).cloned();
+    vec![Need { condition: purpose.map(|p| (KMS_PURPOSE, p)), ..Need::new(action, key) }]
 }
 
 /// What an SES v2 request needs: `ses:SendEmail`, with the sender as the template's condition sees

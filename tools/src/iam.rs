@@ -227,6 +227,24 @@ pub fn check(policies: &BTreeMap<String, FunctionPolicy>, needs: &BTreeSet<Need>
     for (function, policy) in policies {
         let used: Vec<&Need> = needs.iter().filter(|n| n.function == *function).collect();
         for s in &policy.statements {
+            // A key that seals several kinds of secret opens each only for its use: a grant that
+            // names no purpose would let a flow open (or forge) what another use sealed.
+            let kms =
+                s.actions.iter().any(|a| ["kms:Encrypt", "kms:Decrypt"].iter().any(|k| action_matches(a, k)));
+            // Named exactly: `StringEquals` on values without wildcards.
+            let named = s.conditions.iter().any(|(op, key, values)| {
+                key == shared::iam::KMS_PURPOSE
+                    && op == "StringEquals"
+                    && !values.is_empty()
+                    && values.iter().all(|v| !v.contains(['*', '?']))
+            });
+            if kms && !named {
+                problems.push(format!(
+                    "{function}: grants {} without a {} condition (StringEquals) naming its use",
+                    s.actions.join(", "),
+                    shared::iam::KMS_PURPOSE
+                ));
+            }
             for action in &s.actions {
                 for resource in &s.resources {
                     let exercised = used.iter().any(|n| {
@@ -366,5 +384,83 @@ Resources:
         let problems = run(&needs);
         assert_eq!(problems.len(), 1, "{problems:#?}");
         assert!(problems[0].contains("listed as unexercised"));
+    }
+
+    const SEALING: &str = r#"
+Resources:
+  OutboxKey: {Type: AWS::KMS::Key}
+  Register:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties: {Binary: register}
+    Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [kms:Encrypt]
+              Resource: !GetAtt OutboxKey.Arn
+              Condition:
+                StringEquals:
+                  kms:EncryptionContext:purpose: outbox-link
+  Mailer:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties: {Binary: mailer}
+    Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [kms:Decrypt]
+              Resource: !GetAtt OutboxKey.Arn
+  Console:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildProperties: {Binary: console}
+    Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: [kms:Encrypt]
+              Resource: !GetAtt OutboxKey.Arn
+              Condition:
+                StringLike:
+                  kms:EncryptionContext:purpose: "*"
+"#;
+
+    fn sealing(function: &str, action: &str, purpose: Option<&str>) -> Need {
+        Need {
+            function: function.into(),
+            action: action.into(),
+            resource: "OutboxKey".into(),
+            condition: purpose.map(|v| Condition { key: shared::iam::KMS_PURPOSE.into(), value: v.into() }),
+        }
+    }
+
+    #[test]
+    fn a_kms_grant_needs_a_purpose_and_a_call_of_another_purpose_is_denied() {
+        let template: Value = serde_yaml::from_str(SEALING).unwrap();
+        let policies = policies(&template).unwrap();
+        let needs = [
+            sealing("register", "kms:Encrypt", Some("outbox-link")),
+            sealing("register", "kms:Encrypt", Some("provider-secret")),
+            sealing("register", "kms:Encrypt", None),
+            sealing("mailer", "kms:Decrypt", Some("outbox-link")),
+            sealing("console", "kms:Encrypt", Some("outbox-link")),
+        ];
+        let problems = check(&policies, &needs.iter().cloned().collect());
+        assert_eq!(problems.len(), 4, "{problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with("console: grants kms:Encrypt without")),
+            "a wildcard purpose"
+        );
+        assert!(problems.iter().any(|p| p.contains("provider-secret")), "another purpose: {problems:#?}");
+        assert!(
+            problems.iter().any(|p| p.starts_with("register: needs kms:Encrypt on OutboxKey,")),
+            "no purpose"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("mailer: grants kms:Decrypt without")),
+            "the unconditioned grant: {problems:#?}"
+        );
     }
 }
