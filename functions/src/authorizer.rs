@@ -4,6 +4,9 @@
 //! no authorizer context, and hands a verified identity to the function in the context: `user_id`,
 //! `tenant_id`, `session_id`, `scopes` (space-separated), `auth_kind` and `expires_at`.
 //!
+//! On a route that is neither one of ours nor a customer's (no `auth_app_id` stage variable), it
+//! denies: nothing would check the caller behind it.
+//!
 //! On our own routes it never rejects at the gateway. An HTTP API answers an authorizer's "no" with its own bare 403
 //! (and a failing authorizer with a bare 500), which would break the contract's 401 `unauthorized`
 //! with `WWW-Authenticate` and its 503 with `Retry-After`. So a request without a valid bearer, or
@@ -15,8 +18,9 @@
 //! On a customer's own routes (the stage variable `auth_app_id` names the app) no function of ours
 //! stands behind the route to answer 401, so there it denies (`isAuthorized: false`) every request
 //! it cannot identify as a user of that app (by a session or an API key) or a client of its OAuth
-//! provider (an access token: `auth_kind: "oauth"`, `client_id`, and `user_id` when it acts for
-//! a user), whose `user_id`, `scopes`, `auth_kind`, `key_id` and `client_id` the customer's
+//! provider (an access token: `auth_kind: "oauth"`, `client_id`, `aud`, and `user_id` when it
+//! acts for a user), whose `user_id`, `scopes`, `auth_kind`, `key_id`, `client_id` and `aud` (the
+//! resource server the token is for, which the function holds to its own) the customer's
 //! function reads from the context.
 
 use aws_lambda_events::apigw::{
@@ -55,15 +59,33 @@ async fn decide(app: &App, event: AuthorizerRequest) -> AuthorizerResponse {
     // The app of the route, from its path, as the function will resolve it: only its own
     // credentials identify anyone there.
     let path = event.raw_path.clone().unwrap_or_default();
+    let method = event.request_context.http.method.as_str();
     let mut response = AuthorizerResponse::default();
-    // Always "authorized": see the module documentation.
-    response.is_authorized = true;
     response.context = json!({ AUTH_KIND: ANONYMOUS });
+    // Ours: a protected route of ours whose route key is the one API Gateway matched (a customer's
+    // API may have a path that ours would match too, `/dashboard/x` or `/apps/x/api/v1/...`, but
+    // never our route key with our authorizer on a public route of ours).
+    let ours = crate::routes::find(method, &path).map(|(route, _)| route).filter(|route| {
+        !route.is_public()
+            && event.route_key.as_deref().is_none_or(|key| key == format!("{} {}", route.method, route.path))
+    });
+    let Some(route) = ours else {
+        // Not one of our routes, and no stage variable names the customer's app (absent or
+        // misspelt): no function of ours stands behind it to check the caller, and the app cannot
+        // be told from the path without trusting it. Fail closed.
+        tracing::warn!(
+            request_id,
+            method,
+            "authorizer: not our route and no auth_app_id stage variable; denied"
+        );
+        return response;
+    };
+    // Always "authorized" on our own routes: see the module documentation.
+    response.is_authorized = true;
     let calls_before = app.store.calls().count();
     // What the route accepts decides whether a console session may stand for its app's owner.
-    let method = event.request_context.http.method.as_str();
-    let accepts = match crate::routes::find(method, &path).map(|(r, _)| r.access) {
-        Some(Access::Caller(accepts) | Access::OptionalCaller(accepts)) => accepts,
+    let accepts = match route.access {
+        Access::Caller(accepts) | Access::OptionalCaller(accepts) => accepts,
         _ => Accepts::SESSIONS,
     };
     let outcome = match crate::http::resolve_tenant(app, &path).await {

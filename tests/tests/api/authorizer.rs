@@ -98,3 +98,46 @@ async fn the_authorizer_fails_closed_when_its_store_is_unreachable() {
     assert!(resp.header("retry-after").is_some());
     assert!(!resp.text.contains("no-such-table"), "no AWS error text reaches the client");
 }
+
+/// A route that is not one of ours is a customer's: without a stage variable naming its app
+/// (absent, misspelt) or with one naming no app, the authorizer denies, even a valid token of
+/// the app its path seems to name.
+#[tokio::test]
+async fn on_a_route_not_ours_the_authorizer_fails_closed_without_the_apps_stage_variable() {
+    let app = TestApp::spawn().await;
+    let (access, _) = app.logged_in(&unique_email("closed")).await;
+    let bearer = format!("Bearer {access}");
+    let at = |path: &str, variables: serde_json::Value| {
+        let mut event = serde_json::to_value(auth_tests::authorizer_event_at(path, Some(&bearer))).unwrap();
+        event["stageVariables"] = variables;
+        serde_json::from_value::<functions::authorizer::AuthorizerRequest>(event).unwrap()
+    };
+    for (path, variables) in [
+        ("/orders", json!({})),
+        ("/api/v1/orders", json!({})),
+        ("/apps/default/orders", json!({})),
+        ("/orders", json!({"auth_appid": "default"})),
+        ("/orders", json!({"AUTH_APP_ID": "default"})),
+        ("/orders", json!({"auth_app_id": "no-such-app"})),
+        ("/orders", json!({"auth_app_id": "Not An Id!"})),
+        // A customer's path that one of our public routes would match.
+        ("/dashboard/orders", json!({})),
+    ] {
+        let decision = functions::authorizer::handle(&app.app, at(path, variables.clone())).await;
+        assert!(!decision.is_authorized, "{path} with {variables} let a token in");
+        assert_eq!(decision.context, json!({"auth_kind": "none"}));
+    }
+    // A customer's route whose path is one of our protected ones, under a route key of its own.
+    let mut event = serde_json::to_value(at("/api/v1/users/me", json!({}))).unwrap();
+    event["routeKey"] = json!("GET /{proxy+}");
+    let decision = functions::authorizer::handle(&app.app, serde_json::from_value(event).unwrap()).await;
+    assert!(!decision.is_authorized, "a route key not ours");
+    // The same token, with the stage variable naming its app, and on our own route.
+    assert!(
+        functions::authorizer::handle(&app.app, at("/orders", json!({"auth_app_id": "default"})))
+            .await
+            .is_authorized
+    );
+    let ours = functions::authorizer::handle(&app.app, at("/api/v1/users/me", json!({}))).await;
+    assert_eq!(ours.context["auth_kind"], "session");
+}
