@@ -29,6 +29,9 @@ pub const TENANT_ID: &str = "tenant_id";
 pub const SESSION_ID: &str = "session_id";
 pub const KEY_ID: &str = "key_id";
 pub const CLIENT_ID: &str = "client_id";
+/// An OAuth access token's audience: the resource server it is for (a customer's function checks
+/// that it is its own).
+pub const AUDIENCE: &str = "aud";
 pub const SCOPES: &str = "scopes";
 pub const AUTH_KIND: &str = "auth_kind";
 pub const EXPIRES_AT: &str = "expires_at";
@@ -147,6 +150,7 @@ pub fn context_of(caller: &Caller) -> Value {
             let mut context = json!({
                 TENANT_ID: holder.tenant_id,
                 CLIENT_ID: holder.client_id,
+                AUDIENCE: holder.audience,
                 SCOPES: holder.scopes.join(" "),
                 AUTH_KIND: <&str>::from(CallerKind::OAuth),
                 EXPIRES_AT: holder.expires_at,
@@ -204,6 +208,7 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
                 None => None,
             },
             tenant_id,
+            audience: text(AUDIENCE)?.to_owned(),
             scopes: scopes(),
             expires_at: expires_at()?,
         })),

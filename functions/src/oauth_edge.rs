@@ -17,12 +17,7 @@ use crate::http::Reply;
 /// The form parameters of a request (`application/x-www-form-urlencoded`, RFC 6749 section 3.2);
 /// a parameter sent twice is `invalid_request` (section 3.1).
 pub fn form(req: &Request) -> OAuthResult<HashMap<String, String>> {
-    let form_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        t.split(';')
-            .next()
-            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-    });
-    if !form_type {
+    if !is_form(req) {
         return Err(OAuthError::InvalidRequest("the body must be application/x-www-form-urlencoded".into()));
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(req.body().as_ref())
@@ -34,6 +29,15 @@ pub fn form(req: &Request) -> OAuthResult<HashMap<String, String>> {
         }
     }
     Ok(out)
+}
+
+/// Whether the request's body is `application/x-www-form-urlencoded`.
+pub fn is_form(req: &Request) -> bool {
+    req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    })
 }
 
 /// The start every provider endpoint shares: one request against the per-address limit (before
@@ -110,6 +114,11 @@ pub fn bearer_answer(outcome: std::result::Result<serde_json::Value, BearerError
         Err(BearerError::Service(e)) => Err(e),
         Err(e) => {
             let (status, code, challenge) = match &e {
+                BearerError::InvalidRequest(_) => (
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "Bearer error=\"invalid_request\"".to_owned(),
+                ),
                 BearerError::InsufficientScope(scope) => (
                     StatusCode::FORBIDDEN,
                     "insufficient_scope",

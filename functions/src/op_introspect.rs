@@ -1,6 +1,7 @@
-//! `POST /oauth/introspect` (RFC 7662): for an authenticated client of the app, whether a token
-//! is live and what it carries (confidential clients only); `{active: false}` for anything expired, revoked, of another app
-//! or unknown.
+//! `POST /oauth/introspect` (RFC 7662): for an authenticated confidential client of the app,
+//! whether one of its own tokens (any of the app's, for a client marked `introspect_any`) is live
+//! and what it carries; `{active: false}` for anything expired, revoked, another client's, of
+//! another app or unknown.
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             if client.client_type == ClientType::Public {
                 return Err(OAuthError::InvalidClient);
             }
-            token::introspect(&app, &cx.tenant, oauth_edge::required(&form, "token")?).await
+            token::introspect(&app, &cx.tenant, &client, oauth_edge::required(&form, "token")?).await
         }
         .await,
     )

@@ -19,21 +19,40 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         async {
             let (form, client) = oauth_edge::authenticated(&app, &req, &cx).await?;
             let field = |name: &str| form.get(name).map(String::as_str);
+            // RFC 8707: the resource server the token is for (its `aud`), one per request.
+            let resource = field("resource");
             match field("grant_type") {
                 Some("authorization_code") => {
                     let code = oauth_edge::required(&form, "code")?;
                     let (redirect_uri, verifier) = (field("redirect_uri"), field("code_verifier"));
-                    grants::exchange_code(&app, &cx.tenant, &client, code, redirect_uri, verifier, &cx.client)
-                        .await
+                    grants::exchange_code(
+                        &app,
+                        &cx.tenant,
+                        &client,
+                        code,
+                        redirect_uri,
+                        verifier,
+                        resource,
+                        &cx.client,
+                    )
+                    .await
                 }
                 Some("refresh_token") => {
                     let refresh_token = oauth_edge::required(&form, "refresh_token")?;
-                    grants::refresh(&app, &cx.tenant, &client, refresh_token, field("scope"), &cx.client)
-                        .await
+                    grants::refresh(
+                        &app,
+                        &cx.tenant,
+                        &client,
+                        refresh_token,
+                        field("scope"),
+                        resource,
+                        &cx.client,
+                    )
+                    .await
                 }
                 Some("client_credentials") => {
                     let scope = form.get("scope").map(String::as_str);
-                    token::client_credentials(&app, &cx.tenant, &client, scope).await
+                    token::client_credentials(&app, &cx.tenant, &client, scope, resource).await
                 }
                 Some(_) => Err(OAuthError::UnsupportedGrantType),
                 None => Err(OAuthError::InvalidRequest("grant_type is required".into())),

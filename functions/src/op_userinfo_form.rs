@@ -1,5 +1,38 @@
-//! `POST /oauth/userinfo` (OIDC Core 5.3.1): as the GET, for clients that post. The token comes in
-//! the `Authorization` header only; RFC 6750's form parameter would put it where logs and caches
-//! look.
+//! `POST /oauth/userinfo` (OIDC Core 5.3.1): as the GET, for clients that post. The token comes
+//! in the `Authorization` header or, RFC 6750 section 2.2, as the form's `access_token` (the
+//! OpenID conformance suite's `oidcc-userinfo-post-body`); never both, and never from the query
+//! string, where logs and caches look.
 
-pub use crate::op_userinfo::handle;
+use std::sync::Arc;
+
+use lambda_http::Request;
+use shared::App;
+use shared::error::Result;
+use shared::oauth::grants::{self, BearerError};
+
+use crate::http::{self, Cx, Reply};
+use crate::oauth_edge;
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    oauth_edge::bearer_answer(match token(&req) {
+        Ok(token) => grants::userinfo(&app, &cx.tenant, &token).await,
+        Err(e) => Err(e),
+    })
+}
+
+/// The one token the request presents.
+fn token(req: &Request) -> std::result::Result<String, BearerError> {
+    let in_body = if oauth_edge::is_form(req) {
+        let form = oauth_edge::form(req).map_err(|e| BearerError::InvalidRequest(e.description()))?;
+        form.get("access_token").cloned()
+    } else {
+        None
+    };
+    match (http::bearer(req.headers()), in_body) {
+        (Some(_), Some(_)) => {
+            Err(BearerError::InvalidRequest("the access token is sent in more than one way".into()))
+        }
+        (Some(token), None) | (None, Some(token)) => Ok(token),
+        (None, None) => Err(BearerError::InvalidToken),
+    }
+}

@@ -108,6 +108,8 @@ pub struct OAuthHolder {
     pub tenant_id: AppId,
     pub client_id: ClientId,
     pub user_id: Option<UserId>,
+    /// The token's `aud`: the provider's own (`<issuer>/oauth`) or a resource server of the app.
+    pub audience: String,
     pub scopes: Vec<String>,
     /// Epoch seconds at which the token expires.
     pub expires_at: i64,

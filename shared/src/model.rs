@@ -472,6 +472,14 @@ pub struct ClientSettings {
     pub grant_types: Vec<GrantType>,
     /// An app of the developer's own: its users are not asked for consent.
     pub first_party: bool,
+    /// A resource server of the app: its introspection answers about every token of the app,
+    /// not only its own (RFC 7662 section 4).
+    #[serde(default)]
+    pub introspect_any: bool,
+    /// A confidential client must send PKCE too (RFC 9700 section 2.1.1); public clients always
+    /// must. False for clients stored before the setting existed, true for every new one.
+    #[serde(default)]
+    pub require_pkce: bool,
 }
 
 /// An OAuth client as stored, under its app's item. The secret only as its SHA-256.

@@ -52,6 +52,8 @@ impl Tenant {
                 cors_origins: Vec::new(),
                 name: "Console".to_owned(),
                 signup_enabled: config.console_signup,
+                // The console is no resource server's provider.
+                oauth_resources: Vec::new(),
                 ..config.default_app.clone()
             },
             owner: None,
@@ -68,6 +70,18 @@ impl Tenant {
             owner: Some(app.owner),
             id: app.app_id,
         }
+    }
+
+    /// The `aud` of an access token of the app's OAuth provider when the client named no
+    /// registered resource: never `audience`, so that a resource server checking the audience
+    /// cannot take a third party's token for a session (RFC 8725 section 3.11).
+    pub fn oauth_audience(&self) -> String {
+        format!("{}/oauth", self.issuer)
+    }
+
+    /// Whether `aud` is one the app's OAuth provider issues access tokens for.
+    pub fn is_oauth_audience(&self, aud: &str) -> bool {
+        aud == self.oauth_audience() || self.settings.oauth_resources.iter().any(|r| r == aud)
     }
 
     /// The path every route of the app is served under: empty for `default`, `/apps/<id>` else.

@@ -191,6 +191,9 @@ pub async fn parse(
         (None, None) if client.client_type == ClientType::Public => {
             return Err(refuse("invalid_request", "a public client must use PKCE (code_challenge, S256)"));
         }
+        (None, None) if client.settings.require_pkce => {
+            return Err(refuse("invalid_request", "this client must use PKCE (code_challenge, S256)"));
+        }
         (None, None) => None,
         (None, Some(_)) => {
             return Err(refuse("invalid_request", "code_challenge_method without code_challenge"));

@@ -98,6 +98,8 @@ fn new_settings() -> ClientSettings {
         scopes: ["openid", "profile", "email"].map(str::to_owned).to_vec(),
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         first_party: false,
+        introspect_any: false,
+        require_pkce: true,
     }
 }
 
@@ -161,6 +163,18 @@ pub fn apply(
                 Some(b) => next.first_party = b,
                 None => push(&mut errors, field, "must_be_boolean"),
             },
+            "introspect_any" => match value.as_bool() {
+                Some(b) => next.introspect_any = b,
+                None => push(&mut errors, field, "must_be_boolean"),
+            },
+            "require_pkce" => match value.as_bool() {
+                // A public client has no secret: PKCE is all that binds its code to it.
+                Some(false) if client_type == ClientType::Public => {
+                    push(&mut errors, field, "public_clients_always_use_pkce")
+                }
+                Some(b) => next.require_pkce = b,
+                None => push(&mut errors, field, "must_be_boolean"),
+            },
             "type" => push(&mut errors, field, "cannot_change"),
             _ => {}
         }
@@ -174,6 +188,13 @@ pub fn apply(
         }
         if next.grant_types.is_empty() {
             push(&mut errors, "grant_types", "required");
+        }
+        if client_type == ClientType::Public {
+            // As it is enforced, whatever was stored before the setting existed.
+            next.require_pkce = true;
+        }
+        if client_type == ClientType::Public && next.introspect_any {
+            push(&mut errors, "introspect_any", "needs_a_confidential_client");
         }
         if client_type == ClientType::Public && next.grant_types.contains(&GrantType::ClientCredentials) {
             push(&mut errors, "grant_types", "client_credentials_needs_a_confidential_client");

@@ -47,6 +47,7 @@ fn refresh_audience(tenant: &Tenant) -> String {
 }
 
 /// `grant_type=authorization_code` (RFC 6749 section 4.1.3, RFC 7636 section 4.6).
+#[allow(clippy::too_many_arguments)]
 pub async fn exchange_code(
     app: &App,
     tenant: &Tenant,
@@ -54,6 +55,7 @@ pub async fn exchange_code(
     code: &str,
     redirect_uri: Option<&str>,
     code_verifier: Option<&str>,
+    resource: Option<&str>,
     client_info: &ClientInfo,
 ) -> OAuthResult<TokenResponse> {
     if !client.settings.grant_types.contains(&GrantType::AuthorizationCode) {
@@ -103,13 +105,18 @@ pub async fn exchange_code(
         .await?
         .filter(|u| u.credential_version == record.credential_version)
         .ok_or_else(invalid)?;
+    let aud = super::token::audience(tenant, resource)?;
     let ring = app.keys.ring().await?;
     let refresh_wanted = record.scopes.iter().any(|s| s == "offline_access")
         && client.settings.grant_types.contains(&GrantType::RefreshToken);
     let mut grant =
         new_grant(tenant, client, &record.user_id, &record.grant_id, &record.scopes, record.auth_time, now);
     grant.credential_version = user.credential_version;
-    let issued = issue(&ring, tenant, client, &user, &grant, refresh_wanted, record.nonce.as_deref(), now)?;
+    let ends_at = grant_end(app, &grant);
+    grant.expires_at = grant.expires_at.min(ends_at);
+    grant.ttl = grant.expires_at;
+    let nonce = record.nonce.as_deref();
+    let issued = issue(&ring, tenant, client, &user, &grant, &aud, ends_at, refresh_wanted, nonce, now)?;
     grant.refresh_hash = issued.refresh_token.as_deref().map(crypto::token_hash);
     let details = audit::details([
         ("client_id", json!(client.client_id)),
@@ -212,6 +219,12 @@ fn lifetime(tenant: &Tenant) -> u64 {
     tenant.settings.refresh_token_ttl.as_secs().max(tenant.settings.access_token_ttl.as_secs())
 }
 
+/// The grant's absolute end (`OAUTH_GRANT_MAX_LIFETIME_SECONDS` from its consent), as a session
+/// has one: a client that keeps refreshing must send the user back to consent by then.
+fn grant_end(app: &App, grant: &OAuthGrantRecord) -> i64 {
+    grant.created_at.timestamp() + app.config.oauth_grant_max_lifetime.as_secs() as i64
+}
+
 /// The tokens of one issue: an access token naming the grant; a refresh token of the grant's
 /// current generation when asked for; an ID token when `openid` is granted.
 #[allow(clippy::too_many_arguments)]
@@ -221,16 +234,20 @@ fn issue(
     client: &OAuthClientRecord,
     user: &UserRecord,
     grant: &OAuthGrantRecord,
+    aud: &str,
+    ends_at: i64,
     refresh: bool,
     nonce: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<TokenResponse> {
     let now_s = now.timestamp();
-    let ttl = tenant.settings.access_token_ttl.as_secs();
+    // No token of the grant outlives the grant's absolute end.
+    let access_exp = (now_s + tenant.settings.access_token_ttl.as_secs() as i64).min(ends_at);
+    let ttl = access_exp.saturating_sub(now_s).max(0) as u64;
     let scope = grant.scopes.join(" ");
     let access = AccessClaims {
         iss: tenant.issuer.clone(),
-        aud: tenant.audience.clone(),
+        aud: aud.to_owned(),
         sub: user.user_id.to_string(),
         client_id: client.client_id.clone(),
         scope: scope.clone(),
@@ -239,7 +256,7 @@ fn issue(
         jti: crypto::new_id(),
         iat: now_s,
         nbf: now_s,
-        exp: now_s + ttl as i64,
+        exp: access_exp,
     };
     let access_token = ring.sign(&access, ACCESS_TOKEN_TYPE)?;
     let refresh_token = if refresh {
@@ -254,7 +271,7 @@ fn issue(
             jti: crypto::new_id(),
             iat: now_s,
             nbf: now_s,
-            exp: now_s + tenant.settings.refresh_token_ttl.as_secs() as i64,
+            exp: (now_s + tenant.settings.refresh_token_ttl.as_secs() as i64).min(ends_at),
         };
         Some(ring.sign(&claims, REFRESH_TYPE)?)
     } else {
@@ -324,12 +341,14 @@ pub fn user_claims(user: &UserRecord, scopes: &[String]) -> Map<String, Value> {
 /// current one. The one it just replaced, within the grace window, is a client's retry racing
 /// itself (refused, grant kept); any older one means two parties hold the family, and the grant
 /// ends with every token it issued.
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh(
     app: &App,
     tenant: &Tenant,
     client: &OAuthClientRecord,
     refresh_token: &str,
     scope: Option<&str>,
+    resource: Option<&str>,
     client_info: &ClientInfo,
 ) -> OAuthResult<TokenResponse> {
     if !client.settings.grant_types.contains(&GrantType::RefreshToken) {
@@ -392,8 +411,14 @@ pub async fn refresh(
         .await?
         .filter(|u| u.credential_version == grant.credential_version)
         .ok_or_else(invalid)?;
+    // The grant's absolute end (as a session's): rotation never carries it past that.
+    let ends_at = grant_end(app, &grant);
+    if now.timestamp() >= ends_at {
+        return Err(invalid());
+    }
+    let aud = super::token::audience(tenant, resource)?;
     let next = OAuthGrantRecord { generation: grant.generation + 1, scopes, ..grant.clone() };
-    let issued = issue(&ring, tenant, client, &user, &next, true, None, now)?;
+    let issued = issue(&ring, tenant, client, &user, &next, &aud, ends_at, true, None, now)?;
     let new_hash = issued.refresh_token.as_deref().map(crypto::token_hash).unwrap_or_default();
     let details =
         audit::details([("client_id", json!(client.client_id)), ("grant_type", json!("refresh_token"))]);
@@ -406,7 +431,7 @@ pub async fn refresh(
         details,
         now,
     );
-    let expires_at = now.timestamp() + lifetime(tenant) as i64;
+    let expires_at = (now.timestamp() + lifetime(tenant) as i64).min(ends_at);
     match app.store.rotate_oauth_grant(&grant, &presented, &new_hash, expires_at, &event, now).await? {
         Written::Done => Ok(issued),
         // Rotated by a concurrent refresh, revoked, or the user changed meanwhile.
@@ -485,6 +510,9 @@ pub async fn userinfo(app: &App, tenant: &Tenant, token: &str) -> std::result::R
 /// An error of a resource the provider's bearer tokens open (RFC 6750 section 3.1).
 #[derive(Debug, thiserror::Error)]
 pub enum BearerError {
+    /// A request RFC 6750 refuses (section 3.1): the token sent twice, a form that cannot be read.
+    #[error("{0}")]
+    InvalidRequest(String),
     #[error("the access token is invalid, expired or revoked")]
     InvalidToken,
     #[error("the access token lacks the scope {0}")]

@@ -32,6 +32,9 @@ pub enum OAuthError {
     UnsupportedGrantType,
     #[error("{0}")]
     InvalidScope(String),
+    /// A `resource` (RFC 8707) the app has not registered.
+    #[error("{0}")]
+    InvalidTarget(String),
     /// The service's own failure or limit (rate limit, a dependency down, a bug).
     #[error("{0}")]
     Service(#[from] Error),
@@ -47,6 +50,7 @@ impl OAuthError {
             OAuthError::UnauthorizedClient(_) => "unauthorized_client",
             OAuthError::UnsupportedGrantType => "unsupported_grant_type",
             OAuthError::InvalidScope(_) => "invalid_scope",
+            OAuthError::InvalidTarget(_) => "invalid_target",
             OAuthError::Service(Error::RateLimited { .. } | Error::Dependency { .. }) => {
                 "temporarily_unavailable"
             }
@@ -210,6 +214,15 @@ fn granted_scopes(client: &OAuthClientRecord, requested: Option<&str>) -> OAuthR
     }
 }
 
+/// The `aud` of an access token a request asks for (RFC 8707 section 2.2): the `resource` it
+/// names when the app registered it, else the provider's own `<issuer>/oauth`.
+pub fn audience(tenant: &Tenant, resource: Option<&str>) -> OAuthResult<String> {
+    let Some(raw) = resource else { return Ok(tenant.oauth_audience()) };
+    let unknown = || OAuthError::InvalidTarget("the resource is not one the app registered".into());
+    let named = crate::settings::resource(raw).map_err(|_| unknown())?;
+    if tenant.settings.oauth_resources.contains(&named) { Ok(named) } else { Err(unknown()) }
+}
+
 /// `grant_type=client_credentials`: a confidential client acting for itself. Its token names the
 /// client as `sub`; the scopes of a user (`openid`, `profile`, `email`, `offline_access`) mean
 /// nothing without one and are not granted.
@@ -218,6 +231,7 @@ pub async fn client_credentials(
     tenant: &Tenant,
     client: &OAuthClientRecord,
     scope: Option<&str>,
+    resource: Option<&str>,
 ) -> OAuthResult<TokenResponse> {
     if client.client_type != ClientType::Confidential
         || !client.settings.grant_types.contains(&GrantType::ClientCredentials)
@@ -230,12 +244,13 @@ pub async fn client_credentials(
     if scope.is_some() && scopes.is_empty() {
         return Err(OAuthError::InvalidScope("client_credentials carries none of a user's scopes".into()));
     }
+    let aud = audience(tenant, resource)?;
     let ring = app.keys.ring().await?;
     let now = Utc::now().timestamp();
     let ttl = tenant.settings.access_token_ttl.as_secs();
     let claims = AccessClaims {
         iss: tenant.issuer.clone(),
-        aud: tenant.audience.clone(),
+        aud,
         sub: client.client_id.to_string(),
         client_id: client.client_id.clone(),
         scope: scopes.join(" "),
@@ -282,11 +297,23 @@ async fn verify_full(
     tenant: &Tenant,
     token: &str,
 ) -> crate::error::Result<Option<(AccessClaims, Option<crate::model::UserRecord>)>> {
+    // The audience must be one the provider issues for (its own or a registered resource); the
+    // unverified claim only picks which, and the verification then holds the token to it. A
+    // session token's audience is never among them.
+    #[derive(Deserialize)]
+    struct Audience {
+        aud: String,
+    }
+    let Some(aud) = jsonwebtoken::dangerous::insecure_decode_claims::<Audience>(token)
+        .ok()
+        .map(|c| c.aud)
+        .filter(|aud| tenant.is_oauth_audience(aud))
+    else {
+        return Ok(None);
+    };
     let kid = crate::tokens::kid_of(token);
     let verifier = app.verifier(kid.as_deref()).await?;
-    let Some(claims) =
-        verifier.verify::<AccessClaims>(token, ACCESS_TOKEN_TYPE, &tenant.issuer, &tenant.audience)
-    else {
+    let Some(claims) = verifier.verify::<AccessClaims>(token, ACCESS_TOKEN_TYPE, &tenant.issuer, &aud) else {
         return Ok(None);
     };
     if claims.tid != tenant.id {
@@ -338,6 +365,7 @@ pub fn holder(claims: AccessClaims) -> crate::caller::OAuthHolder {
         tenant_id: claims.tid,
         client_id: claims.client_id,
         user_id,
+        audience: claims.aud,
         scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
         expires_at: claims.exp,
     }
@@ -363,8 +391,25 @@ pub struct IntrospectionDetails {
     pub token_type: &'static str,
 }
 
-/// Introspects a token for an authenticated client of the app.
-pub async fn introspect(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<Introspection> {
+/// Introspects a token for an authenticated client of the app: about its own tokens only
+/// (RFC 7662 section 4: a client must not learn what another client's token carries), unless
+/// the app marked it `introspect_any` (a resource server of the app). Another client's token
+/// answers as an unknown one does.
+pub async fn introspect(
+    app: &App,
+    tenant: &Tenant,
+    caller: &OAuthClientRecord,
+    token: &str,
+) -> OAuthResult<Introspection> {
+    let seen = introspect_any_client(app, tenant, token).await?;
+    let visible = seen
+        .details
+        .as_ref()
+        .is_none_or(|d| caller.settings.introspect_any || d.client_id == caller.client_id);
+    Ok(if visible { seen } else { Introspection::default() })
+}
+
+async fn introspect_any_client(app: &App, tenant: &Tenant, token: &str) -> OAuthResult<Introspection> {
     Ok(match verify_access(app, tenant, token).await? {
         None => match super::grants::introspect_refresh(app, tenant, token).await? {
             None => Introspection::default(),

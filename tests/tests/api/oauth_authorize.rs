@@ -130,6 +130,18 @@ impl Rp {
         browser.post(&self.app, &format!("{}/oauth/authorize/login", self.base), &form).await
     }
 
+    /// The login page's form that uses a mailed sign-in link, posted from `page` in `browser`.
+    async fn use_link(&self, browser: &mut Jar, page: &TestResponse, token: &str) -> TestResponse {
+        let (request, csrf) = (field(page, "request"), field(page, "csrf_token"));
+        let form = [
+            ("request", request.as_str()),
+            ("csrf_token", csrf.as_str()),
+            ("method", "magic_link_verify"),
+            ("token", token),
+        ];
+        browser.post(&self.app, &format!("{}/oauth/authorize/login", self.base), &form).await
+    }
+
     async fn decide(&self, browser: &mut Jar, page: &TestResponse, decision: &str) -> TestResponse {
         let (request, csrf) = (field(page, "request"), field(page, "csrf_token"));
         let form = [("request", request.as_str()), ("csrf_token", csrf.as_str()), ("decision", decision)];
@@ -904,14 +916,7 @@ async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_t
     let token = rp.app.token_from_mail(&rp.email, "oauth/authorize/continue").await;
     let mut victim = Jar::default();
     let page = rp.authorize(&mut victim, &[]).await;
-    let form = [
-        ("request", field(&page, "request")),
-        ("csrf_token", field(&page, "csrf_token")),
-        ("method", "magic_link_verify".to_owned()),
-        ("token", token.clone()),
-    ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let refused = victim.post(&rp.app, &login, &form).await;
+    let refused = rp.use_link(&mut victim, &page, &token).await;
     assert!(refused.text.contains("invalid, expired or used"), "{}", refused.text);
     let api = rp
         .app
@@ -919,6 +924,23 @@ async fn the_login_page_mails_a_magic_link_that_continues_the_authorization_in_t
         .send()
         .await;
     api.assert_error(400, "invalid_token");
+    // A link asked for through the API (bound to no browser) signs no browser in at the login
+    // page, whether the browser asked for a link of its own or not; the API still takes it.
+    let r =
+        rp.app.post(&format!("{}/api/v1/auth/magic-link", rp.base), json!({"email": rp.email})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let unbound = rp.app.token_from_mail(&rp.email, "magic-link").await;
+    for jar in [&mut browser, &mut victim] {
+        let page = rp.authorize(jar, &[("prompt", "login")]).await;
+        let refused = rp.use_link(jar, &page, &unbound).await;
+        assert!(refused.text.contains("invalid, expired or used"), "{}", refused.text);
+    }
+    let api = rp
+        .app
+        .post(&format!("{}/api/v1/auth/magic-link/verify", rp.base), json!({"token": unbound}))
+        .send()
+        .await;
+    assert_eq!(api.status, 200, "{}", api.text);
 }
 
 #[tokio::test]
@@ -987,7 +1009,7 @@ async fn signing_out_everywhere_ends_the_browser_session_at_the_provider() {
 }
 
 #[tokio::test]
-async fn a_deleted_clients_refresh_token_introspects_inactive() {
+async fn another_clients_token_introspects_inactive_unless_introspect_any_and_a_deleted_clients_always() {
     let rp = rp(json!({})).await;
     let code = rp.code(&mut Jar::default(), &[]).await;
     let refresh = rp.exchange(&code).await.body["refresh_token"].as_str().unwrap().to_owned();
@@ -1016,8 +1038,148 @@ async fn a_deleted_clients_refresh_token_introspects_inactive() {
             .header("authorization", &auditor)
             .send()
     };
+    // RFC 7662 section 4: a client learns nothing of another client's token...
+    assert_eq!(introspect().await.body, json!({"active": false}));
+    // ...unless the app marks it a resource server of its own.
+    let auditor_id = other.body["data"]["client_id"].as_str().unwrap();
+    let r = rp
+        .app
+        .call("PATCH", &format!("/api/v1/console/apps/{id}/oauth-clients/{auditor_id}"))
+        .json(json!({"introspect_any": true}))
+        .bearer(&rp.dev)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["introspect_any"], true);
     assert_eq!(introspect().await.body["active"], true);
     let path = format!("/api/v1/console/apps/{id}/oauth-clients/{}", rp.client_id);
     assert_eq!(rp.app.call("DELETE", &path).bearer(&rp.dev).send().await.status, 200);
     assert_eq!(introspect().await.body, json!({"active": false}));
+}
+
+/// OIDC Core 5.4: a third party's token reads at `GET /users/me` only what its consent page
+/// named, in that route's field names.
+#[tokio::test]
+async fn users_me_shows_a_third_party_only_what_its_scopes_open() {
+    let rp = rp(json!({})).await;
+    let code = rp.code(&mut Jar::default(), &[("scope", "openid profile")]).await;
+    let profile_only = rp.exchange(&code).await.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        jwt_payload(&profile_only)["aud"],
+        format!("{}/oauth", rp.issuer()),
+        "not a session's audience"
+    );
+    let r = rp.app.get(&format!("{}/api/v1/users/me", rp.base)).bearer(&profile_only).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let me = r.body["data"].as_object().unwrap();
+    assert!(me["id"].is_string(), "{}", r.text);
+    assert!(me.contains_key("name") && me.contains_key("first_name"), "{}", r.text);
+    for hidden in ["email", "email_verified", "providers", "company_name", "created_at"] {
+        assert!(!me.contains_key(hidden), "{hidden} shown to an `openid profile` token: {}", r.text);
+    }
+    let code = rp.code(&mut Jar::default(), &[("scope", "openid profile email")]).await;
+    let with_email = rp.exchange(&code).await.body["access_token"].as_str().unwrap().to_owned();
+    let r = rp.app.get(&format!("{}/api/v1/users/me", rp.base)).bearer(&with_email).send().await;
+    assert_eq!(r.body["data"]["email"], rp.email.as_str(), "{}", r.text);
+    assert_eq!(r.body["data"]["email_verified"], true);
+    assert!(r.body["data"].get("providers").is_none() && r.body["data"].get("created_at").is_none());
+    // The user's own session still sees the whole profile.
+    let session = rp
+        .app
+        .post(&format!("{}/api/v1/auth/login", rp.base), json!({"email": rp.email, "password": PASSWORD}))
+        .send()
+        .await;
+    let session = session.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let r = rp.app.get(&format!("{}/api/v1/users/me", rp.base)).bearer(&session).send().await;
+    assert!(r.body["data"]["providers"].is_array() && r.body["data"]["created_at"].is_string(), "{}", r.text);
+}
+
+/// RFC 9700 2.1.1: a confidential client registered now must send PKCE too, unless its
+/// developer turns `require_pkce` off; a public client can never turn it off.
+#[tokio::test]
+async fn new_confidential_clients_require_pkce_unless_turned_off() {
+    let rp = rp(json!({})).await;
+    let id = rp.base.trim_start_matches("/apps/");
+    let path = format!("/api/v1/console/apps/{id}/oauth-clients/{}", rp.client_id);
+    let shown = rp.app.get(&path).bearer(&rp.dev).send().await;
+    assert_eq!(shown.body["data"]["require_pkce"], true, "{}", shown.text);
+    assert_eq!(shown.body["data"]["introspect_any"], false);
+    let mut browser = Jar::default();
+    let without = [("code_challenge", ""), ("code_challenge_method", "")];
+    let back = location(&rp.authorize(&mut browser, &without).await);
+    assert_eq!(back["error"], "invalid_request", "{back:?}");
+    let r = rp.app.call("PATCH", &path).json(json!({"require_pkce": false})).bearer(&rp.dev).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let page = rp.authorize(&mut browser, &without).await;
+    assert_eq!(page.status, 200, "the login page: PKCE is the client's choice now");
+    // A public client cannot do without.
+    let public = rp_at(rp.app, json!({"type": "public"})).await;
+    let id = public.base.trim_start_matches("/apps/");
+    let r = public
+        .app
+        .call("PATCH", &format!("/api/v1/console/apps/{id}/oauth-clients/{}", public.client_id))
+        .json(json!({"require_pkce": false, "introspect_any": true}))
+        .bearer(&public.dev)
+        .send()
+        .await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(
+        r.body["error"]["fields"]["require_pkce"],
+        json!(["public_clients_always_use_pkce"]),
+        "{}",
+        r.text
+    );
+}
+
+/// A grant has an absolute lifetime from its consent (`OAUTH_GRANT_MAX_LIFETIME_SECONDS`), as a
+/// session does: no token of it outlives that, and refresh rotation never carries it further.
+#[tokio::test]
+async fn refresh_rotation_never_extends_a_grant_past_its_absolute_lifetime() {
+    let app = TestApp::spawn_with(&[("OAUTH_GRANT_MAX_LIFETIME_SECONDS", "4")]).await;
+    let rp = rp_at(app, json!({})).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
+    let first = rp.exchange(&code).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let granted_at = jwt_payload(first.body["access_token"].as_str().unwrap())["iat"].as_i64().unwrap();
+    let mut refresh = first.body["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let r = rp.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        for token in ["access_token", "refresh_token"] {
+            let exp = jwt_payload(r.body[token].as_str().unwrap())["exp"].as_i64().unwrap();
+            assert!(exp <= granted_at + 5, "{token} outlives the grant: {exp} > {granted_at} + 4");
+        }
+        assert!(r.body["expires_in"].as_u64().unwrap() <= 4, "{}", r.text);
+        refresh = r.body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let r = rp.token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+}
+
+/// RFC 6750 2.2 (the OpenID conformance suite's `oidcc-userinfo-post-body`): `POST /oauth/userinfo`
+/// takes the token as the form's `access_token` too; never from the query string, and never in
+/// two ways at once.
+#[tokio::test]
+async fn userinfo_takes_the_token_in_a_posted_form_but_never_from_the_query() {
+    let rp = rp(json!({})).await;
+    let code = rp.code(&mut Jar::default(), &[]).await;
+    let access = rp.exchange(&code).await.body["access_token"].as_str().unwrap().to_owned();
+    let path = format!("{}/oauth/userinfo", rp.base);
+    let r = rp.app.call("POST", &path).form(&[("access_token", access.as_str())]).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["email"], rp.email.as_str());
+    let r = rp.app.call("POST", &path).bearer(&access).send().await;
+    assert_eq!(r.status, 200, "the header alone: {}", r.text);
+    let r =
+        rp.app.call("POST", &path).form(&[("access_token", access.as_str())]).bearer(&access).send().await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.body["error"], "invalid_request");
+    for method in ["GET", "POST"] {
+        let r = rp.app.call(method, &path).query(&query(&[("access_token", &access)])).send().await;
+        assert_eq!(r.status, 401, "{method} with the token in the query: {}", r.text);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer error=\"invalid_token\""));
+    }
+    let r = rp.app.call("POST", &path).form(&[("access_token", "garbage")]).send().await;
+    assert_eq!(r.status, 401, "{}", r.text);
 }

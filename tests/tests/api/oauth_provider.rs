@@ -291,6 +291,11 @@ async fn a_clients_token_is_taken_where_third_parties_are_and_refused_elsewhere(
     assert!(allowed.is_authorized);
     assert_eq!(allowed.context["auth_kind"], "oauth");
     assert_eq!(allowed.context["scopes"], "tasks:read");
+    assert_eq!(
+        allowed.context["aud"],
+        format!("https://auth.test{}/oauth", p.base),
+        "the function checks it"
+    );
     assert!(allowed.context.get("user_id").is_none(), "a client acting for itself");
     assert!(!functions::authorizer::handle(&p.app.app, customer("default")).await.is_authorized);
     // Revoked: refused everywhere from the next request on.
@@ -336,9 +341,10 @@ async fn clients_are_held_to_their_type_grants_app_and_existence() {
         .post("/oauth/token", &[("grant_type", "client_credentials")], Some(&basic(&web_id, &web_secret)))
         .await;
     assert_oauth_error(&r, 400, "unauthorized_client");
-    // The web client may introspect the machine client's token: both are the app's.
+    // The web client learns nothing of the machine client's token (RFC 7662 section 4), though
+    // both are the app's.
     let r = p.post("/oauth/introspect", &[("token", &token)], Some(&basic(&web_id, &web_secret))).await;
-    assert_eq!(r.body["active"], true, "{}", r.text);
+    assert_eq!(r.body, json!({"active": false}), "{}", r.text);
 
     // Another created app: the client is unknown there, and this app's token is nothing to it.
     let other = p.app.create_app(&p.dev, json!({"name": "Other"})).await;
@@ -406,4 +412,89 @@ async fn guessing_secrets_is_rate_limited_per_address() {
     let r = p.app.send_to(&limited, call()).await;
     assert_oauth_error(&r, 429, "temporarily_unavailable");
     assert!(r.header("retry-after").is_some());
+}
+
+/// RFC 8725 3.11, RFC 9068 4: an OAuth access token's audience is the provider's own
+/// (`<issuer>/oauth`) or a resource the app registered (RFC 8707), never a session token's, so a
+/// resource server that checks signature and audience cannot take one for the other.
+#[tokio::test]
+async fn an_oauth_token_has_its_own_audience_or_a_registered_resource() {
+    let p = provider().await;
+    let session_aud = {
+        let email = unique_email("aud");
+        p.app.verified_user_at(&p.base, &email).await;
+        let r = p
+            .app
+            .post(
+                &format!("{}/api/v1/auth/login", p.base),
+                json!({"email": email, "password": auth_tests::PASSWORD}),
+            )
+            .send()
+            .await;
+        jwt_payload(r.body["data"]["access_token"].as_str().unwrap())["aud"].clone()
+    };
+    let token = p.token().await;
+    let claims = jwt_payload(&token);
+    assert_eq!(claims["aud"], format!("https://auth.test{}/oauth", p.base));
+    assert_ne!(claims["aud"], session_aud, "never a session token's audience");
+    assert_eq!(p.introspect(&token).await["aud"], claims["aud"]);
+    // Our routes that take OAuth callers take it.
+    let r = p.app.get(&format!("{}/api/v1/auth/verify-token", p.base)).bearer(&token).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // A resource the app registers is the audience of the token asked for it.
+    let r = p
+        .app
+        .call("PATCH", &format!("/api/v1/console/apps/{}", p.id))
+        .json(json!({"oauth_resources": ["https://api.acme.example/"]}))
+        .bearer(&p.dev)
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let auth = basic(&p.client_id, &p.secret);
+    let p = &p;
+    let ask = |resource: &'static str| {
+        let auth = auth.clone();
+        async move {
+            let form = [("grant_type", "client_credentials"), ("resource", resource)];
+            p.post("/oauth/token", &form, Some(&auth)).await
+        }
+    };
+    let r = ask("https://api.acme.example").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let for_api = r.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(jwt_payload(&for_api)["aud"], "https://api.acme.example");
+    let r = p.app.get(&format!("{}/api/v1/auth/verify-token", p.base)).bearer(&for_api).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // One it did not register, or not a URI: RFC 8707's invalid_target.
+    assert_oauth_error(&ask("https://evil.example").await, 400, "invalid_target");
+    assert_oauth_error(&ask("not a uri").await, 400, "invalid_target");
+    let r = p
+        .app
+        .call("PATCH", &format!("/api/v1/console/apps/{}", p.id))
+        .json(json!({"oauth_resources": ["http://api.acme.example"]}))
+        .bearer(&p.dev)
+        .send()
+        .await;
+    r.assert_error(400, "validation_failed");
+    // The service's own URLs are no app's resource server: a token for one would pass for ours.
+    for ours in [
+        "https://auth.test",
+        "https://auth.test/apps/other/oauth",
+        "https://auth.test/api/v1/auth/token/refresh",
+    ] {
+        let r = p
+            .app
+            .call("PATCH", &format!("/api/v1/console/apps/{}", p.id))
+            .json(json!({"oauth_resources": [ours]}))
+            .bearer(&p.dev)
+            .send()
+            .await;
+        r.assert_error(400, "validation_failed");
+        assert_eq!(
+            r.body["error"]["fields"]["oauth_resources"],
+            json!(["reserved_by_the_service"]),
+            "{ours}"
+        );
+    }
 }
