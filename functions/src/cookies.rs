@@ -1,5 +1,11 @@
-//! The refresh-token cookie (`REFRESH_TOKEN_COOKIE=true`) and the CSRF rule for requests that
-//! authenticate with it.
+//! The cookies the service sets on a browser: the refresh-token cookie (`REFRESH_TOKEN_COOKIE=true`)
+//! and the CSRF rule for requests that authenticate with it, the social sign-in's state, and the
+//! `__Host-` cookies of the OAuth provider's pages and the dashboard.
+//!
+//! Every cookie but the refresh cookie is a `__Host-` cookie (Secure, `Path=/`, no `Domain`), which
+//! a sibling subdomain cannot set. The refresh cookie keeps the contract's name and path (a
+//! `__Host-` cookie must have `Path=/`, and this one must reach only refresh and logout); a copy
+//! of it planted beside ours is refused, as for every cookie (`read`).
 //!
 //! The cookie is `HttpOnly` (no script reads it), `Secure`, `SameSite=Strict` and scoped to the
 //! app's `<base path>/api/v1/auth`, where only refresh and logout read it: two apps on one host
@@ -36,16 +42,23 @@ fn attributes(tenant: &Tenant, cookie: cookie::CookieBuilder<'static>) -> String
     cookie.path(path).http_only(true).secure(true).same_site(SameSite::Strict).build().to_string()
 }
 
-/// A cookie's value from the request's `Cookie` header(s); a malformed pair is skipped.
+/// A cookie's value from the request's `Cookie` header(s); a malformed pair is skipped. A name
+/// the request carries twice is no cookie at all: the second copy was planted (cookie tossing: a
+/// sibling subdomain's cookie, or one of a narrower path, arrives beside ours) and which one is
+/// ours cannot be told.
 pub fn read(req: &Request, name: &str) -> Option<String> {
-    req.headers()
+    let mut found = req
+        .headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| Cookie::split_parse(v).filter_map(Result::ok).collect::<Vec<_>>())
-        .find(|c| c.name() == name)
-        .map(|c| c.value().trim().to_owned())
-        .filter(|v| !v.is_empty())
+        .filter(|c| c.name() == name);
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(first.value().trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// Whether a cookie-authenticated request may proceed (see the module documentation). A foreign
@@ -68,15 +81,17 @@ pub fn guard_sign_in(req: &Request, config: &Config, tenant: &Tenant) -> shared:
     Ok(())
 }
 
-/// The state of a social sign-in in progress, bound to the browser that started it.
-pub const OAUTH_STATE: &str = "oauth_state";
+/// The state cookie of a social sign-in in progress at one app with one provider, bound to the
+/// browser that started it: a `__Host-` cookie (no sibling subdomain can plant one), named after
+/// the app and the provider, so that sign-ins at two apps or with two providers in one browser
+/// keep apart.
+pub fn oauth_state_name(tenant: &Tenant, provider: ProviderId) -> String {
+    format!("__Host-oauth-state-{}-{}", tenant.id, provider.as_str())
+}
 
 /// The state cookie set with the redirect to the provider: HttpOnly and Secure, alive as long as
 /// the state. The provider's redirect back is a top-level GET, which a `SameSite=Lax` cookie
-/// reaches; Apple's `form_post` is a cross-site POST, which only `SameSite=None` reaches, so
-/// Apple's cookie is `None` and scoped to its callback path alone. Each is scoped to its
-/// provider's paths, so a Google and a GitHub sign-in started in one browser do not overwrite
-/// each other's state.
+/// reaches; Apple's `form_post` is a cross-site POST, which only `SameSite=None` reaches.
 pub fn oauth_state_cookie(config: &Config, tenant: &Tenant, provider: ProviderId, state: &str) -> String {
     let max_age = cookie::time::Duration::seconds(config.social.state_lifetime.as_secs() as i64);
     state_cookie(tenant, provider, state.to_owned(), max_age)
@@ -93,14 +108,12 @@ fn state_cookie(
     value: String,
     max_age: cookie::time::Duration,
 ) -> String {
-    // Each provider's own path: sign-ins with two providers in one browser at once keep apart.
-    let base = format!("{}/api/v1/auth/oauth/{}", tenant.base_path(), provider.as_str());
-    let (path, same_site) = match provider {
-        ProviderId::Apple => (format!("{base}/callback"), SameSite::None),
-        _ => (base, SameSite::Lax),
+    let same_site = match provider {
+        ProviderId::Apple => SameSite::None,
+        _ => SameSite::Lax,
     };
-    Cookie::build((OAUTH_STATE, value))
-        .path(path)
+    Cookie::build((oauth_state_name(tenant, provider), value))
+        .path("/")
         .http_only(true)
         .secure(true)
         .same_site(same_site)

@@ -49,7 +49,7 @@ pub async fn finish(app: Arc<App>, req: &Request, cx: Cx, answer: Answer) -> Res
     let Some(state) = answer.state else {
         return Err(Error::OAuthFailed("the provider's answer has no state".into()));
     };
-    let browser_state = cookies::read(req, cookies::OAUTH_STATE);
+    let browser_state = cookies::read(req, &cookies::oauth_state_name(&cx.tenant, provider));
     let finished = social::callback(
         &app,
         &cx.tenant,

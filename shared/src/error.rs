@@ -50,8 +50,11 @@ pub enum Error {
     #[error("the sign-in with the provider failed: {0}")]
     OAuthFailed(String),
     /// A new social identity whose address belongs to an account the app does not link by email
-    /// (`link_social_by_email: off`): sign in and link instead.
-    #[error("an account with this email exists: sign in to it and link the provider")]
+    /// (`link_social_by_email: off`, or a provider not authoritative for the address): sign in
+    /// and link instead.
+    #[error(
+        "an account with this email exists: sign in to it and link the provider from that session (POST /api/v1/auth/oauth/{{provider}}/link)"
+    )]
     IdentityConflict,
     /// The request conflicts with the state of the resource (an app limit reached, a developer
     /// who still owns apps).

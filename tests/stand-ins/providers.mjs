@@ -5,7 +5,8 @@
 //   port, with open dynamic client registration (RFC 7591) so that every test registers the
 //   clients of its own apps, and the development login form (any password; the login names the
 //   account: `ada@example.com`, or `unverified.ada@example.com` for an address the provider does
-//   not vouch for).
+//   not vouch for; at "Google", `ada@workspace.acme.test` is a Workspace account whose ID token
+//   names its hosted domain `hd`).
 // - "Apple" adds what Apple does differently: the client secret is an ES256 JWT (issuer the team
 //   id, subject the client id, audience Apple's issuer) checked against the key the client
 //   registered (`jwks`), `email_verified` is a string, and the `form_post` answer carries the
@@ -45,6 +46,8 @@ function account(id, { apple }) {
         email_verified: apple ? String(verified) : verified,
         // Apple's "Hide My Email": a relay address, flagged (as a string, like email_verified).
         ...(apple && email.endsWith('@privaterelay.appleid.com') ? { is_private_email: 'true' } : {}),
+        // Google's hosted domain: an address at a `workspace.` domain is a Workspace account.
+        ...(!apple && email.split('@')[1]?.startsWith('workspace.') ? { hd: email.split('@')[1] } : {}),
         name: `Stand-in ${id.split('@')[0]}`,
       };
     },
@@ -74,7 +77,7 @@ async function openIdProvider(issuer, { apple }) {
       registration: { enabled: true },
     },
     findAccount: async (_ctx, id) => account(id, { apple }),
-    claims: { openid: ['sub'], email: ['email', 'email_verified', 'is_private_email'], profile: ['name'] },
+    claims: { openid: ['sub', 'hd'], email: ['email', 'email_verified', 'is_private_email'], profile: ['name'] },
     // The email claims in the ID token itself, as Google and Apple put them there.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
@@ -87,11 +90,15 @@ async function openIdProvider(issuer, { apple }) {
   });
   // Test hook: an ID token as this provider would sign it, with the times a test asks for (an
   // expired one, one issued in the future), which the real flow never hands out on demand.
-  // POST /test/id-token {aud, email, nonce?, iat, exp}.
+  // POST /test/id-token {aud (one or a list), email, nonce?, azp?, iat, exp}.
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || ctx.path !== '/test/id-token') return next();
-    const { aud, email, nonce, iat, exp } = JSON.parse(await readBody(ctx.req));
-    const claims = { ...(await account(email, { apple }).claims()), ...(nonce ? { nonce } : {}) };
+    const { aud, email, nonce, azp, iat, exp } = JSON.parse(await readBody(ctx.req));
+    const claims = {
+      ...(await account(email, { apple }).claims()),
+      ...(nonce ? { nonce } : {}),
+      ...(azp ? { azp } : {}),
+    };
     const token = await new jose.SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid })
       .setIssuer(issuer)

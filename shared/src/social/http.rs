@@ -121,5 +121,6 @@ pub async fn github_profile(api: &str, token: &str) -> Result<ProviderProfile> {
         email_verified: primary.is_some(),
         email: primary.map(|e| e.email),
         name: user.name,
+        hosted_domain: None,
     })
 }

@@ -370,6 +370,28 @@ pub struct ProviderProfile {
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: Option<String>,
+    /// Google's `hd`: the Workspace domain that manages the account.
+    pub hosted_domain: Option<String>,
+}
+
+impl ProviderProfile {
+    /// Whether the provider is authoritative for the address it vouches for: it runs the mailbox,
+    /// so its word may join a sign-in to the account that has the address. Google runs
+    /// `@gmail.com`/`@googlemail.com` and the addresses of the Workspace domain its token names
+    /// (`hd`); Apple its relay and the addresses it verified. GitHub verified that someone could
+    /// read mail at the address once, which anyone who later controls it can do again.
+    pub fn authoritative_for(&self, provider: ProviderId, email: &crate::domain::Email) -> bool {
+        let domain =
+            email.normalized().rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase()).unwrap_or_default();
+        match provider {
+            ProviderId::Google => {
+                matches!(domain.as_str(), "gmail.com" | "googlemail.com")
+                    || self.hosted_domain.as_deref().is_some_and(|hd| hd.eq_ignore_ascii_case(&domain))
+            }
+            ProviderId::Apple => self.email_verified,
+            ProviderId::GitHub => false,
+        }
+    }
 }
 
 /// How a finished sign-in ends: our token pair, or (with `redirect_to`) a redirect carrying a
@@ -559,9 +581,19 @@ pub async fn native(
             if provider == ProviderId::GitHub {
                 return Err(Error::field("id_token", "not_an_openid_connect_provider"));
             }
+            // The nonce the app put in the sign-in binds the token to it: without one, a token
+            // the user gave any other app of the same client id could be replayed here.
+            if tenant.settings.native_nonce_required && nonce.as_deref().is_none_or(str::is_empty) {
+                return Err(Error::field("nonce", "required"));
+            }
             let setup = setup(app, tenant, provider).await?;
             let d = oidc::discover(&oidc::issuer_of(&app.config.social, provider)).await?;
-            oidc::verify(&d, &id_token, &setup.audiences(), nonce.as_deref()).await?
+            // The token carries the SHA-256 of the app's nonce (hex, as Apple documents and
+            // Supabase requires), the app sends the nonce itself: whoever holds only the token
+            // (a log, another app of the same client id) reads the hash but cannot send its
+            // preimage.
+            let expected = nonce.as_deref().map(crate::crypto::token_hash);
+            oidc::verify(&d, &id_token, &setup.audiences(), expected.as_deref()).await?
         }
         NativeGrant::Code { code, code_verifier, redirect_uri } => {
             let exchange = CodeExchange {
@@ -727,7 +759,11 @@ pub async fn account(
                     }
                 }
                 Some(existing) => {
-                    if tenant.settings.link_social_by_email != crate::settings::LinkByEmail::Verified {
+                    // Only a provider that runs the mailbox may vouch for the account's owner:
+                    // anyone else signs in and links from that session instead.
+                    if tenant.settings.link_social_by_email != crate::settings::LinkByEmail::Verified
+                        || !profile.authoritative_for(provider, &email)
+                    {
                         return Err(Error::IdentityConflict);
                     }
                     // A disabled account, or one being deleted, gains no way in.

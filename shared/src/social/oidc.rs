@@ -115,10 +115,19 @@ struct Claims {
     name: Option<String>,
     #[serde(default)]
     nonce: Option<String>,
+    /// One audience or several (OIDC Core 2).
+    aud: serde_json::Value,
+    /// The party the token was issued to; required to be one of ours when `aud` has several.
+    #[serde(default)]
+    azp: Option<String>,
+    /// Google's hosted domain: the Workspace domain that manages the account.
+    #[serde(default)]
+    hd: Option<String>,
 }
 
 /// Verifies an ID token from the provider `d` describes, for one of `audiences` (the app's client
-/// ids), carrying `nonce` when one was sent.
+/// ids), whose `nonce` claim is `nonce` when one is expected (the one of a web sign-in's state,
+/// the hash of a native app's).
 pub async fn verify(
     d: &Discovery,
     id_token: &str,
@@ -181,12 +190,26 @@ pub async fn verify(
             return Err(refused("a wrong nonce"));
         }
     }
+    // OIDC Core 3.1.3.7 (3-5): a token for several audiences was issued to its `azp`, which must
+    // be one of this app's clients; otherwise it is another party's token that names us too.
+    if let serde_json::Value::Array(all) = &claims.aud
+        && all.len() > 1
+        && !claims.azp.as_deref().is_some_and(|azp| audiences.contains(&azp))
+    {
+        return Err(refused("several audiences, and the authorized party is not this app"));
+    }
     let email_verified = match &claims.email_verified {
         Some(serde_json::Value::Bool(b)) => *b,
         Some(serde_json::Value::String(s)) => s == "true",
         _ => false,
     };
-    Ok(ProviderProfile { subject: claims.sub, email: claims.email, email_verified, name: claims.name })
+    Ok(ProviderProfile {
+        subject: claims.sub,
+        email: claims.email,
+        email_verified,
+        name: claims.name,
+        hosted_domain: claims.hd,
+    })
 }
 
 trait FromStrOpt: Sized {

@@ -42,7 +42,7 @@ async fn google_sign_in_in_chromium_ends_at_the_apps_page_with_a_one_time_code()
 
 /// "Apple" is served as `localhost`, another site than the API's `127.0.0.1`, so its `form_post`
 /// back to the callback is a cross-site POST, as it is from appleid.apple.com: the state cookie,
-/// `SameSite=None` and scoped to the callback, reaches it; the same cookie made `SameSite=Lax`
+/// `SameSite=None` (a `__Host-` cookie of the app and the provider), reaches it; the same cookie made `SameSite=Lax`
 /// does not, and the sign-in fails as one from another browser.
 #[tokio::test]
 async fn apple_form_post_is_cross_site_and_only_a_samesite_none_cookie_reaches_the_callback() {
@@ -82,17 +82,21 @@ async fn apple_form_post_is_cross_site_and_only_a_samesite_none_cookie_reaches_t
     let email = unique_email("apple-lax");
     chromium.client.goto(&start).await.expect("the start page");
     let at_apple = chromium.wait_for_url(&apple_issuer).await;
-    // WebDriver reads and writes the cookies of the page it is on: a page under the cookie's path.
-    chromium.client.goto(&callback).await.expect("a page under the cookie's path");
-    let cookie = chromium.client.get_named_cookie("oauth_state").await.expect("the state cookie");
+    // WebDriver reads and writes the cookies of the page it is on: a page of the API's origin.
+    chromium.client.goto(&callback).await.expect("a page of the cookie's origin");
+    let name = "__Host-oauth-state-default-apple";
+    let cookie = chromium.client.get_named_cookie(name).await.expect("the state cookie");
     assert_eq!(cookie.same_site(), Some(cookie::SameSite::None));
-    assert_eq!(cookie.path(), Some("/api/v1/auth/oauth/apple/callback"));
-    let mut lax = cookie::Cookie::new("oauth_state", cookie.value().to_owned());
-    lax.set_path("/api/v1/auth/oauth/apple/callback");
+    assert_eq!(cookie.path(), Some("/"));
+    // A `__Host-` cookie: Secure, `Path=/`.
+    let mut lax = cookie::Cookie::new(name, cookie.value().to_owned());
+    lax.set_path("/");
     lax.set_same_site(cookie::SameSite::Lax);
     lax.set_http_only(true);
+    lax.set_secure(true);
+    // WebDriver needs a domain; for an IP address the cookie stays host-only.
     lax.set_domain("127.0.0.1");
-    chromium.client.delete_cookie("oauth_state").await.expect("the cookie deleted");
+    chromium.client.delete_cookie(name).await.expect("the cookie deleted");
     chromium.client.add_cookie(lax).await.expect("the Lax cookie set");
     chromium.client.goto(at_apple.as_str()).await.expect("back at Apple");
     chromium.sign_in_at_provider(&email).await;

@@ -33,20 +33,32 @@ async fn a_new_person_signs_up_with_google_and_signs_in_again_to_the_same_accoun
 #[tokio::test]
 async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
     let (app, google) = TestApp::with_google(&[]).await;
-    // The cookie: HttpOnly, Secure, Lax, and scoped to this provider's paths (a sign-in with
-    // another provider in the same browser keeps its own).
+    // The cookie: a `__Host-` cookie (no sibling subdomain can plant one), HttpOnly, Secure,
+    // Lax, named after the app and the provider (a sign-in with another provider, or at another
+    // app, in the same browser keeps its own).
     let started = app.get(START).send().await;
-    let cookie =
-        auth_tests::set_cookies(&started).into_iter().find(|c| c.starts_with("oauth_state=")).unwrap();
-    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/api/v1/auth/oauth/google;"] {
+    let cookie = auth_tests::set_cookies(&started)
+        .into_iter()
+        .find(|c| c.starts_with(auth_tests::STATE_COOKIE))
+        .unwrap();
+    assert!(cookie.starts_with("__Host-oauth-state-default-google="), "{cookie}");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/;"] {
         assert!(format!("{cookie};").contains(attribute), "{attribute} in {cookie}");
     }
+    assert!(!cookie.contains("Domain"), "{cookie}");
     let email = unique_email("csrf");
     let back = google.sign_in(&app, START, &email).await;
     // Another browser (no cookie), or a cookie of another sign-in: login CSRF.
     back.callback_without_cookie(&app).send().await.assert_error(400, "oauth_failed");
     back.callback_without_cookie(&app)
-        .header("cookie", "oauth_state=someone-elses")
+        .header("cookie", "__Host-oauth-state-default-google=someone-elses")
+        .send()
+        .await
+        .assert_error(400, "oauth_failed");
+    // Cookie tossing: the right state beside a planted copy of the name is refused too.
+    let ours = back.state_cookie.clone();
+    back.callback_without_cookie(&app)
+        .header("cookie", &format!("{ours}; __Host-oauth-state-default-google=planted"))
         .send()
         .await
         .assert_error(400, "oauth_failed");
@@ -57,7 +69,7 @@ async fn a_callback_without_this_browsers_state_or_a_replayed_one_is_refused() {
     // A denial at the provider.
     app.get("/api/v1/auth/oauth/google/callback")
         .query("error=access_denied&state=x")
-        .header("cookie", "oauth_state=x")
+        .header("cookie", "__Host-oauth-state-default-google=x")
         .send()
         .await
         .assert_error(400, "oauth_failed");
@@ -158,11 +170,17 @@ async fn social_sign_ins_are_rate_limited_per_address() {
     assert_eq!(app.get(START).source_ip("198.51.100.78").send().await.status, 302, "another address");
 }
 
+/// An address at `domain`, unique to the test.
+fn email_at(tag: &str, domain: &str) -> String {
+    unique_email(tag).replace("@example.com", &format!("@{domain}"))
+}
+
 #[tokio::test]
-async fn a_verified_address_links_to_its_account_unless_linking_is_off() {
+async fn a_verified_address_links_to_its_account_where_the_provider_is_authoritative() {
     let (app, google) = TestApp::with_google(&[]).await;
-    // A verified password account: linked, and keeps its password.
-    let email = unique_email("linked");
+    // A verified password account at Gmail, whose mailboxes Google runs: linked, and it keeps
+    // its password.
+    let email = email_at("linked", "gmail.com");
     let (access, _) = app.logged_in(&email).await;
     let back = google.sign_in(&app, START, &email).await;
     let r = back.callback(&app).send().await;
@@ -173,7 +191,7 @@ async fn a_verified_address_links_to_its_account_unless_linking_is_off() {
 
     // An unverified account: the provider proved the mailbox, whoever registered did not. The
     // account is verified and loses the unproven password.
-    let pending = unique_email("pending");
+    let pending = email_at("pending", "googlemail.com");
     assert_eq!(app.register(&pending, PASSWORD).await.status, 201);
     let back = google.sign_in(&app, START, &pending).await;
     let r = back.callback(&app).send().await;
@@ -181,9 +199,26 @@ async fn a_verified_address_links_to_its_account_unless_linking_is_off() {
     assert_eq!(r.body["data"]["user"]["email_verified"], true);
     app.login(&pending, PASSWORD).await.assert_error(401, "invalid_credentials");
 
-    // `link_social_by_email: off`: 409, nothing linked.
+    // A Workspace account: the ID token's `hd` names the address's domain.
+    let workspace = email_at("staff", "workspace.acme.test");
+    let (access, _) = app.logged_in(&workspace).await;
+    assert_eq!(google.sign_in(&app, START, &workspace).await.callback(&app).send().await.status, 200);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password", "google"]));
+
+    // Any other address Google vouches for without running it (no `hd`): 409 with the way to
+    // link, and nothing linked.
+    let elsewhere = unique_email("elsewhere");
+    let (access, _) = app.logged_in(&elsewhere).await;
+    let r = google.sign_in(&app, START, &elsewhere).await.callback(&app).send().await;
+    r.assert_error(409, "identity_conflict");
+    assert!(r.text.contains("/oauth/{provider}/link"), "{}", r.text);
+    let me = app.get("/api/v1/users/me").bearer(&access).send().await;
+    assert_eq!(me.body["data"]["providers"], json!(["password"]));
+
+    // `link_social_by_email: off`: 409 even at Gmail, nothing linked.
     let (app, google) = TestApp::with_google(&[("LINK_SOCIAL_BY_EMAIL", "off")]).await;
-    let email = unique_email("off");
+    let email = email_at("off", "gmail.com");
     let (access, _) = app.logged_in(&email).await;
     let back = google.sign_in(&app, START, &email).await;
     back.callback(&app).send().await.assert_error(409, "identity_conflict");
@@ -202,26 +237,27 @@ async fn an_address_the_provider_does_not_vouch_for_creates_nothing() {
     assert!(!format!("{:?}", items.items()).contains(&email), "no account was created");
 }
 
-/// GitHub and Apple follow the same linking rules as Google: a verified address joins its
-/// account, an unverified account loses its unproven password, and `off` is 409.
+/// GitHub's verified primary address is not authoritative (GitHub does not run the mailbox):
+/// a GitHub sign-in never joins an existing account by address, verified or not; it creates a new
+/// one where none has the address, and links from the owner's session.
 #[tokio::test]
-async fn github_links_by_verified_address_under_the_same_rules() {
+async fn github_never_links_by_address() {
     let (app, _github) = TestApp::with_github(&[]).await;
-    let email = unique_email("gh-linked");
+    let email = email_at("gh-linked", "gmail.com");
     let (access, _) = app.logged_in(&email).await;
-    assert_eq!(app.github_sign_in(&email).await.callback(&app).send().await.status, 200);
+    let r = app.github_sign_in(&email).await.callback(&app).send().await;
+    r.assert_error(409, "identity_conflict");
     let me = app.get("/api/v1/users/me").bearer(&access).send().await;
-    assert_eq!(me.body["data"]["providers"], json!(["password", "github"]));
+    assert_eq!(me.body["data"]["providers"], json!(["password"]));
+    // An unverified account keeps its password: nobody proved anything about it.
     let pending = unique_email("gh-pending");
     assert_eq!(app.register(&pending, PASSWORD).await.status, 201);
-    let r = app.github_sign_in(&pending).await.callback(&app).send().await;
-    assert_eq!(r.body["data"]["user"]["email_verified"], true, "{}", r.text);
-    app.login(&pending, PASSWORD).await.assert_error(401, "invalid_credentials");
-
-    let (app, _github) = TestApp::with_github(&[("LINK_SOCIAL_BY_EMAIL", "off")]).await;
-    let email = unique_email("gh-off");
-    app.logged_in(&email).await;
-    app.github_sign_in(&email).await.callback(&app).send().await.assert_error(409, "identity_conflict");
+    app.github_sign_in(&pending).await.callback(&app).send().await.assert_error(409, "identity_conflict");
+    // A new address: a new account.
+    let fresh = unique_email("gh-new");
+    let r = app.github_sign_in(&fresh).await.callback(&app).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["data"]["user"]["providers"], json!(["github"]));
 }
 
 #[tokio::test]
@@ -312,7 +348,7 @@ async fn with_redirect_to_the_flow_ends_in_a_one_time_code_bound_to_the_clients_
     assert!(location.as_str().starts_with("https://app.test/after-login?"));
     let started = app.get(START).query("redirect_to=https://app.test/after-login").send().await;
     let cookie = auth_tests::state_cookie(&started);
-    let state = cookie.trim_start_matches("oauth_state=");
+    let state = cookie.split_once('=').unwrap().1;
     let r = app
         .get("/api/v1/auth/oauth/google/callback")
         .query(&format!("error=access_denied&state={state}"))
@@ -428,11 +464,11 @@ async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check(
     let apple = auth_tests::id_token_at(&google.endpoints.apple, &apple_id, &apple_secret, &email, "n").await;
     app.post(NATIVE, json!({"id_token": apple, "nonce": "n"})).send().await.assert_error(400, "oauth_failed");
     let forged = forge(&google.endpoints.google, &google.client_id, &email);
-    let r = app.post(NATIVE, json!({"id_token": forged})).send().await;
+    let r = app.post(NATIVE, json!({"id_token": forged, "nonce": "n"})).send().await;
     r.assert_error(400, "oauth_failed");
     assert!(r.text.contains("unknown key"), "{}", r.text);
     for garbage in ["", "not.a.jwt", "eyJhbGciOiJub25lIn0.e30."] {
-        let r = app.post(NATIVE, json!({"id_token": garbage})).send().await;
+        let r = app.post(NATIVE, json!({"id_token": garbage, "nonce": "n"})).send().await;
         assert_eq!(r.status, 400, "{garbage}: {}", r.text);
     }
     // GitHub has no ID tokens; an unknown provider is 404.
@@ -440,6 +476,59 @@ async fn a_native_app_signs_in_with_a_provider_id_token_that_passes_every_check(
         .send()
         .await
         .assert_error(404, "not_found");
+}
+
+/// A native sign-in by ID token carries the app's nonce (unless the app turns that off), and a
+/// token for several audiences passes only when its `azp` is one of the app's clients.
+#[tokio::test]
+async fn a_native_id_token_needs_a_nonce_and_an_authorized_party_of_the_app() {
+    let (app, google) = TestApp::with_google(&[]).await;
+    let issuer = &google.endpoints.google;
+    let email = unique_email("nonce");
+    let now = chrono::Utc::now().timestamp();
+    let token = google.id_token(&email, "n-1").await;
+    let r = app.post(NATIVE, json!({"id_token": token})).send().await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["nonce"], json!(["required"]), "{}", r.text);
+    // The token carries the nonce's hash: whoever holds only the token cannot answer with the
+    // nonce (sending the claim back is refused), the app that made the nonce can.
+    let claim = auth_tests::jwt_payload(&token)["nonce"].as_str().unwrap().to_owned();
+    assert_eq!(claim, auth_tests::native_nonce("n-1"));
+    let r = app.post(NATIVE, json!({"id_token": token, "nonce": claim})).send().await;
+    r.assert_error(400, "oauth_failed");
+    let r = app.post(NATIVE, json!({"id_token": token, "nonce": "n-1"})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // An app that turned the rule off takes a token without one (a nonce sent is still checked).
+    let lax = app.with_config(&[("NATIVE_NONCE_REQUIRED", "false")]).await;
+    // (A minted token names its own subject: each of these sign-ins is an account of its own.)
+    let bare = auth_tests::minted_id_token_of(
+        issuer,
+        json!({"aud": google.client_id, "email": unique_email("lax"), "iat": now, "exp": now + 600}),
+    )
+    .await;
+    let r = app.send_to(&lax, app.post(NATIVE, json!({"id_token": bare}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Several audiences: the authorized party must be ours.
+    let several_email = unique_email("several");
+    let several = |azp: Option<&str>| {
+        let mut fields = json!({"aud": [google.client_id, "someone-else"], "email": several_email,
+                                "nonce": auth_tests::native_nonce("n"), "iat": now, "exp": now + 600});
+        if let Some(azp) = azp {
+            fields["azp"] = json!(azp);
+        }
+        auth_tests::minted_id_token_of(issuer, fields)
+    };
+    for azp in [None, Some("someone-else")] {
+        let r = app.post(NATIVE, json!({"id_token": several(azp).await, "nonce": "n"})).send().await;
+        r.assert_error(400, "oauth_failed");
+        assert!(r.text.contains("authorized party"), "{}", r.text);
+    }
+    let r = app
+        .post(NATIVE, json!({"id_token": several(Some(&google.client_id)).await, "nonce": "n"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 /// An ID token the provider really signed, for this app, with the right nonce, but expired or
@@ -508,8 +597,8 @@ async fn identities_are_listed_and_the_last_way_in_cannot_be_unlinked() {
         .assert_error(404, "not_found");
 
     // A password account that linked Google may unlink it; signing in with Google then makes a
-    // link again (verified address), never a second account.
-    let email = unique_email("both");
+    // link again (an address Google is authoritative for), never a second account.
+    let email = email_at("both", "gmail.com");
     let (access, _) = app.logged_in(&email).await;
     let back = google.sign_in(&app, START, &email).await;
     let linked = back.callback(&app).send().await;
