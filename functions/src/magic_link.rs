@@ -17,7 +17,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let email = f.email("email");
     f.finish()?;
     if let Some(email) = email {
-        recovery::request_magic_link(&app, &tenant, &email, &client, None).await?;
+        recovery::request_magic_link(&app, &tenant, &email, &client, None, None).await?;
     }
     Reply::ok("Check your inbox: if the address can sign in, a sign-in link is on its way.", json!({}))
 }

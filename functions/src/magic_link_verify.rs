@@ -20,6 +20,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     f.finish()?;
     ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &client, None).await?;
     let logged_in =
-        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), &client).await?;
+        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), None, &client)
+            .await?;
     token_reply(&app, &tenant, "Logged in.", &logged_in)
 }

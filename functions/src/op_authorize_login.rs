@@ -81,9 +81,16 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             let Some(pending) = op_pages::pending_cookie(&app, tenant, &sealed, Some(&secret)) else {
                 return op_pages::too_large(tenant);
             };
-            let page = Some((authorize::continue_page(tenant), secret_hash));
-            if let Err(e) = shared::recovery::request_magic_link(&app, tenant, &email, &cx.client, page).await
-            {
+            let page = Some(authorize::continue_page(tenant));
+            let requested = shared::recovery::request_magic_link(
+                &app,
+                tenant,
+                &email,
+                &cx.client,
+                page,
+                Some(secret_hash),
+            );
+            if let Err(e) = requested.await {
                 return op_pages::failure(tenant, e);
             }
             let notice =
@@ -98,9 +105,11 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             {
                 return op_pages::failure(tenant, e);
             }
-            let secret = op_pages::pending_value(&req, tenant).and_then(|(_, secret)| secret);
-            match shared::recovery::consume_magic_link(&app, tenant, &token, secret.as_deref(), &cx.client)
-                .await
+            // Always a browser here: without its secret (no link asked for in it) it holds none
+            // of the links, and a link asked for by the API is not for a browser at all.
+            let secret =
+                op_pages::pending_value(&req, tenant).and_then(|(_, secret)| secret).unwrap_or_default();
+            match shared::recovery::consume_magic_link(&app, tenant, &token, Some(&secret), &cx.client).await
             {
                 Ok(user) => authorize::signed_in_otherwise(&app, tenant, &user, "magic_link", &cx.client)
                     .await

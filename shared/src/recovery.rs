@@ -110,7 +110,13 @@ pub async fn confirm_password_reset(
     let phc = crypto::hash_password(password.expose()).await?;
     let mut change = UserUpdate::new(Guard::Active);
     // The link came to the mailbox: using it proves the address, as a verification link would.
-    change.set_str("password_hash", phc).set_bool("email_verified", true).bump_credential_version();
+    // Whoever reset the password may be the owner locking out a thief: nothing the old
+    // credential made survives, API keys included (a reset by mail never keeps them).
+    change
+        .set_str("password_hash", phc)
+        .set_bool("email_verified", true)
+        .bump_credential_version()
+        .end_api_keys();
     let audit = event(app, (&user.tenant_id, &user.user_id), EventType::PasswordResetCompleted, client, now);
     let live: Vec<SessionId> =
         app.store.sessions(&user.tenant_id, &user.user_id).await?.into_iter().map(|s| s.session_id).collect();
@@ -186,13 +192,15 @@ async fn check_current_password(
 // ----- password change -----------------------------------------------------------------------------
 
 /// Changes the password of the caller, who proves the current one. Every other session ends; the
-/// caller's stays.
+/// caller's stays. The user's API keys end too, unless the caller chose to keep them.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_password(
     app: &App,
     tenant: &Tenant,
     who: &Identity,
     current: &str,
     new_password: &str,
+    keep_api_keys: bool,
     client: &ClientInfo,
 ) -> Result<()> {
     let user = app.store.user(&who.tenant_id, &who.user_id).await?.ok_or(Error::Unauthorized)?;
@@ -209,7 +217,8 @@ pub async fn change_password(
         .map(|s| s.session_id)
         .filter(|id| *id != who.session_id)
         .collect();
-    let details = audit::details([("revoked_sessions", json!(others))]);
+    let details =
+        audit::details([("revoked_sessions", json!(others)), ("api_keys_kept", json!(keep_api_keys))]);
     let audit = audit::record(
         &app.config,
         &who.tenant_id,
@@ -226,7 +235,17 @@ pub async fn change_password(
     let notice = mail(app, &user, &Letter::PasswordChanged { how: "changed".into() }, None, now).await?;
     if app
         .store
-        .change_password(&user, &phc, &who.session_id, &others, &audit, forgiven.quotas(), &notice, now)
+        .change_password(
+            &user,
+            &phc,
+            &who.session_id,
+            &others,
+            !keep_api_keys,
+            &audit,
+            forgiven.quotas(),
+            &notice,
+            now,
+        )
         .await?
         == Written::ConditionFailed
     {
@@ -260,11 +279,12 @@ pub async fn request_magic_link(
     tenant: &Tenant,
     email: &Email,
     client: &ClientInfo,
-    provider_page: Option<(String, String)>,
+    provider_page: Option<String>,
+    browser: Option<String>,
 ) -> Result<()> {
-    // The provider's login page: the link leads to its page, and only the browser holding the
-    // secret whose hash comes with it can use it.
-    let (provider_page, browser) = provider_page.unzip();
+    // `provider_page`: the OAuth provider's login page asked, and the link leads to its page.
+    // `browser`: the hash of a secret the asking browser keeps; only that browser can use the
+    // link (the provider's login page and the dashboard always bind their links).
     // Counted here, whichever page asks (the API or the OAuth provider's login page).
     crate::ratelimit::hit(app, &tenant.id, Route::MagicLink, client, Some(email.normalized())).await?;
     let config = &app.config;
@@ -317,13 +337,16 @@ pub async fn request_magic_link(
 }
 
 /// Signs in with a magic link, creating the account first when the link was sent to a new address.
+/// `browser`: the binding secret of the browser that opened it (the dashboard), `None` for an API
+/// client.
 pub async fn verify_magic_link(
     app: &App,
     tenant: &Tenant,
     raw_token: &str,
+    browser: Option<&str>,
     client: &ClientInfo,
 ) -> Result<LoggedIn> {
-    let user = consume_magic_link(app, tenant, raw_token, None, client).await?;
+    let user = consume_magic_link(app, tenant, raw_token, browser, client).await?;
     let now = Utc::now();
     let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
     let (pair, session_id) = sessions::start(
@@ -354,13 +377,19 @@ pub async fn consume_magic_link(
 ) -> Result<UserRecord> {
     let now = Utc::now();
     let (hash, record) = live_token(app, &tenant.id, raw_token, TokenKind::MagicLink, now).await?;
-    // A link bound to a browser works in that browser only (an attacker's own link sent to a
-    // victim would otherwise sign the victim's browser into the attacker's account).
-    if let Some(bound) = &record.browser {
-        let given = browser.map(crypto::token_hash).unwrap_or_default();
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(bound.as_bytes(), given.as_bytes())) {
-            return Err(Error::InvalidToken);
+    // A link bound to a browser works in that browser only, and a browser takes only a link bound
+    // to it: an attacker's own link (asked for in the attacker's browser, or by the API) opened
+    // in a victim's browser would otherwise sign the victim into the attacker's account. An API
+    // client (`browser: None`) uses the links it asked for without a browser.
+    match (&record.browser, browser) {
+        (Some(bound), given) => {
+            let given = given.map(crypto::token_hash).unwrap_or_default();
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(bound.as_bytes(), given.as_bytes())) {
+                return Err(Error::InvalidToken);
+            }
         }
+        (None, Some(_)) => return Err(Error::InvalidToken),
+        (None, None) => {}
     }
     let user = match &record.email {
         None => {

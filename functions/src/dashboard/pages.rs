@@ -373,7 +373,13 @@ async fn mailed_link(p: &mut Page<'_>, link: Link, form: Option<FormData>) -> Re
                 Link::VerifyEmail => {
                     accounts::verify_email(p.app, &console, &token, client).await.map(|_| None)
                 }
-                Link::SignIn => recovery::verify_magic_link(p.app, &console, &token, client).await.map(Some),
+                Link::SignIn => {
+                    // Only in the browser that asked for the link (its binding cookie).
+                    let secret = session::sign_in_link_secret(p.req);
+                    recovery::verify_magic_link(p.app, &console, &token, Some(&secret), client)
+                        .await
+                        .map(Some)
+                }
                 Link::ConfirmDeletion => {
                     recovery::confirm_deletion(p.app, &console, &token, client).await.map(|_| None)
                 }
@@ -387,6 +393,7 @@ async fn mailed_link(p: &mut Page<'_>, link: Link, form: Option<FormData>) -> Re
                 return match (link, logged_in) {
                     (Link::VerifyEmail, _) => to("/dashboard/login?done=verified"),
                     (Link::SignIn, Some(logged_in)) => {
+                        p.cookies.push(session::sign_in_link_cleared());
                         start_session(p, &logged_in.pair).await;
                         to("/dashboard")
                     }
@@ -480,7 +487,12 @@ async fn ask_by_email(p: &mut Page<'_>, ask: Ask, form: Option<FormData>) -> Res
             Ok(email) => match ask {
                 Ask::PasswordReset => recovery::request_password_reset(p.app, &console, &email, client).await,
                 Ask::Verification => accounts::resend_verification(p.app, &console, &email, client).await,
-                Ask::SignInLink => recovery::request_magic_link(p.app, &console, &email, client, None).await,
+                Ask::SignInLink => {
+                    // The link signs in only the browser that holds this secret (login CSRF).
+                    let (cookie, binding) = session::sign_in_link_binding(p.app, p.req);
+                    p.cookies.push(cookie);
+                    recovery::request_magic_link(p.app, &console, &email, client, None, Some(binding)).await
+                }
             },
             Err(e) => Err(e),
         };
@@ -741,6 +753,11 @@ fn settings_fields(s: &AppSettings) -> Vec<Field> {
         Field::new("oauth_scopes", "Your own OAuth scopes", "textarea")
             .value(scopes)
             .hint("One per line, as name: what the consent page says, e.g. tasks:read: Read your tasks."),
+        Field::new("oauth_resources", "Your resource servers (OAuth audiences)", "textarea")
+            .value(lines(&s.oauth_resources))
+            .hint("One per line, e.g. https://api.example.com: a client may ask a token for one (RFC 8707)."),
+        Field::new("native_nonce_required", "Native social sign-in must carry a nonce", "checkbox")
+            .checked(s.native_nonce_required),
     ]
 }
 
@@ -749,8 +766,8 @@ fn settings_json(form: &FormData) -> Map<String, Value> {
     let mut map = json_of(
         form,
         &["name", "frontend_url", "mail_from_name", "password_policy", "link_social_by_email"],
-        &["redirect_urls", "cors_origins", "session_scopes", "api_key_scopes"],
-        &["signup_enabled", "prevent_user_existence_errors"],
+        &["redirect_urls", "cors_origins", "session_scopes", "api_key_scopes", "oauth_resources"],
+        &["signup_enabled", "prevent_user_existence_errors", "native_nonce_required"],
         &["access_token_ttl_seconds", "refresh_token_ttl_seconds", "max_sessions_per_user"],
     );
     if map.get("mail_from_name").and_then(Value::as_str).is_none_or(str::is_empty) {
@@ -965,20 +982,32 @@ fn client_fields(form: Option<&FormData>, current: Option<&ClientView>) -> Vec<F
         Field::new("first_party", "First party: your own app, users are not asked to consent", "checkbox")
             .checked(flag("first_party", current.is_some_and(|c| c.settings.first_party))),
     ]);
+    // A public client always uses PKCE and never introspects: only a confidential one chooses.
+    if current.is_none_or(|c| c.client_type == ClientType::Confidential) {
+        fields.extend([
+            Field::new("require_pkce", "Require PKCE (RFC 9700; public clients always use it)", "checkbox")
+                .checked(flag("require_pkce", current.is_none_or(|c| c.settings.require_pkce))),
+            Field::new(
+                "introspect_any",
+                "Resource server: may introspect every token of the app, not only its own",
+                "checkbox",
+            )
+            .checked(flag("introspect_any", current.is_some_and(|c| c.settings.introspect_any))),
+        ]);
+    }
     fields
 }
 
 /// The client form as the API's body; the grant checkboxes make `grant_types`, whose rule names
 /// the mistake (shown next to the first of them).
-fn client_json(form: &FormData, creating: bool) -> Map<String, Value> {
+fn client_json(form: &FormData, creating: bool, client_type: ClientType) -> Map<String, Value> {
     let texts: &[&str] = if creating { &["name", "type"] } else { &["name"] };
-    let mut map = json_of(
-        form,
-        texts,
-        &["redirect_uris", "post_logout_redirect_uris", "scopes"],
-        &["first_party"],
-        &[],
-    );
+    let flags: &[&str] = match client_type {
+        ClientType::Confidential => &["first_party", "require_pkce", "introspect_any"],
+        // Not on a public client's form (see client_fields): an absent box is not a "no" here.
+        ClientType::Public => &["first_party"],
+    };
+    let mut map = json_of(form, texts, &["redirect_uris", "post_logout_redirect_uris", "scopes"], flags, &[]);
     let grants: Vec<Value> = [
         ("grant_authorization_code", "authorization_code"),
         ("grant_refresh_token", "refresh_token"),
@@ -1015,7 +1044,10 @@ async fn oauth_clients(
     let mut fields = client_fields(form.as_ref(), None);
     let mut status = StatusCode::OK;
     if let Some(form) = &form {
-        match clients::create(p.app, who, &view.id, &client_json(form, true), &p.cx.client).await {
+        let client_type =
+            if value(Some(form), "type") == "public" { ClientType::Public } else { ClientType::Confidential };
+        match clients::create(p.app, who, &view.id, &client_json(form, true, client_type), &p.cx.client).await
+        {
             Ok(created) => {
                 let secret =
                     created.client_secret.map(|value| ShownOnce { label: "Client secret".into(), value });
@@ -1081,12 +1113,11 @@ async fn oauth_client(
             client_page(p, view, client, None, StatusCode::OK, None)
         }
         (Some(form), []) => {
-            match clients::update(p.app, who, &view.id, client_id, &client_json(&form, false), &p.cx.client)
-                .await
-            {
+            let client = clients::get(p.app, who, &view.id, client_id).await?;
+            let fields = client_json(&form, false, client.client_type);
+            match clients::update(p.app, who, &view.id, client_id, &fields, &p.cx.client).await {
                 Ok(_) => to(format!("{base}/{client_id}?done=client_saved")),
                 Err(e) => {
-                    let client = clients::get(p.app, who, &view.id, client_id).await?;
                     client_page(p, view, client, None, StatusCode::OK, Some((form, place_grant_errors(e))))
                 }
             }

@@ -1,5 +1,5 @@
-//! The dashboard's two `__Host-` cookies: the developer's console session and the CSRF token of
-//! the forms.
+//! The dashboard's `__Host-` cookies: the developer's console session, the CSRF token of the
+//! forms, and the secret that binds a mailed sign-in link to the browser that asked for it.
 //!
 //! The session cookie holds the pair a login of the `console` app hands out (access token, then
 //! refresh token): the same session record, revocation and rotation as the API's. A page checks
@@ -19,6 +19,8 @@ use crate::cookies;
 /// Named after the `console` app, whose session it holds (each app's cookies carry its id).
 const SESSION: &str = "__Host-console-session";
 const CSRF: &str = "__Host-console-csrf";
+/// The secret of the sign-in links this browser asked for: a link works only beside it.
+const SIGN_IN_LINK: &str = "__Host-console-link";
 
 /// A developer signed in to the dashboard, and the renewed session cookie when the pair rotated.
 pub struct SignedIn {
@@ -79,4 +81,23 @@ pub fn csrf_matches(req: &Request, token: Option<&str>) -> bool {
         (Some(cookie), Some(token)) => bool::from(cookie.as_bytes().ct_eq(token.as_bytes())),
         _ => false,
     }
+}
+
+/// The binding of a sign-in link this browser asks for: the cookie that keeps its secret here (as
+/// long as a link lives), and the secret's hash that the link is stored with. A browser that holds
+/// one already keeps it, so a link it asked for before still works beside the new one.
+pub fn sign_in_link_binding(app: &App, req: &Request) -> (String, String) {
+    let secret = cookies::read(req, SIGN_IN_LINK).unwrap_or_else(|| shared::crypto::new_token().0);
+    let hash = shared::crypto::token_hash(&secret);
+    let age = app.config.magic_link_ttl.as_secs() as i64;
+    (cookies::host(SIGN_IN_LINK, secret, Some(age)), hash)
+}
+
+/// The binding secret this browser holds (empty without one: it then holds no link).
+pub fn sign_in_link_secret(req: &Request) -> String {
+    cookies::read(req, SIGN_IN_LINK).unwrap_or_default()
+}
+
+pub fn sign_in_link_cleared() -> String {
+    cookies::host(SIGN_IN_LINK, String::new(), Some(0))
 }

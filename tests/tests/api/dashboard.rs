@@ -688,3 +688,118 @@ async fn an_apps_action_forms_need_the_csrf_token_too() {
     );
     assert_eq!(jar.get(&app, &format!("/dashboard/apps/{id}"), "").await.status, 200, "the app lives");
 }
+
+/// Login CSRF: a sign-in link works only in the browser that asked for it (its `__Host-` binding
+/// cookie), never in another one; a link asked for through the API signs no browser in, and
+/// still works for the API client that asked.
+#[tokio::test]
+async fn a_sign_in_link_signs_in_only_the_browser_that_asked_for_it() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("bound");
+    app.verified_user_at("/apps/console", &email).await;
+    let mut asking = Jar::default();
+    let token = csrf(&app, &mut asking).await;
+    let r = asking.post(&app, "/dashboard/sign-in-link", &[("csrf_token", &token), ("email", &email)]).await;
+    assert!(r.text.contains("Check your inbox"), "{}", r.text);
+    let binding = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("__Host-console-link="));
+    let binding = binding.unwrap_or_else(|| panic!("a binding cookie: {:?}", r.headers));
+    assert!(
+        binding.contains("Secure") && binding.contains("HttpOnly") && binding.contains("Path=/"),
+        "{binding}"
+    );
+    let link = app.token_from_mail(&email, "magic-link").await;
+    // Another browser (the victim of a link sent on): refused, and the link is not used up.
+    let mut other = Jar::default();
+    let other_token = csrf(&app, &mut other).await;
+    let r =
+        other.post(&app, "/dashboard/magic-link", &[("csrf_token", &other_token), ("token", &link)]).await;
+    assert_ne!(r.header("location"), Some("/dashboard"), "{}", r.text);
+    assert!(!other.jar.contains_key("__Host-console-session"));
+    // The browser that asked.
+    let r = asking.post(&app, "/dashboard/magic-link", &[("csrf_token", &token), ("token", &link)]).await;
+    assert_eq!(r.header("location"), Some("/dashboard"), "{}", r.text);
+
+    // A link from the API: no browser takes it, the API does.
+    let r = app.post("/apps/console/api/v1/auth/magic-link", json!({"email": email})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let api_link = app.token_from_mail(&email, "magic-link").await;
+    let r = asking.post(&app, "/dashboard/magic-link", &[("csrf_token", &token), ("token", &api_link)]).await;
+    assert_ne!(r.header("location"), Some("/dashboard"), "{}", r.text);
+    let r = app.post("/apps/console/api/v1/auth/magic-link/verify", json!({"token": api_link})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// The client page shows `require_pkce` (on for a new client) and `introspect_any`, and saves
+/// them; a public client's page offers neither (PKCE is always on for it).
+#[tokio::test]
+async fn a_clients_page_shows_and_saves_require_pkce_and_introspect_any() {
+    let app = TestApp::spawn().await;
+    let (mut jar, _) = signed_in(&app).await;
+    let id = new_app(&app, &mut jar, "Pkce app").await;
+    let token = csrf(&app, &mut jar).await;
+    let checked = |page: &str, name: &str| {
+        let input =
+            page.split(&format!("name=\"{name}\"")).nth(1).unwrap_or_else(|| panic!("no {name}: {page}"));
+        input.split('>').next().unwrap().contains("checked")
+    };
+    // The new client's form, on the list page.
+    let list = jar.get(&app, &format!("/dashboard/apps/{id}/oauth-clients"), "").await;
+    assert!(checked(&list.text, "require_pkce"), "on for a new client");
+    assert!(!checked(&list.text, "introspect_any"));
+    let r = jar
+        .post(
+            &app,
+            &format!("/dashboard/apps/{id}/oauth-clients"),
+            &[
+                ("csrf_token", &token),
+                ("name", "Resource server"),
+                ("type", "confidential"),
+                ("redirect_uris", "https://rs.example/callback"),
+                ("scopes", "openid"),
+                ("grant_authorization_code", "on"),
+                ("require_pkce", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let client_id = r.text.split("Client id</dt><dd>").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let path = format!("/dashboard/apps/{id}/oauth-clients/{client_id}");
+    let page = jar.get(&app, &path, "").await;
+    assert!(checked(&page.text, "require_pkce") && !checked(&page.text, "introspect_any"), "{}", page.text);
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("name", "Resource server"),
+        ("redirect_uris", "https://rs.example/callback"),
+        ("scopes", "openid"),
+        ("grant_authorization_code", "on"),
+        ("introspect_any", "on"),
+    ];
+    let r = jar.post(&app, &path, &form).await;
+    assert_eq!(r.status, 302, "{}", r.text);
+    let page = jar.get(&app, &path, "").await;
+    assert!(!checked(&page.text, "require_pkce") && checked(&page.text, "introspect_any"), "{}", page.text);
+
+    let r = jar
+        .post(
+            &app,
+            &format!("/dashboard/apps/{id}/oauth-clients"),
+            &[
+                ("csrf_token", &token),
+                ("name", "Phone app"),
+                ("type", "public"),
+                ("redirect_uris", "com.example.app:/cb"),
+                ("scopes", "openid"),
+                ("grant_authorization_code", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let public_id = r.text.split("Client id</dt><dd>").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let page = jar.get(&app, &format!("/dashboard/apps/{id}/oauth-clients/{public_id}"), "").await;
+    assert!(!page.text.contains("name=\"require_pkce\"") && !page.text.contains("name=\"introspect_any\""));
+}
