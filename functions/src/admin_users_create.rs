@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use lambda_http::Request;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::App;
 use shared::accounts::UserView;
 use shared::admin::{self, AdminUserView, NewUser};
@@ -18,16 +18,8 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Caller) -> Resu
     let mut f = Fields::json(&req)?;
     let email = f.email("email");
     let password = f.optional("password");
-    let flag = |f: &mut Fields, field: &str| match f.raw(field) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
-            f.reject(field, ["must_be_boolean"]);
-            false
-        }
-    };
-    let email_verified = flag(&mut f, "email_verified");
-    let issue_tokens = flag(&mut f, "issue_tokens");
+    let email_verified = f.flag("email_verified");
+    let issue_tokens = f.flag("issue_tokens");
     let (name, username) = (f.optional("name"), f.optional("username"));
     let (first_name, last_name, company) =
         (f.optional("first_name"), f.optional("last_name"), f.optional("company_name"));

@@ -551,6 +551,18 @@ impl Fields {
         }
     }
 
+    /// A boolean field that may be absent or null (false then).
+    pub fn flag(&mut self, field: &str) -> bool {
+        match self.map.get(field) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.fail(field, "must_be_boolean");
+                false
+            }
+        }
+    }
+
     /// Records a rule that a value failed after it was read.
     pub fn reject(&mut self, field: &str, rules: impl IntoIterator<Item = impl Into<String>>) {
         let entry = self.errors.entry(field.to_owned()).or_default();

@@ -72,7 +72,10 @@ macro_rules! handler_call {
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ).await?;
+        // Each request asks every dependency: a caller's count keeps that from being a lever.
+        let caller =
+            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ, Route::HealthDetailed)
+                .await?;
         crate::$f::handle($app, $req, $cx, caller).await
     }};
     (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{

@@ -23,6 +23,8 @@ pub struct Config {
     pub jwt_algorithm: KeyAlgorithm,
     /// The longest a session lives from its login, however often it is refreshed.
     pub session_max_lifetime: Duration,
+    /// How long an OAuth grant lives from its consent, however often its refresh token rotates.
+    pub oauth_grant_max_lifetime: Duration,
     /// A session unused (not refreshed) for this long ends; `None` when off.
     pub session_idle_timeout: Option<Duration>,
     /// How long a just-rotated refresh token may be presented again without counting as theft.
@@ -55,7 +57,8 @@ pub struct Config {
     pub max_apps_per_developer: u32,
     /// Whether anyone may sign up as a developer (the `console` app).
     pub console_signup: bool,
-    /// Live (unexpired) API keys one user may hold at a time.
+    /// Live (unexpired) API keys one user may hold at a time: at most 45, so that a password
+    /// reset deletes every one (an item and an entry each) in its one transaction.
     pub max_api_keys_per_user: u32,
     /// The longest an API key may live, and the lifetime of one created without `expires_at`.
     pub api_key_max_ttl: Duration,
@@ -130,7 +133,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_FROM_NAME", ""),
     ("SIGNUP_ENABLED", "true"),
     ("SESSION_SCOPES", "read write"),
-    ("API_KEY_SCOPES", "read write system:read tasks:read tasks:write"),
+    ("API_KEY_SCOPES", "read write tasks:read tasks:write"),
     ("REDIRECT_URLS", ""),
     ("AUDIT_RETENTION_DAYS", "90"),
     ("AWS_TIMEOUT_SECONDS", "5"),
@@ -141,6 +144,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAX_API_KEYS_PER_USER", "25"),
     ("API_KEY_MAX_TTL_DAYS", "365"),
     ("LINK_SOCIAL_BY_EMAIL", "verified"),
+    ("NATIVE_NONCE_REQUIRED", "true"),
+    ("OAUTH_RESOURCES", ""),
+    ("OAUTH_GRANT_MAX_LIFETIME_SECONDS", "7776000"),
     ("GOOGLE_ISSUER", "https://accounts.google.com"),
     ("APPLE_ISSUER", "https://appleid.apple.com"),
     ("GITHUB_OAUTH_URL", "https://github.com"),
@@ -182,6 +188,7 @@ impl Config {
                 KeyAlgorithm::parse(v).ok_or_else(|| "expected RS256 or EdDSA".to_owned())
             })?,
             session_max_lifetime: r.seconds("SESSION_MAX_LIFETIME_SECONDS")?,
+            oauth_grant_max_lifetime: r.seconds("OAUTH_GRANT_MAX_LIFETIME_SECONDS")?,
             session_idle_timeout: r
                 .number("SESSION_IDLE_TIMEOUT_SECONDS", 0)
                 .map(|n| (n > 0).then(|| Duration::from_secs(n.into())))?,
@@ -225,7 +232,7 @@ impl Config {
             })?,
             // A status change of a user writes onto each live key in one transaction (at most 100
             // items, beside the user, the token, the audit event, the mail and sessions).
-            max_api_keys_per_user: r.bounded("MAX_API_KEYS_PER_USER", 1, 50)?,
+            max_api_keys_per_user: r.bounded("MAX_API_KEYS_PER_USER", 1, 45)?,
             api_key_max_ttl: r
                 .bounded("API_KEY_MAX_TTL_DAYS", 1, 3650)
                 .map(|days| Duration::from_secs(u64::from(days) * 86_400))?,
@@ -269,6 +276,16 @@ impl Config {
                 // The `default` app's own OAuth scopes are not set from the environment: it has
                 // the standard ones.
                 oauth_scopes: Vec::new(),
+                oauth_resources: r.parse("OAUTH_RESOURCES", |v| {
+                    list(v)
+                        .iter()
+                        .map(|u| {
+                            crate::settings::resource(u)
+                                .map_err(|rule| format!("{u}: {rule} (an absolute https URI without query)"))
+                        })
+                        .collect()
+                })?,
+                native_nonce_required: r.flag("NATIVE_NONCE_REQUIRED")?,
                 redirect_urls: r
                     .string("REDIRECT_URLS")?
                     .split(',')
@@ -299,6 +316,12 @@ impl Config {
             return Err(ConfigError {
                 name: "SESSION_IDLE_TIMEOUT_SECONDS",
                 problem: "must be 0 (off) or at least ACCESS_TOKEN_TTL_SECONDS".to_owned(),
+            });
+        }
+        if config.default_app.check_resources(&config.jwt_issuer, &config.jwt_audience).is_err() {
+            return Err(ConfigError {
+                name: "OAUTH_RESOURCES",
+                problem: "must not name the service's own URLs (JWT_ISSUER) or JWT_AUDIENCE".to_owned(),
             });
         }
         if config.default_app.mail_from_name.as_deref().is_some_and(|n| n.chars().any(char::is_control)) {

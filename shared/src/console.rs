@@ -51,9 +51,12 @@ pub async fn create_app(
     if !fields.contains_key("name") {
         return Err(Error::field("name", "required"));
     }
-    let mut settings = AppSettings { signup_enabled: true, ..app.config.default_app.clone() };
+    // The `default` app's resource servers are its own, not a new app's.
+    let mut settings =
+        AppSettings { signup_enabled: true, oauth_resources: Vec::new(), ..app.config.default_app.clone() };
     settings.apply(fields).map_err(Error::Validation)?;
     settings.check_lifetimes().map_err(Error::Validation)?;
+    settings.check_resources(&app.config.jwt_issuer, &app.config.jwt_audience).map_err(Error::Validation)?;
     let now = Utc::now();
     let record = AppRecord {
         app_id: AppId::generate(),
@@ -101,6 +104,10 @@ pub async fn update_app(
     let mut record = owned(app, developer, id).await?;
     record.settings.apply(fields).map_err(Error::Validation)?;
     record.settings.check_lifetimes().map_err(Error::Validation)?;
+    record
+        .settings
+        .check_resources(&app.config.jwt_issuer, &app.config.jwt_audience)
+        .map_err(Error::Validation)?;
     record.updated_at = Utc::now();
     if !app.store.update_app(&record).await? {
         // Deleted (or handed over) between the read and the write.

@@ -33,6 +33,8 @@ pub enum Route {
     /// The OAuth provider's pages (authorize, continue, consent, logout), per IP.
     #[strum(serialize = "oauth_pages")]
     OAuthPages,
+    /// `GET /health/detailed`, per IP and per caller: each request asks every dependency.
+    HealthDetailed,
 }
 
 impl Route {
@@ -66,6 +68,7 @@ impl Route {
             Route::Social => 30,
             Route::OAuthToken => 60,
             Route::OAuthPages => 60,
+            Route::HealthDetailed => 30,
         }
     }
 

@@ -252,7 +252,8 @@ mod tests {
 
     #[test]
     fn names_are_the_stored_and_documented_ones() {
-        assert_eq!(Route::all().count(), 18);
+        assert_eq!(Route::all().count(), 19);
+        assert_eq!(Route::HealthDetailed.variable(), "RATE_LIMIT_HEALTH_DETAILED");
         assert_eq!(Route::OAuthPages.variable(), "RATE_LIMIT_OAUTH_PAGES");
         assert_eq!(Route::OAuthToken.variable(), "RATE_LIMIT_OAUTH_TOKEN");
         assert_eq!(EventType::OAuthClientCreated.as_str(), "oauth_client_created");

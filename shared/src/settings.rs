@@ -57,6 +57,20 @@ pub struct AppSettings {
     /// the consent page shows for it.
     #[serde(default)]
     pub oauth_scopes: Vec<OAuthScope>,
+    /// The resource servers (RFC 8707 `resource`, absolute URIs) a client of the app's OAuth
+    /// provider may ask a token for: that token's `aud`. Without one a token's audience is
+    /// `<issuer>/oauth`, never a session token's.
+    #[serde(default)]
+    pub oauth_resources: Vec<String>,
+    /// Whether a native sign-in with a provider's ID token (`POST /oauth/{provider}/token`) must
+    /// carry the `nonce` the app put in the token's request: without it a token taken from
+    /// another app's sign-in could be replayed here.
+    #[serde(default = "yes")]
+    pub native_nonce_required: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One of an app's own OAuth scopes.
@@ -95,7 +109,7 @@ pub enum LinkByEmail {
 
 /// The contract's default of `api_key_scopes` (also for apps stored before the setting existed).
 pub fn default_api_key_scopes() -> Vec<String> {
-    ["read", "write", "system:read", "tasks:read", "tasks:write"].map(str::to_owned).to_vec()
+    ["read", "write", "tasks:read", "tasks:write"].map(str::to_owned).to_vec()
 }
 
 mod seconds {
@@ -196,6 +210,14 @@ impl AppSettings {
                     Ok(scopes) => next.oauth_scopes = scopes,
                     Err(rule) => fail(field, rule),
                 },
+                "oauth_resources" => match list(value, resource) {
+                    Ok(resources) => next.oauth_resources = resources,
+                    Err(rule) => fail(field, rule),
+                },
+                "native_nonce_required" => match value.as_bool() {
+                    Some(b) => next.native_nonce_required = b,
+                    None => fail(field, "must_be_boolean"),
+                },
                 _ => {}
             }
         }
@@ -203,6 +225,19 @@ impl AppSettings {
             return Err(errors);
         }
         *self = next;
+        Ok(())
+    }
+
+    /// A resource server an app registers is its own: never one of the service's own URLs (its
+    /// issuers, their OAuth and refresh audiences) nor the session audience, which a token for it
+    /// would otherwise impersonate.
+    pub fn check_resources(&self, issuer: &str, session_audience: &str) -> Result<(), FieldErrors> {
+        let ours = |r: &str| r == issuer || r.starts_with(&format!("{issuer}/")) || r == session_audience;
+        if self.oauth_resources.iter().any(|r| ours(r)) {
+            let mut errors = FieldErrors::new();
+            errors.insert("oauth_resources".into(), vec!["reserved_by_the_service".into()]);
+            return Err(errors);
+        }
         Ok(())
     }
 
@@ -286,6 +321,16 @@ pub fn app_url(raw: &str) -> Result<String, &'static str> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// An RFC 8707 resource indicator: an app URL without a query (section 2), kept as written but
+/// for a trailing slash, so that a token request names it the same way.
+pub fn resource(raw: &str) -> Result<String, &'static str> {
+    let url = app_url(raw)?;
+    if url.contains('?') {
+        return Err("no_query");
+    }
+    Ok(url)
+}
+
 /// A browser origin: an app URL with no path, query or fragment (`https://app.example:8443`).
 pub fn origin(raw: &str) -> Result<String, &'static str> {
     let url = app_url(raw)?;
@@ -349,6 +394,8 @@ mod tests {
             api_key_scopes: default_api_key_scopes(),
             link_social_by_email: LinkByEmail::Verified,
             oauth_scopes: Vec::new(),
+            oauth_resources: Vec::new(),
+            native_nonce_required: true,
         }
     }
 

@@ -372,7 +372,10 @@ pub fn authorizer_event_at(
         "type": "REQUEST",
         "routeArn": format!("arn:aws:execute-api:us-east-1:123456789012:api/$default/GET{path}"),
         "identitySource": authorization.map(|a| vec![a]).unwrap_or_default(),
-        "routeKey": format!("GET {path}"),
+        // The route key API Gateway matched: our route's pattern, or the path of a route not ours.
+        "routeKey": functions::routes::find("GET", path)
+            .map(|(route, _)| format!("{} {}", route.method, route.path))
+            .unwrap_or_else(|| format!("GET {path}")),
         "rawPath": path,
         "headers": headers,
         "requestContext": {"requestId": uuid::Uuid::new_v4().to_string(), "http": {"method": "GET", "path": path, "sourceIp": "203.0.113.10"}},
@@ -829,11 +832,14 @@ pub async fn social_secret(secrets: Value) -> String {
     secret_id
 }
 
-/// The `oauth_state=...` pair a social sign-in's start set, as the browser sends it back.
+/// The name prefix of a social sign-in's state cookie (`__Host-oauth-state-<app>-<provider>`).
+pub const STATE_COOKIE: &str = "__Host-oauth-state-";
+
+/// The state cookie's `name=value` pair a social sign-in's start set, as the browser sends it back.
 pub fn state_cookie(started: &TestResponse) -> String {
     set_cookies(started)
         .into_iter()
-        .find(|c| c.starts_with("oauth_state="))
+        .find(|c| c.starts_with(STATE_COOKIE))
         .and_then(|c| c.split(';').next().map(str::to_owned))
         .expect("the state cookie")
 }
@@ -942,9 +948,17 @@ pub async fn form_post(response: reqwest::Response) -> (url::Url, Vec<(String, S
     (url::Url::parse(&action).expect("an absolute action"), fields)
 }
 
-/// An ID token from the stand-in at `issuer` for a client, as a native app gets one.
+/// What a native app puts in its provider request for its `nonce`: the SHA-256 in hex (Apple's
+/// documented pattern), so that the ID token carries the hash and only the app knows the nonce.
+pub fn native_nonce(nonce: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, nonce.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An ID token from the stand-in at `issuer` for a client, as a native app gets one: for the
+/// sign-in's `nonce`, whose hash (`native_nonce`) the token carries.
 pub async fn id_token_at(issuer: &str, client_id: &str, secret: &str, login: &str, nonce: &str) -> String {
-    let (code, verifier) = code_at(issuer, client_id, GOOGLE_CALLBACK, login, nonce).await;
+    let (code, verifier) = code_at(issuer, client_id, GOOGLE_CALLBACK, login, &native_nonce(nonce)).await;
     let token: Value = reqwest::Client::new()
         .post(format!("{issuer}/token"))
         .basic_auth(client_id, Some(secret))
@@ -991,8 +1005,9 @@ pub async fn code_at(
     (code, verifier)
 }
 
-/// An ID token the stand-in at `issuer` signs with its published key for `aud`, issued at `iat`
-/// and expiring at `exp` (epoch seconds): what no live flow hands out on demand.
+/// An ID token the stand-in at `issuer` signs with its published key for `aud`, for a native
+/// sign-in's `nonce` (the token carries its hash), issued at `iat` and expiring at `exp` (epoch
+/// seconds): what no live flow hands out on demand.
 pub async fn minted_id_token(
     issuer: &str,
     aud: &str,
@@ -1001,9 +1016,17 @@ pub async fn minted_id_token(
     iat: i64,
     exp: i64,
 ) -> String {
+    let nonce = native_nonce(nonce);
+    minted_id_token_of(issuer, json!({"aud": aud, "email": email, "nonce": nonce, "iat": iat, "exp": exp}))
+        .await
+}
+
+/// An ID token the stand-in at `issuer` signs for these fields: `aud` (one or a list), `email`,
+/// `nonce`, `azp`, `iat`, `exp`.
+pub async fn minted_id_token_of(issuer: &str, fields: Value) -> String {
     let answer: Value = reqwest::Client::new()
         .post(format!("{issuer}/test/id-token"))
-        .json(&json!({"aud": aud, "email": email, "nonce": nonce, "iat": iat, "exp": exp}))
+        .json(&fields)
         .send()
         .await
         .expect("the stand-in's test hook")
@@ -1096,11 +1119,9 @@ impl TestApp {
     pub async fn apple_sign_in_at(&self, base: &str, apple: &Apple, login: &str) -> Call {
         let started = self.get(&format!("{base}/api/v1/auth/oauth/apple")).send().await;
         assert_eq!(started.status, 302, "start: {}", started.text);
-        let cookie = set_cookies(&started)
-            .into_iter()
-            .find(|c| c.starts_with("oauth_state="))
-            .expect("a state cookie");
-        assert!(cookie.contains("SameSite=None") && cookie.contains("/apple/callback"), "{cookie}");
+        let cookie =
+            set_cookies(&started).into_iter().find(|c| c.starts_with(STATE_COOKIE)).expect("a state cookie");
+        assert!(cookie.contains("SameSite=None") && cookie.contains("-apple="), "{cookie}");
         let authorize = started.header("location").expect("a redirect to Apple").to_owned();
         let answer = provider_answer(&apple.endpoints.apple, &authorize, login).await;
         let (action, fields) = form_post(answer).await;

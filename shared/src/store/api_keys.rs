@@ -175,7 +175,7 @@ impl Store {
         F: Fn(UserUpdate) -> Fut,
         Fut: Future<Output = Result<Written>> + 'a,
     {
-        if update.status.is_none() {
+        if !update.needs_keys() {
             return write(update).await;
         }
         for attempt in 1..=STATUS_CHANGE_ATTEMPTS {

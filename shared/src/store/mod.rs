@@ -105,8 +105,10 @@ pub struct UserUpdate {
     conditions: Vec<(String, Option<AttributeValue>)>,
     /// The status this update sets, if it sets one.
     status: Option<String>,
-    /// The user's keys that take that status, read at `api_keys_version`.
+    /// The user's keys that take that status (or end), read at `api_keys_version`.
     keys: Option<KeysFollowing>,
+    /// Whether every live API key of the user ends with this update (a credential reset).
+    end_keys: bool,
 }
 
 /// The API keys a status change writes its status onto.
@@ -126,6 +128,7 @@ impl UserUpdate {
             conditions: Vec::new(),
             status: None,
             keys: None,
+            end_keys: false,
         };
         match guard {
             Guard::Exists => {}
@@ -178,6 +181,18 @@ impl UserUpdate {
         self
     }
 
+    /// Ends every live API key of the user in the same transaction (`Store::follow_keys` reads
+    /// them): a key created meanwhile fails the write, which is tried again with it.
+    pub fn end_api_keys(&mut self) -> &mut Self {
+        self.end_keys = true;
+        self
+    }
+
+    /// Whether the write must carry the user's keys: a status change, or their end.
+    fn needs_keys(&self) -> bool {
+        self.status.is_some() || self.end_keys
+    }
+
     /// Only while the user is still at the credential version this request read.
     pub fn require_credential_version(&mut self, version: u64) -> &mut Self {
         match version {
@@ -215,7 +230,7 @@ impl UserUpdate {
 
     /// A status change is only ever written with its keys (`Store::follow_keys`).
     fn check_keys_follow(&self) -> Result<()> {
-        if self.status.is_some() && self.keys.is_none() {
+        if self.needs_keys() && self.keys.is_none() {
             return Err(Error::Internal("a status change without its API keys".into()));
         }
         Ok(())
@@ -284,6 +299,21 @@ impl UserUpdate {
     /// The update as transaction items: the user's, then (a status change) each key's.
     fn transact_items(self, table: &str, pk: String) -> Result<Vec<TransactWriteItem>> {
         let key_items = match (&self.keys, &self.status) {
+            // Each key item and its entry in the user's partition: two items a key, within the
+            // transaction's 100 since a user holds at most 45 live keys (`MAX_API_KEYS_PER_USER`).
+            (Some(following), _) if self.end_keys => {
+                let mut items = Vec::with_capacity(following.key_ids.len() * 2);
+                for key_id in &following.key_ids {
+                    items.push(delete_item(
+                        table,
+                        keys::api_key(&following.tenant, key_id),
+                        keys::API_KEY,
+                        None,
+                    )?);
+                    items.push(delete_item(table, pk.clone(), &keys::api_key_ref(key_id), None)?);
+                }
+                items
+            }
             (Some(following), Some(status)) => following
                 .key_ids
                 .iter()

@@ -53,8 +53,9 @@ impl Store {
 
     /// A password change, in one transaction: the new hash and a new credential version (only
     /// while the user is active and still at the version `user` was read with), the caller's
-    /// session carried over to the new version, every other session deleted, the audit event.
-    /// `ConditionFailed` when the user or the caller's session changed meanwhile.
+    /// session carried over to the new version, every other session deleted, the audit event,
+    /// and (`end_api_keys`) every live API key of the user deleted. `ConditionFailed` when the
+    /// user or the caller's session changed meanwhile.
     #[allow(clippy::too_many_arguments)]
     pub async fn change_password(
         &self,
@@ -62,6 +63,7 @@ impl Store {
         password_hash: &str,
         keep_session: &SessionId,
         revoke: &[SessionId],
+        end_api_keys: bool,
         audit: &AuditRecord,
         counters: &[Quota],
         mail: &OutboxRecord,
@@ -74,30 +76,37 @@ impl Store {
             .set_str("password_hash", password_hash)
             .set_str("updated_at", now.to_rfc3339())
             .bump_credential_version();
-        let kept = Update::builder()
-            .table_name(&self.table)
-            .key("pk", s(keys::user(t, id)))
-            .key("sk", s(keys::session(keep_session)))
-            .update_expression("SET #cv = :cv")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#cv", CREDENTIAL_VERSION)
-            .expression_attribute_values(":cv", n(user.credential_version as i64 + 1))
-            .build()
-            .map_err(internal)?;
-        let mut items = vec![
-            change.transact_item(&self.table, keys::user(t, id))?,
-            TransactWriteItem::builder().update(kept).build(),
-            put(&self.table, audit_item(audit)?, None)?,
-            outbox_item(&self.table, mail)?,
-        ];
-        let room = MAX_TRANSACTION_ITEMS - items.len() - counters.len();
-        for sid in revoke.iter().filter(|sid| *sid != keep_session).take(room) {
-            items.push(delete_item(&self.table, keys::user(t, id), &keys::session(sid), None)?);
+        if end_api_keys {
+            change.end_api_keys();
         }
-        Ok(match self.commit(items, counters).await? {
-            Committed::Done => Written::Done,
-            _ => Written::ConditionFailed,
+        self.with_keys_following(t, id, change, |change| async move {
+            let kept = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(keys::user(t, id)))
+                .key("sk", s(keys::session(keep_session)))
+                .update_expression("SET #cv = :cv")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_names("#cv", CREDENTIAL_VERSION)
+                .expression_attribute_values(":cv", n(user.credential_version as i64 + 1))
+                .build()
+                .map_err(internal)?;
+            let mut items = change.transact_items(&self.table, keys::user(t, id))?;
+            items.extend([
+                TransactWriteItem::builder().update(kept).build(),
+                put(&self.table, audit_item(audit)?, None)?,
+                outbox_item(&self.table, mail)?,
+            ]);
+            // The sessions as many as fit: the bumped credential version ends the rest.
+            let room = MAX_TRANSACTION_ITEMS.saturating_sub(items.len() + counters.len());
+            for sid in revoke.iter().filter(|sid| *sid != keep_session).take(room) {
+                items.push(delete_item(&self.table, keys::user(t, id), &keys::session(sid), None)?);
+            }
+            Ok(match self.commit(items, counters).await? {
+                Committed::Done => Written::Done,
+                _ => Written::ConditionFailed,
+            })
         })
+        .await
     }
 
     /// Every session item of a user (live or expired but not yet removed by TTL).

@@ -79,7 +79,16 @@ async fn a_route_refuses_a_key_without_its_scope_and_unknown_scopes_are_refused_
         Some("Bearer error=\"insufficient_scope\", scope=\"system:read\"")
     );
 
-    let (ops, _) = new_key(&app, "", &access, json!({"label": "ops", "scopes": ["system:read"]})).await;
+    // `system:read` is not among the default scopes of a user's key: an app (for `default`, the
+    // deployment's `API_KEY_SCOPES`) that wants its users to read the dependencies names it.
+    let r = app.post(KEYS, json!({"label": "ops", "scopes": ["system:read"]})).bearer(&access).send().await;
+    r.assert_error(400, "validation_failed");
+    assert_eq!(r.body["error"]["fields"]["scopes"], json!(["not_allowed"]));
+    let ops_app = app.with_config(&[("API_KEY_SCOPES", "read system:read")]).await;
+    let call = app.post(KEYS, json!({"label": "ops", "scopes": ["system:read"]})).bearer(&access);
+    let r = app.send_to(&ops_app, call).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let ops = r.body["data"]["raw_key"].as_str().unwrap().to_owned();
     let r = app.get("/api/v1/health/detailed").bearer(&ops).send().await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["data"]["dependencies"]["dynamodb"], "ok");
@@ -595,4 +604,91 @@ async fn a_key_created_while_its_owner_is_being_disabled_is_stopped_too() {
         }
     }
     assert!(raced > 0, "some round had creations on both sides of the disabling");
+}
+
+/// Nothing the old credential made outlives a reset: a password reset by mail ends every key of
+/// the user; a change ends them too unless the user says `keep_api_keys: true`. A key made after
+/// the change works.
+#[tokio::test]
+async fn a_password_reset_or_change_ends_the_users_keys_unless_a_change_keeps_them() {
+    let app = TestApp::spawn().await;
+    let email = unique_email("keys-reset");
+    let (access, _) = app.logged_in(&email).await;
+    let (first, _) = new_key(&app, "", &access, json!({"label": "ci", "scopes": ["read"]})).await;
+    let (second, _) = new_key(&app, "", &access, json!({"label": "backup", "scopes": ["read"]})).await;
+    assert_eq!((me(&app, "", &first).await, me(&app, "", &second).await), (200, 200));
+
+    // A change that keeps them.
+    let change = |current: &str, new: &str, keep: Option<Value>| {
+        let mut body = json!({"current_password": current, "new_password": new});
+        if let Some(keep) = keep {
+            body["keep_api_keys"] = keep;
+        }
+        app.post("/api/v1/auth/password/change", body).bearer(&access).send()
+    };
+    let r = change(PASSWORD, "Obsidian-Lantern-77-Quay", Some(json!(true))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((me(&app, "", &first).await, me(&app, "", &second).await), (200, 200), "kept");
+    change("Obsidian-Lantern-77-Quay", "Basalt-Harbour-31-Veil", Some(json!("yes")))
+        .await
+        .assert_error(400, "validation_failed");
+    // A change that does not say: they end, and vanish from the list.
+    let r = change("Obsidian-Lantern-77-Quay", "Basalt-Harbour-31-Veil", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!((me(&app, "", &first).await, me(&app, "", &second).await), (401, 401));
+    let list = app.get(KEYS).bearer(&access).send().await;
+    assert_eq!(list.body["data"]["api_keys"], json!([]), "{}", list.text);
+    let (third, _) = new_key(&app, "", &access, json!({"label": "after", "scopes": ["read"]})).await;
+    assert_eq!(me(&app, "", &third).await, 200);
+
+    // A reset by mail never keeps them.
+    app.post("/api/v1/auth/password/reset", json!({"email": email})).send().await;
+    let token = app.token_from_mail(&email, "reset-password").await;
+    let r = app
+        .post(
+            "/api/v1/auth/password/reset/confirm",
+            json!({"token": token, "new_password": "Granite-Meadow-58-Spire", "keep_api_keys": true}),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(me(&app, "", &third).await, 401);
+}
+
+/// The most keys a user may hold, with sessions beside them, all end in the reset's one
+/// transaction (DynamoDB's 100 items: two a key, and the sessions as many as fit, whose
+/// credential version ends the rest).
+#[tokio::test]
+async fn a_reset_ends_the_most_keys_a_user_may_hold() {
+    let app = TestApp::spawn_with(&[("MAX_API_KEYS_PER_USER", "45"), ("MAX_SESSIONS_PER_USER", "10")]).await;
+    let email = unique_email("many-keys");
+    let (access, _) = app.logged_in(&email).await;
+    let mut raws = Vec::new();
+    for i in 0..45 {
+        raws.push(new_key(&app, "", &access, json!({"label": format!("k{i}"), "scopes": ["read"]})).await.0);
+    }
+    for _ in 0..9 {
+        assert_eq!(app.login(&email, PASSWORD).await.status, 200);
+    }
+    app.post("/api/v1/auth/password/reset", json!({"email": email})).send().await;
+    let token = app.token_from_mail(&email, "reset-password").await;
+    let r = app
+        .post(
+            "/api/v1/auth/password/reset/confirm",
+            json!({"token": token, "new_password": "Granite-Meadow-58-Spire"}),
+        )
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for raw in [&raws[0], &raws[22], &raws[44]] {
+        assert_eq!(me(&app, "", raw).await, 401);
+    }
+    let fresh = app.login(&email, "Granite-Meadow-58-Spire").await;
+    let fresh = fresh.body["data"]["access_token"].as_str().unwrap().to_owned();
+    let list = app.get(KEYS).bearer(&fresh).send().await;
+    assert_eq!(list.body["data"]["api_keys"], json!([]), "{}", list.text);
+    // The entries went with the keys: the user may hold 45 again.
+    for i in 0..45 {
+        new_key(&app, "", &fresh, json!({"label": format!("again{i}"), "scopes": ["read"]})).await;
+    }
 }

@@ -219,3 +219,32 @@ async fn a_refused_refresh_rotates_nothing() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+/// `GET /health/detailed` asks every dependency on each request: it is limited per caller, from
+/// any address, and one caller's use leaves another's alone.
+#[tokio::test]
+async fn the_detailed_health_is_limited_per_caller() {
+    let app = TestApp::spawn_with(&[
+        ("RATE_LIMITS", "on"),
+        ("RATE_LIMIT_HEALTH_DETAILED", "2"),
+        // The sign-ups and sign-ins that set the test up come from one address.
+        ("RATE_LIMIT_REGISTER", "50"),
+        ("RATE_LIMIT_LOGIN", "50"),
+        ("RATE_LIMIT_VERIFY_EMAIL", "50"),
+    ])
+    .await;
+    fresh_rate_window().await;
+    let dev = app.developer(&unique_email("dev")).await;
+    let id = app.create_app(&dev, json!({"session_scopes": ["read", "system:read"]})).await;
+    let base = format!("/apps/{id}");
+    let (ops, _) = app.logged_in_at(&base, &unique_email("ops")).await;
+    let (other, _) = app.logged_in_at(&base, &unique_email("other-ops")).await;
+    let health = format!("{base}/api/v1/health/detailed");
+    for i in 0..2 {
+        let r = app.get(&health).bearer(&ops).source_ip(&format!("198.51.100.{}", 10 + i)).send().await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_limited(&app.get(&health).bearer(&ops).source_ip("198.51.100.20").send().await);
+    let r = app.get(&health).bearer(&other).source_ip("198.51.100.21").send().await;
+    assert_eq!(r.status, 200, "another caller: {}", r.text);
+}
