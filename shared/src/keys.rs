@@ -344,6 +344,18 @@ impl Verifier {
         issuer: &str,
         audience: &str,
     ) -> Option<T> {
+        self.verify_for_any(token, typ, issuer, &[audience])
+    }
+
+    /// `verify` for a token whose `aud` may be any one of `audiences` (an OAuth access token: the
+    /// provider's own audience or one of the app's resources).
+    pub fn verify_for_any<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &str,
+        issuer: &str,
+        audiences: &[&str],
+    ) -> Option<T> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         if !header.typ.as_deref().is_some_and(|t| same_type(t, typ)) {
             return None;
@@ -352,7 +364,7 @@ impl Verifier {
         let mut validation = Validation::new(key.alg);
         validation.algorithms = vec![key.alg];
         validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
+        validation.set_audience(audiences);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
         validation.validate_nbf = true;

@@ -79,11 +79,6 @@ impl Tenant {
         format!("{}/oauth", self.issuer)
     }
 
-    /// Whether `aud` is one the app's OAuth provider issues access tokens for.
-    pub fn is_oauth_audience(&self, aud: &str) -> bool {
-        aud == self.oauth_audience() || self.settings.oauth_resources.iter().any(|r| r == aud)
-    }
-
     /// The path every route of the app is served under: empty for `default`, `/apps/<id>` else.
     pub fn base_path(&self) -> String {
         if self.id.is_default() { String::new() } else { format!("/apps/{}", self.id) }

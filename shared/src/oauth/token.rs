@@ -297,23 +297,16 @@ async fn verify_full(
     tenant: &Tenant,
     token: &str,
 ) -> crate::error::Result<Option<(AccessClaims, Option<crate::model::UserRecord>)>> {
-    // The audience must be one the provider issues for (its own or a registered resource); the
-    // unverified claim only picks which, and the verification then holds the token to it. A
-    // session token's audience is never among them.
-    #[derive(Deserialize)]
-    struct Audience {
-        aud: String,
-    }
-    let Some(aud) = jsonwebtoken::dangerous::insecure_decode_claims::<Audience>(token)
-        .ok()
-        .map(|c| c.aud)
-        .filter(|aud| tenant.is_oauth_audience(aud))
-    else {
-        return Ok(None);
-    };
+    // The provider's own audience or a resource of the app: never a session token's.
+    let own = tenant.oauth_audience();
+    let audiences: Vec<&str> = std::iter::once(own.as_str())
+        .chain(tenant.settings.oauth_resources.iter().map(String::as_str))
+        .collect();
     let kid = crate::tokens::kid_of(token);
     let verifier = app.verifier(kid.as_deref()).await?;
-    let Some(claims) = verifier.verify::<AccessClaims>(token, ACCESS_TOKEN_TYPE, &tenant.issuer, &aud) else {
+    let Some(claims) =
+        verifier.verify_for_any::<AccessClaims>(token, ACCESS_TOKEN_TYPE, &tenant.issuer, &audiences)
+    else {
         return Ok(None);
     };
     if claims.tid != tenant.id {
