@@ -1,8 +1,9 @@
-//! Every endpoint, declared once: its function (binary), method, path, who may call it, whether
-//! every app serves it (at `path` and `/apps/{app_id}` + `path`) or the service once, and what its
-//! function warms at a cold start. From this one table come the route table (`routes()`), the
-//! in-process dispatch (`dispatch`, used by the tests and the bench), each binary's entry
-//! (`entry::<function>`) and the caller check in front of every protected handler.
+//! Every endpoint, declared once: its function (binary) and the handler module that serves it,
+//! method and path, who may call it (`Access`), whether every app serves it (at `path` and
+//! `/apps/{app_id}` + `path`) or the service once, how the edge shows what it refuses before the
+//! handler runs, and what its function warms at a cold start. From this one table come the route
+//! table (`routes()`), the in-process dispatch (`dispatch`, used by the tests and the bench), each
+//! binary's entry (`entry::<function>`) and the caller check in front of every handler.
 //!
 //! `infra/template.yaml`, the `cargo lambda watch` router in the workspace `Cargo.toml`, the binaries
 //! under `src/bin` and `docs/openapi.yaml` are held to `routes()` by tests (`tests/tests/api/contract.rs`).
@@ -11,23 +12,9 @@ use std::sync::{Arc, OnceLock};
 
 use lambda_http::{Body, Request, Response};
 use shared::App;
-use shared::caller::Accepts;
 
-use crate::http::serve;
-
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone: `Auth: {Authorizer: NONE}` in the template.
-    Public,
-    /// Behind the Lambda authorizer; the edge hands the handler a `Caller` it accepts, and answers
-    /// 401 (no credential of the route's app), 403 (another kind of caller, or a missing scope)
-    /// itself.
-    Caller(Accepts),
-    /// Behind the authorizer, but a caller is optional: the handler also takes another proof (the
-    /// cancel link of `GET /account/deletion`). A credential that is sent must be valid.
-    OptionalCaller(Accepts),
-}
+pub use crate::edge::access::Access;
+use crate::edge::http::{Shows, serve};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
@@ -40,144 +27,68 @@ pub struct Route {
 impl Route {
     /// Served without the authorizer.
     pub fn is_public(&self) -> bool {
-        self.access == Access::Public
+        self.access.is_public()
     }
 }
 
-/// The arguments a handler of each kind of access receives beyond `(app, req, cx)`.
-macro_rules! handler_call {
-    (public, $f:ident, $app:ident, $req:ident, $cx:ident) => {
-        crate::$f::handle($app, $req, $cx).await
-    };
-    (sessions, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (admin, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller =
-            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::ADMIN, Route::Admin).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (console, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller =
-            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::SESSIONS, Route::Console).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (profile, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::PROFILE).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (token_check, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::caller(&$app, &$cx, &$req, Accepts::TOKEN_CHECK).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (system_read, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        // Each request asks every dependency: a caller's count keeps that from being a lever.
-        let caller =
-            crate::identity::limited_caller(&$app, &$cx, &$req, Accepts::SYSTEM_READ, Route::HealthDetailed)
-                .await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
-    (optional_session, $f:ident, $app:ident, $req:ident, $cx:ident) => {{
-        let caller = crate::identity::optional_caller(&$app, &$cx, &$req, Accepts::SESSIONS).await?;
-        crate::$f::handle($app, $req, $cx, caller).await
-    }};
+/// Where an endpoint is served: by every app (at `path` and at `/apps/{app_id}` + `path`, contract
+/// "One rule for paths"), or once for the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Serves {
+    EveryApp,
+    Service,
 }
+use Serves::{EveryApp as EVERY_APP, Service as SERVICE};
 
-macro_rules! access_of {
-    (public) => {
-        Access::Public
-    };
-    (sessions) => {
-        Access::Caller(Accepts::SESSIONS)
-    };
-    (optional_session) => {
-        Access::OptionalCaller(Accepts::SESSIONS)
-    };
-    (admin) => {
-        Access::Caller(Accepts::ADMIN)
-    };
-    (system_read) => {
-        Access::Caller(Accepts::SYSTEM_READ)
-    };
-    (profile) => {
-        Access::Caller(Accepts::PROFILE)
-    };
-    (token_check) => {
-        Access::Caller(Accepts::TOKEN_CHECK)
-    };
-    (console) => {
-        Access::Caller(Accepts::SESSIONS)
-    };
-}
+/// The envelope, for what the edge refuses: every route but the dashboard's.
+const ENVELOPE: Shows = Shows::Envelope;
+/// The dashboard's pages show the edge's refusals as a page of their own.
+const DASHBOARD_PAGE: Shows = Shows::Page(crate::dashboard::edge_failure);
 
-/// The `/apps/{app_id}` form of a path served for every app; none for a service-wide one.
-macro_rules! app_path_of {
-    (every_app, $path:literal) => {
-        Some(concat!("/apps/{app_id}", $path))
-    };
-    (service, $path:literal) => {
-        None
-    };
-}
-
-/// One endpoint as declared: its route at `path` and, for every app's routes, the same at
-/// `/apps/{app_id}` + `path` (contract, "One rule for paths").
+/// One endpoint as declared.
 struct Endpoint {
     route: Route,
-    app_path: Option<&'static str>,
+    serves: Serves,
 }
 
-/// A row is one function: its routes (`method path`, several joined by `|` for a function that
-/// routes in-process, like the dashboard), who may call it, where it is served, what it warms.
+/// A row is one function: its handler's module, its routes (`method path`, several joined by `|`
+/// for a function that routes in-process, like the dashboard), its access, where it is served, how
+/// the edge's refusals are shown, what it warms. The macro only spreads the rows into the table,
+/// the handlers behind their access check, the entries and the dispatch: each is one call.
 macro_rules! endpoints {
-    ($($function:ident: $($method:literal $path:literal)|+, $access:ident, $scope:ident, warm $warm:ident;)*) => {
-        const ENDPOINTS: &[Endpoint] = &[
-            $($(Endpoint {
-                route: Route { method: $method, path: $path, function: stringify!($function), access: access_of!($access) },
-                app_path: app_path_of!($scope, $path),
-            },)+)*
-        ];
+    ($($function:ident = $($module:ident)::+: $($method:literal $path:literal)|+, $access:ident, $serves:ident, $shows:ident, warm $warm:ident;)*) => {
+        const ENDPOINTS: &[Endpoint] = &[$($(Endpoint {
+            route: Route { method: $method, path: $path, function: stringify!($function), access: Access::$access },
+            serves: $serves,
+        },)+)*];
 
-        /// Each endpoint's handler behind its caller check, in the one shape the edge runs.
+        /// Each endpoint's handler behind its route's access check, in the one shape the edge runs.
         pub mod handlers {
-            use std::sync::Arc;
+            use super::*;
+            use crate::edge::http::{Cx, Reply};
 
-            use lambda_http::Request;
-            use shared::App;
-            #[allow(unused_imports)]
-            use shared::caller::Accepts;
-            #[allow(unused_imports)]
-            use shared::ratelimit::Route;
-            use shared::error::Result;
-
-            use crate::http::{Cx, Reply};
-
-            $(
-                pub async fn $function(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
-                    handler_call!($access, $function, app, req, cx)
-                }
-            )*
+            $(pub async fn $function(app: Arc<App>, req: Request, cx: Cx) -> shared::error::Result<Reply> {
+                crate::edge::access::guarded(Access::$access, crate::$($module)::+::handle, app, req, cx).await
+            })*
         }
 
         /// Each function's `main`, compiled here once (see `entry`).
         pub mod entries {
+            use super::*;
             use crate::runtime::{Main, run_http, warm};
 
-            $(
-                #[doc = concat!("`", stringify!($function), "`:", $(" ", $method, " ", $path,)+ ".")]
-                pub fn $function() -> Main<lambda_http::Error> {
-                    shared::iam::set_process_function(stringify!($function));
-                    run_http(super::handlers::$function, warm::$warm)
-                }
-            )*
+            $(#[doc = concat!("`", stringify!($function), "`:", $(" ", $method, " ", $path,)+ ".")]
+            pub fn $function() -> Main<lambda_http::Error> {
+                shared::iam::set_process_function(stringify!($function));
+                run_http(handlers::$function, $shows, warm::$warm)
+            })*
         }
 
         async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
             Some(match function {
                 // Each boxed: the future of `run` is then as small as a pointer, whatever the largest
                 // handler's (a test thread has 2 MiB of stack).
-                $(stringify!($function) => Box::pin(serve(app, req, handlers::$function)).await,)*
+                $(stringify!($function) => Box::pin(serve(app, req, $shows, handlers::$function)).await,)*
                 _ => return None,
             })
         }
@@ -185,98 +96,98 @@ macro_rules! endpoints {
 }
 
 endpoints! {
-    register: "POST" "/api/v1/auth/register", public, every_app, warm nothing;
-    verify_email: "POST" "/api/v1/auth/verify-email", public, every_app, warm store;
-    resend_verification: "POST" "/api/v1/auth/resend-verification", public, every_app, warm store;
-    login: "POST" "/api/v1/auth/login", public, every_app, warm login;
-    token_refresh: "POST" "/api/v1/auth/token/refresh", public, every_app, warm keys_and_store;
-    logout: "POST" "/api/v1/auth/logout", sessions, every_app, warm public_keys;
-    sessions_list: "GET" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
-    sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", sessions, every_app, warm public_keys;
-    session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", sessions, every_app, warm public_keys;
-    verify_token: "GET" "/api/v1/auth/verify-token", token_check, every_app, warm public_keys;
-    users_me: "GET" "/api/v1/users/me", profile, every_app, warm public_keys;
-    users_me_update: "PATCH" "/api/v1/users/me", sessions, every_app, warm public_keys;
-    password_reset: "POST" "/api/v1/auth/password/reset", public, every_app, warm store;
-    password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", public, every_app, warm store;
-    password_change: "POST" "/api/v1/auth/password/change", sessions, every_app, warm public_keys;
-    magic_link: "POST" "/api/v1/auth/magic-link", public, every_app, warm store;
-    magic_link_verify: "POST" "/api/v1/auth/magic-link/verify", public, every_app, warm keys_and_store;
-    deletion_request: "POST" "/api/v1/account/deletion", sessions, every_app, warm public_keys;
-    deletion_confirm: "POST" "/api/v1/account/deletion/confirm", public, every_app, warm store;
-    deletion_cancel: "POST" "/api/v1/account/deletion/cancel", public, every_app, warm store;
-    deletion_status: "GET" "/api/v1/account/deletion", optional_session, every_app, warm public_keys;
-    users_me_audit: "GET" "/api/v1/users/me/audit", sessions, every_app, warm public_keys;
+    register = auth::register: "POST" "/api/v1/auth/register", PUBLIC, EVERY_APP, ENVELOPE, warm nothing;
+    verify_email = auth::verify_email: "POST" "/api/v1/auth/verify-email", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    resend_verification = auth::resend_verification: "POST" "/api/v1/auth/resend-verification", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    login = auth::login: "POST" "/api/v1/auth/login", PUBLIC, EVERY_APP, ENVELOPE, warm login;
+    token_refresh = auth::token_refresh: "POST" "/api/v1/auth/token/refresh", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    logout = auth::logout: "POST" "/api/v1/auth/logout", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    sessions_list = auth::sessions_list: "GET" "/api/v1/auth/sessions", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    sessions_revoke_all = auth::sessions_revoke_all: "DELETE" "/api/v1/auth/sessions", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    session_revoke = auth::session_revoke: "DELETE" "/api/v1/auth/sessions/{id}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    verify_token = auth::verify_token: "GET" "/api/v1/auth/verify-token", TOKEN_CHECK, EVERY_APP, ENVELOPE, warm public_keys;
+    users_me = account::me: "GET" "/api/v1/users/me", PROFILE, EVERY_APP, ENVELOPE, warm public_keys;
+    users_me_update = account::me_update: "PATCH" "/api/v1/users/me", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    password_reset = auth::password_reset: "POST" "/api/v1/auth/password/reset", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    password_reset_confirm = auth::password_reset_confirm: "POST" "/api/v1/auth/password/reset/confirm", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    password_change = auth::password_change: "POST" "/api/v1/auth/password/change", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    magic_link = auth::magic_link: "POST" "/api/v1/auth/magic-link", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    magic_link_verify = auth::magic_link_verify: "POST" "/api/v1/auth/magic-link/verify", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    deletion_request = account::deletion_request: "POST" "/api/v1/account/deletion", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    deletion_confirm = account::deletion_confirm: "POST" "/api/v1/account/deletion/confirm", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    deletion_cancel = account::deletion_cancel: "POST" "/api/v1/account/deletion/cancel", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    deletion_status = account::deletion_status: "GET" "/api/v1/account/deletion", OPTIONAL_SESSION, EVERY_APP, ENVELOPE, warm public_keys;
+    users_me_audit = account::me_audit: "GET" "/api/v1/users/me/audit", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
     // End-users' API keys: made and managed by the user's sessions only.
-    api_keys_create: "POST" "/api/v1/auth/api-keys", sessions, every_app, warm public_keys;
-    api_keys_list: "GET" "/api/v1/auth/api-keys", sessions, every_app, warm public_keys;
-    api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", sessions, every_app, warm public_keys;
-    api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", sessions, every_app, warm public_keys;
+    api_keys_create = account::api_keys_create: "POST" "/api/v1/auth/api-keys", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    api_keys_list = account::api_keys_list: "GET" "/api/v1/auth/api-keys", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    api_key_revoke = account::api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    api_key_rotate = account::api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
     // Social login: the service is the OAuth2 client of Google, Apple and GitHub.
     // The app's OAuth2 provider (RFC 6749 answers, not the envelope).
-    op_token: "POST" "/oauth/token", public, every_app, warm keys_and_store;
-    op_introspect: "POST" "/oauth/introspect", public, every_app, warm public_keys;
-    op_revoke: "POST" "/oauth/revoke", public, every_app, warm public_keys;
-    op_metadata: "GET" "/.well-known/oauth-authorization-server", public, every_app, warm public_keys;
-    op_authorize: "GET" "/oauth/authorize", public, every_app, warm keys_and_store;
-    op_authorize_form: "POST" "/oauth/authorize", public, every_app, warm keys_and_store;
-    op_authorize_login: "POST" "/oauth/authorize/login", public, every_app, warm keys_and_store;
-    op_authorize_consent: "POST" "/oauth/authorize/consent", public, every_app, warm public_keys;
-    op_authorize_continue: "GET" "/oauth/authorize/continue", public, every_app, warm keys_and_store;
-    op_userinfo: "GET" "/oauth/userinfo", public, every_app, warm public_keys;
-    op_userinfo_form: "POST" "/oauth/userinfo", public, every_app, warm public_keys;
-    op_logout: "GET" "/oauth/logout", public, every_app, warm public_keys;
-    op_logout_confirm: "POST" "/oauth/logout", public, every_app, warm store;
+    op_token = provider::token: "POST" "/oauth/token", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    op_introspect = provider::introspect: "POST" "/oauth/introspect", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_revoke = provider::revoke: "POST" "/oauth/revoke", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_metadata = provider::metadata: "GET" "/.well-known/oauth-authorization-server", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_authorize = provider::authorize: "GET" "/oauth/authorize", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    op_authorize_form = provider::authorize_form: "POST" "/oauth/authorize", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    op_authorize_login = provider::authorize_login: "POST" "/oauth/authorize/login", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    op_authorize_consent = provider::authorize_consent: "POST" "/oauth/authorize/consent", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_authorize_continue = provider::authorize_continue: "GET" "/oauth/authorize/continue", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    op_userinfo = provider::userinfo: "GET" "/oauth/userinfo", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_userinfo_form = provider::userinfo_form: "POST" "/oauth/userinfo", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_logout = provider::logout: "GET" "/oauth/logout", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    op_logout_confirm = provider::logout_confirm: "POST" "/oauth/logout", PUBLIC, EVERY_APP, ENVELOPE, warm store;
     // A user's connected apps (consents to the app's OAuth clients): sessions only.
-    consents_list: "GET" "/api/v1/auth/consents", sessions, every_app, warm public_keys;
-    consent_revoke: "DELETE" "/api/v1/auth/consents/{client_id}", sessions, every_app, warm public_keys;
-    oauth_providers: "GET" "/api/v1/auth/oauth/providers", public, every_app, warm nothing;
-    oauth_start: "GET" "/api/v1/auth/oauth/{provider}", public, every_app, warm store;
-    oauth_callback: "GET" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
-    oauth_callback_form: "POST" "/api/v1/auth/oauth/{provider}/callback", public, every_app, warm keys_and_store;
-    oauth_exchange: "POST" "/api/v1/auth/oauth/exchange", public, every_app, warm keys_and_store;
-    oauth_token: "POST" "/api/v1/auth/oauth/{provider}/token", public, every_app, warm keys_and_store;
-    oauth_link: "POST" "/api/v1/auth/oauth/{provider}/link", sessions, every_app, warm public_keys;
-    identities_list: "GET" "/api/v1/auth/identities", sessions, every_app, warm public_keys;
-    identity_unlink: "DELETE" "/api/v1/auth/identities/{provider}", sessions, every_app, warm public_keys;
-    health: "GET" "/api/v1/health", public, every_app, warm nothing;
-    health_detailed: "GET" "/api/v1/health/detailed", system_read, every_app, warm public_keys;
-    openapi: "GET" "/api/v1/openapi.json", public, every_app, warm nothing;
-    jwks: "GET" "/.well-known/jwks.json", public, every_app, warm public_keys;
-    openid_configuration: "GET" "/.well-known/openid-configuration", public, every_app, warm public_keys;
+    consents_list = account::consents_list: "GET" "/api/v1/auth/consents", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    consent_revoke = account::consent_revoke: "DELETE" "/api/v1/auth/consents/{client_id}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    oauth_providers = social::providers: "GET" "/api/v1/auth/oauth/providers", PUBLIC, EVERY_APP, ENVELOPE, warm nothing;
+    oauth_start = social::start: "GET" "/api/v1/auth/oauth/{provider}", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    oauth_callback = social::callback: "GET" "/api/v1/auth/oauth/{provider}/callback", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    oauth_callback_form = social::callback_form: "POST" "/api/v1/auth/oauth/{provider}/callback", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    oauth_exchange = social::exchange: "POST" "/api/v1/auth/oauth/exchange", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    oauth_token = social::token: "POST" "/api/v1/auth/oauth/{provider}/token", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
+    oauth_link = social::link: "POST" "/api/v1/auth/oauth/{provider}/link", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    identities_list = social::identities_list: "GET" "/api/v1/auth/identities", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    identity_unlink = social::identity_unlink: "DELETE" "/api/v1/auth/identities/{provider}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    health = discovery::health: "GET" "/api/v1/health", PUBLIC, EVERY_APP, ENVELOPE, warm nothing;
+    health_detailed = discovery::health_detailed: "GET" "/api/v1/health/detailed", SYSTEM_READ, EVERY_APP, ENVELOPE, warm public_keys;
+    openapi = discovery::openapi: "GET" "/api/v1/openapi.json", PUBLIC, EVERY_APP, ENVELOPE, warm nothing;
+    jwks = discovery::jwks: "GET" "/.well-known/jwks.json", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
+    openid_configuration = discovery::openid_configuration: "GET" "/.well-known/openid-configuration", PUBLIC, EVERY_APP, ENVELOPE, warm public_keys;
     // The management API: the app's backend (a secret key) or its owner (a console session).
-    admin_users_create: "POST" "/api/v1/admin/users", admin, every_app, warm store;
-    admin_users_list: "GET" "/api/v1/admin/users", admin, every_app, warm store;
-    admin_user_get: "GET" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
-    admin_user_update: "PATCH" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
-    admin_user_delete: "DELETE" "/api/v1/admin/users/{user_id}", admin, every_app, warm store;
-    admin_user_sessions_revoke: "DELETE" "/api/v1/admin/users/{user_id}/sessions", admin, every_app, warm store;
-    admin_user_password_reset: "POST" "/api/v1/admin/users/{user_id}/password-reset", admin, every_app, warm store;
-    admin_audit: "GET" "/api/v1/admin/audit", admin, every_app, warm store;
+    admin_users_create = admin::users_create: "POST" "/api/v1/admin/users", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_users_list = admin::users_list: "GET" "/api/v1/admin/users", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_get = admin::user_get: "GET" "/api/v1/admin/users/{user_id}", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_update = admin::user_update: "PATCH" "/api/v1/admin/users/{user_id}", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_delete = admin::user_delete: "DELETE" "/api/v1/admin/users/{user_id}", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_sessions_revoke = admin::user_sessions_revoke: "DELETE" "/api/v1/admin/users/{user_id}/sessions", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_password_reset = admin::user_password_reset: "POST" "/api/v1/admin/users/{user_id}/password-reset", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_audit = admin::audit: "GET" "/api/v1/admin/audit", ADMIN, EVERY_APP, ENVELOPE, warm store;
     // The console API: developers (sessions of the `console` app) and their apps. Service-wide.
-    console_apps_create: "POST" "/api/v1/console/apps", console, service, warm public_keys;
-    console_apps_list: "GET" "/api/v1/console/apps", console, service, warm public_keys;
-    console_app_get: "GET" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
-    console_app_update: "PATCH" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
-    console_app_delete: "DELETE" "/api/v1/console/apps/{app_id}", console, service, warm public_keys;
-    secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
-    secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", console, service, warm public_keys;
-    secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", console, service, warm public_keys;
-    console_providers_list: "GET" "/api/v1/console/apps/{app_id}/providers", console, service, warm public_keys;
-    console_provider_put: "PUT" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
-    console_provider_delete: "DELETE" "/api/v1/console/apps/{app_id}/providers/{provider}", console, service, warm public_keys;
-    oauth_clients_create: "POST" "/api/v1/console/apps/{app_id}/oauth-clients", console, service, warm public_keys;
-    oauth_clients_list: "GET" "/api/v1/console/apps/{app_id}/oauth-clients", console, service, warm public_keys;
-    oauth_client_get: "GET" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
-    oauth_client_update: "PATCH" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
-    oauth_client_delete: "DELETE" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", console, service, warm public_keys;
-    oauth_client_rotate_secret: "POST" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}/rotate-secret", console, service, warm public_keys;
+    console_apps_create = console::apps_create: "POST" "/api/v1/console/apps", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_apps_list = console::apps_list: "GET" "/api/v1/console/apps", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_app_get = console::app_get: "GET" "/api/v1/console/apps/{app_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_app_update = console::app_update: "PATCH" "/api/v1/console/apps/{app_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_app_delete = console::app_delete: "DELETE" "/api/v1/console/apps/{app_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    secret_keys_create = console::secret_keys_create: "POST" "/api/v1/console/apps/{app_id}/secret-keys", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    secret_keys_list = console::secret_keys_list: "GET" "/api/v1/console/apps/{app_id}/secret-keys", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    secret_key_revoke = console::secret_key_revoke: "DELETE" "/api/v1/console/apps/{app_id}/secret-keys/{id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_providers_list = console::providers_list: "GET" "/api/v1/console/apps/{app_id}/providers", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_provider_put = console::provider_put: "PUT" "/api/v1/console/apps/{app_id}/providers/{provider}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    console_provider_delete = console::provider_delete: "DELETE" "/api/v1/console/apps/{app_id}/providers/{provider}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_clients_create = console::oauth_clients_create: "POST" "/api/v1/console/apps/{app_id}/oauth-clients", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_clients_list = console::oauth_clients_list: "GET" "/api/v1/console/apps/{app_id}/oauth-clients", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_client_get = console::oauth_client_get: "GET" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_client_update = console::oauth_client_update: "PATCH" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_client_delete = console::oauth_client_delete: "DELETE" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
+    oauth_client_rotate_secret = console::oauth_client_rotate_secret: "POST" "/api/v1/console/apps/{app_id}/oauth-clients/{client_id}/rotate-secret", CONSOLE, SERVICE, ENVELOPE, warm public_keys;
     // The developer dashboard: one function, pages routed in-process (one function per page would
     // cost the stack a function, a role and a permission each).
-    dashboard: "GET" "/dashboard" | "GET" "/dashboard/{proxy+}" | "POST" "/dashboard/{proxy+}", public, service, warm keys_and_store;
+    dashboard = dashboard: "GET" "/dashboard" | "GET" "/dashboard/{proxy+}" | "POST" "/dashboard/{proxy+}", PUBLIC, SERVICE, DASHBOARD_PAGE, warm keys_and_store;
     // Every path's CORS preflight. `cargo lambda watch` answers preflights itself, so this route is
     // the one the router in Cargo.toml leaves out.
-    cors_preflight: "OPTIONS" "/{proxy+}", public, service, warm nothing;
+    cors_preflight = edge::preflight: "OPTIONS" "/{proxy+}", PUBLIC, SERVICE, ENVELOPE, warm nothing;
 }
 
 /// Every route: each endpoint's path and, for every app's endpoints, its `/apps/{app_id}` form.
@@ -286,7 +197,11 @@ pub fn routes() -> &'static [Route] {
         ENDPOINTS
             .iter()
             .flat_map(|e| {
-                let app_route = e.app_path.map(|path| Route { path, ..e.route });
+                // Leaked once per cold start: the table lives as long as the process.
+                let app_route = (e.serves == EVERY_APP).then(|| Route {
+                    path: Box::leak(format!("/apps/{{app_id}}{}", e.route.path).into_boxed_str()),
+                    ..e.route
+                });
                 std::iter::once(e.route).chain(app_route)
             })
             .collect()

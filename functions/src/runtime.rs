@@ -17,7 +17,7 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::http::{self, Cx, Reply};
+use crate::edge::http::{self, Cx, Reply, Shows};
 
 /// A boxed future: what lets the Lambda loop below be compiled once, in this library, instead of
 /// once per binary (each instantiation of `lambda_http::run` and its service stack took about ten
@@ -160,15 +160,19 @@ pub type Main<E> = Pin<Box<dyn Future<Output = std::result::Result<(), E>>>>;
 type Handler = Arc<dyn Fn(Arc<App>, Request, Cx) -> BoxFuture<'static, Result<Reply>> + Send + Sync>;
 
 /// Runs an HTTP endpoint. Only the boxing of `handler` is generic; the loop is not.
-pub fn run_http<H, Fut>(handler: H, warm: Warm) -> Main<lambda_http::Error>
+pub fn run_http<H, Fut>(handler: H, shows: Shows, warm: Warm) -> Main<lambda_http::Error>
 where
     H: Fn(Arc<App>, Request, Cx) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Reply>> + Send + 'static,
 {
-    Box::pin(run_http_loop(Arc::new(move |app, req, cx| Box::pin(handler(app, req, cx))), warm))
+    Box::pin(run_http_loop(Arc::new(move |app, req, cx| Box::pin(handler(app, req, cx))), shows, warm))
 }
 
-async fn run_http_loop(handler: Handler, warm: Warm) -> std::result::Result<(), lambda_http::Error> {
+async fn run_http_loop(
+    handler: Handler,
+    shows: Shows,
+    warm: Warm,
+) -> std::result::Result<(), lambda_http::Error> {
     init_tracing();
     let app = build_app(warm).await?;
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
@@ -176,7 +180,7 @@ async fn run_http_loop(handler: Handler, warm: Warm) -> std::result::Result<(), 
         let handler = handler.clone();
         async move {
             Ok::<Response<Body>, std::convert::Infallible>(
-                http::serve(app, req, move |app, req, cx| handler(app, req, cx)).await,
+                http::serve(app, req, shows, move |app, req, cx| handler(app, req, cx)).await,
             )
         }
     }))
@@ -216,38 +220,24 @@ where
     .await
 }
 
-/// Runs the mailer on the table's stream.
-pub fn run_mailer() -> Main<lambda_runtime::Error> {
-    Box::pin(run_mailer_loop())
-}
-
-async fn run_mailer_loop() -> std::result::Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let app = build_app(warm::store).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+/// Runs a function fed by an AWS event (the authorizer's requests, the table's stream): `handler`
+/// answers every event, failures included, in the event's own response shape.
+pub fn run_event<E, R, H, Fut>(handler: H, warm: Warm) -> Main<lambda_runtime::Error>
+where
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    H: Fn(Arc<App>, E) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    Box::pin(async move {
+        init_tracing();
+        let app = build_app(warm).await?;
+        lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<E>| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(crate::mailer::handle(&app, event.payload).await) }
-        },
-    ))
-    .await
-}
-
-/// Runs the authorizer.
-pub fn run_authorizer() -> Main<lambda_runtime::Error> {
-    Box::pin(run_authorizer_loop())
-}
-
-async fn run_authorizer_loop() -> std::result::Result<(), lambda_runtime::Error> {
-    init_tracing();
-    let app = build_app(warm::public_keys).await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<crate::authorizer::AuthorizerRequest>| {
-            let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(crate::authorizer::handle(&app, event.payload).await) }
-        },
-    ))
-    .await
+            async move { Ok::<_, std::convert::Infallible>(handler(app, event.payload).await) }
+        }))
+        .await
+    })
 }
 
 #[cfg(test)]

@@ -341,20 +341,23 @@ impl TestApp {
     pub async fn authorize_counted(
         &self,
         authorization: Option<&str>,
-    ) -> (functions::authorizer::AuthorizerResponse, Vec<&'static str>) {
+    ) -> (functions::events::authorizer::AuthorizerResponse, Vec<&'static str>) {
         let before = self.app.store.calls().count();
         let r = self.authorize(authorization).await;
         (r, self.app.store.calls().since(before))
     }
 
     /// Runs the authorizer on an `Authorization` header value, as API Gateway would.
-    pub async fn authorize(&self, authorization: Option<&str>) -> functions::authorizer::AuthorizerResponse {
-        functions::authorizer::handle(&self.app, authorizer_event(authorization)).await
+    pub async fn authorize(
+        &self,
+        authorization: Option<&str>,
+    ) -> functions::events::authorizer::AuthorizerResponse {
+        functions::events::authorizer::handle(&self.app, authorizer_event(authorization)).await
     }
 }
 
 /// The authorizer's event for a request with this `Authorization` header, as API Gateway sends it.
-pub fn authorizer_event(authorization: Option<&str>) -> functions::authorizer::AuthorizerRequest {
+pub fn authorizer_event(authorization: Option<&str>) -> functions::events::authorizer::AuthorizerRequest {
     authorizer_event_at("/api/v1/users/me", authorization)
 }
 
@@ -362,7 +365,7 @@ pub fn authorizer_event(authorization: Option<&str>) -> functions::authorizer::A
 pub fn authorizer_event_at(
     path: &str,
     authorization: Option<&str>,
-) -> functions::authorizer::AuthorizerRequest {
+) -> functions::events::authorizer::AuthorizerRequest {
     let mut headers = serde_json::Map::new();
     if let Some(a) = authorization {
         headers.insert("authorization".into(), json!(a));

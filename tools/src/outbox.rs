@@ -99,7 +99,7 @@ impl Pump {
                         handed += 1;
                         let event: aws_lambda_events::event::dynamodb::Event =
                             serde_json::from_value(event).context("building the event")?;
-                        let response = functions::mailer::handle(app, event).await;
+                        let response = functions::events::mailer::handle(app, event).await;
                         if !response.batch_item_failures.is_empty() {
                             return Ok(handed);
                         }

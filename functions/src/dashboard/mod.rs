@@ -21,7 +21,7 @@ use shared::App;
 use shared::error::{Error, Result};
 use shared::tokens::Identity;
 
-use crate::http::{Cx, Reply};
+use crate::edge::http::{Cx, Reply};
 use views::{Card, Layout};
 
 const CSS: &str = include_str!("../../assets/dashboard.css");
@@ -46,7 +46,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         signed_in: false,
     };
     let form = if post {
-        match crate::op_pages::form(&req) {
+        match crate::edge::http::page_form(&req) {
             Some(form) if session::csrf_matches(&req, form.get("csrf_token").map(String::as_str)) => form,
             _ => return page.finish(Ok(page.stale_form()?)),
         }
@@ -90,7 +90,7 @@ pub fn edge_failure(e: Error) -> Result<Reply> {
 
 /// The part of the path after `/dashboard` (API Gateway's `{proxy+}`, or the path itself).
 fn subpath(req: &Request) -> String {
-    if let Some(p) = crate::http::path_param(req, "proxy") {
+    if let Some(p) = crate::edge::http::path_param(req, "proxy") {
         return p;
     }
     let raw = req.raw_http_path();
@@ -215,7 +215,7 @@ impl Page<'_> {
                 "Go back, reload the page and try again.".into(),
             ),
             other => match pages::banner(&other) {
-                Some(text) => (crate::http::failure(&other, "").status(), "This cannot be done", text),
+                Some(text) => (crate::edge::http::failure(&other, "").status(), "This cannot be done", text),
                 None => {
                     tracing::error!(error = %other, "dashboard page failed");
                     (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.".into())

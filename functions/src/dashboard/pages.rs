@@ -24,7 +24,7 @@ use super::views::{
     ShownOnce, Table,
 };
 use super::{Page, json_of, session};
-use crate::http::{Fields, Reply};
+use crate::edge::http::{Fields, Reply};
 
 type FormData = HashMap<String, String>;
 
@@ -121,7 +121,7 @@ fn refused(e: Error, fields: &mut [Field], layout: &mut Layout) -> Result<Status
         e => match banner(&e) {
             Some(text) => {
                 layout.error = Some(text);
-                Ok(crate::http::failure(&e, "").status())
+                Ok(crate::edge::http::failure(&e, "").status())
             }
             None => Err(e),
         },
@@ -182,7 +182,7 @@ async fn signup(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
         if let Some(password) = form.get("password").filter(|p| !p.is_empty()) {
             map.insert("password".into(), Value::String(password.clone()));
         }
-        let outcome = match crate::register::parse(&console, Fields::from_map(map)) {
+        let outcome = match crate::auth::register::parse(&console, Fields::from_map(map)) {
             Ok(input) => accounts::register(p.app, &console, input, &p.cx.client).await.map(|_| ()),
             Err(e) => Err(e),
         };
@@ -1255,7 +1255,7 @@ async fn providers(
         map.retain(|_, v| v.as_str().is_some_and(|s| !s.is_empty()));
         // The form shows the stored native client ids: as sent, an empty field clears them.
         map.extend(json_of(&form, &[], &["extra_client_ids"], &[], &[]));
-        let outcome = match crate::console_provider_put::parse(Fields::from_map(map), provider) {
+        let outcome = match crate::console::provider_put::parse(Fields::from_map(map), provider) {
             Ok(input) => {
                 console::put_provider(p.app, who, &view.id, provider, input, &p.cx.client).await.map(|_| ())
             }
@@ -1554,7 +1554,7 @@ async fn audit(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply
     let (rows, next) = if filter.is_some() && user_id.is_none() {
         (Vec::new(), None)
     } else {
-        match crate::admin_audit::events(
+        match crate::admin::audit::events(
             p.app,
             &tenant,
             PAGE_SIZE,

@@ -14,7 +14,7 @@ use shared::tokens::{Identity, IssuedPair};
 use shared::{App, Tenant, accounts, sessions};
 use subtle::ConstantTimeEq;
 
-use crate::cookies;
+use crate::edge::cookies;
 
 /// Named after the `console` app, whose session it holds (each app's cookies carry its id).
 const SESSION: &str = "__Host-console-session";

@@ -5,7 +5,7 @@ use askama::Template;
 use lambda_http::http::StatusCode;
 use shared::error::{Error, FieldErrors, Result};
 
-use crate::http::Reply;
+use crate::edge::http::Reply;
 
 /// Nothing loads but the dashboard's own style sheet and script; forms post only to the service;
 /// no framing (clickjacking); no referrer leaves a page whose URL holds a token.

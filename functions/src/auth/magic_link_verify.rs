@@ -1,0 +1,26 @@
+//! `POST /api/v1/auth/magic-link/verify`: signs in with a magic link's token and returns a token
+//! pair; a link sent to a new address creates the (verified) account first.
+
+use std::sync::Arc;
+
+use lambda_http::Request;
+use shared::App;
+use shared::error::Result;
+use shared::ratelimit::{self, Route};
+use shared::recovery;
+
+use crate::auth::login::token_reply;
+use crate::edge::http::{Cx, Fields, Reply};
+
+pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    let Cx { tenant, client } = cx;
+    crate::edge::cookies::guard_sign_in(&req, &app.config, &tenant)?;
+    let mut f = Fields::json(&req)?;
+    let token = f.required("token");
+    f.finish()?;
+    ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &client, None).await?;
+    let logged_in =
+        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), None, &client)
+            .await?;
+    token_reply(&app, &tenant, "Logged in.", &logged_in)
+}

@@ -1,0 +1,432 @@
+//! The HTML edge of an app's OAuth provider: its login, consent and message pages (askama, every
+//! value HTML-escaped), their security headers (a CSP with a per-response nonce for the one style
+//! sheet, `frame-ancestors 'none'`, `form-action` limited to the provider and the client the
+//! browser goes back to), and the two `__Host-` cookies: the provider's browser session and the
+//! CSRF cookie the forms' tokens are checked against.
+
+use askama::Template;
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::error::{Error, Result};
+use shared::model::OAuthClientRecord;
+use shared::model::UserRecord;
+use shared::oauth::authorize::{self, AuthorizationRequest, Next, Refusal};
+use shared::{App, Tenant};
+
+use crate::edge::cookies;
+use crate::edge::http::Reply;
+
+/// A social provider's button on the login page.
+pub struct ProviderButton {
+    pub id: &'static str,
+    pub name: &'static str,
+}
+
+/// A message page's one button: a form of hidden fields.
+pub struct ButtonForm {
+    pub action: String,
+    pub fields: Vec<(&'static str, String)>,
+    pub button: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "op/login.html")]
+struct LoginPage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    client_name: &'a str,
+    login_action: String,
+    request: &'a str,
+    csrf_token: &'a str,
+    email: &'a str,
+    error: Option<&'a str>,
+    notice: Option<&'a str>,
+    providers: Vec<ProviderButton>,
+}
+
+#[derive(Template)]
+#[template(path = "op/consent.html")]
+struct ConsentPage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    client_name: &'a str,
+    consent_action: String,
+    request: &'a str,
+    csrf_token: &'a str,
+    scopes: Vec<String>,
+    email: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "op/message.html")]
+struct MessagePage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    heading: &'a str,
+    message: &'a str,
+    form: Option<ButtonForm>,
+}
+
+fn initial(name: &str) -> String {
+    name.chars().find(|c| c.is_alphanumeric()).map(|c| c.to_uppercase().collect()).unwrap_or_default()
+}
+
+/// The pages' policy: nothing loads but the nonce'd style sheet; forms post only to the provider
+/// and, after the redirects that follow them, to the client's redirect URI and the social
+/// providers the login page sends to (browsers apply `form-action` to a form's redirects too);
+/// no framing (clickjacking).
+fn csp(nonce: &str, targets: &[String]) -> String {
+    let origins: Vec<String> = targets.iter().filter_map(|t| origin(t)).collect();
+    format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; form-action 'self'{}; \
+         frame-ancestors 'none'; base-uri 'none'",
+        origins.iter().map(|o| format!(" {o}")).collect::<String>()
+    )
+}
+
+/// A URL's origin as a CSP source: `scheme://host:port`, or `scheme:` for a native app's
+/// private-use scheme.
+fn origin(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    Some(match u.origin() {
+        url::Origin::Tuple(..) => u.origin().ascii_serialization(),
+        url::Origin::Opaque(_) => format!("{}:", u.scheme()),
+    })
+}
+
+fn nonce() -> String {
+    shared::crypto::new_token().0
+}
+
+fn page(
+    status: StatusCode,
+    body: std::result::Result<String, askama::Error>,
+    nonce: &str,
+    targets: &[String],
+) -> Result<Reply> {
+    let body = body.map_err(|e| Error::Internal(format!("page rendering failed: {e}")))?;
+    Ok(Reply::html(status, body, csp(nonce, targets)).header("x-frame-options", "DENY"))
+}
+
+/// A page with a heading and a sentence (errors, "signed out").
+pub fn message(tenant: &Tenant, status: StatusCode, heading: &str, text: &str) -> Result<Reply> {
+    message_with(tenant, status, heading, text, None, &[])
+}
+
+/// A message page with one button (a form posted to the provider).
+pub fn message_with(
+    tenant: &Tenant,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    form: Option<ButtonForm>,
+    targets: &[String],
+) -> Result<Reply> {
+    let nonce = nonce();
+    let body = MessagePage {
+        nonce: &nonce,
+        app_name: &tenant.settings.name,
+        app_initial: initial(&tenant.settings.name),
+        heading,
+        message: text,
+        form,
+    }
+    .render();
+    page(status, body, &nonce, targets)
+}
+
+/// The answer to a refused authorization: the error page, the redirect back, or the service's
+/// failure as a page (a browser is at the other end).
+pub fn refused(tenant: &Tenant, refusal: Refusal) -> Result<Reply> {
+    match refusal {
+        Refusal::Page(text) => {
+            message(tenant, StatusCode::BAD_REQUEST, "This sign-in request cannot be used", &text)
+        }
+        Refusal::Redirect(url) => Ok(Reply::redirect(url)),
+        Refusal::Service(e) => failure(tenant, e),
+    }
+}
+
+/// The service's own failure, for a browser.
+pub fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
+    match e {
+        Error::RateLimited { retry_after_seconds } => Ok(message(
+            tenant,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            &format!("Please wait {retry_after_seconds} seconds and try again."),
+        )?
+        .header_value("retry-after", retry_after_seconds.to_string())),
+        Error::Dependency { .. } => {
+            tracing::warn!(error = %e, "OAuth page: a dependency failed");
+            message(
+                tenant,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "Please try again in a moment.",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "OAuth page failed");
+            message(tenant, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again.")
+        }
+    }
+}
+
+/// One request against the per-address limit of the provider's pages (`RATE_LIMIT_OAUTH_PAGES`):
+/// each does reads and signs, and none is worth more than a person clicks.
+pub async fn limit(app: &App, cx: &crate::edge::http::Cx) -> Result<()> {
+    shared::ratelimit::hit(app, &cx.tenant.id, shared::ratelimit::Route::OAuthPages, &cx.client, None)
+        .await?;
+    Ok(())
+}
+
+/// The client an authorization in progress names, or the page to answer with: it was deleted
+/// meanwhile, or it cannot be read.
+pub async fn client_of(
+    app: &App,
+    tenant: &Tenant,
+    request: &AuthorizationRequest,
+) -> std::result::Result<OAuthClientRecord, Result<Reply>> {
+    match app.store.oauth_client(&tenant.id, &request.client_id).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(message(
+            tenant,
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "The application that sent you here is no longer registered.",
+        )),
+        Err(e) => Err(failure(tenant, e)),
+    }
+}
+
+/// The form's request was not sealed for this browser, or has expired.
+pub fn stale_form(tenant: &Tenant) -> Result<Reply> {
+    message(
+        tenant,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "It was not sent from this browser, or too long ago. Go back to the application and start again.",
+    )
+}
+
+// ----- cookies -------------------------------------------------------------------------------------
+
+/// The provider's browser session (per app: `__Host-` cookies must be `Path=/`, and every app
+/// shares the host).
+pub fn session_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-{}", tenant.id)
+}
+
+fn csrf_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-csrf-{}", tenant.id)
+}
+
+/// The authorization a sign-in by a social provider or a magic link will come back to: the sealed
+/// request, and the PKCE verifier of the social sign-in's one-time code.
+fn pending_cookie_name(tenant: &Tenant) -> String {
+    format!("__Host-op-pending-{}", tenant.id)
+}
+
+/// `None` when the request is too large for a cookie (browsers drop cookies over 4 KiB silently).
+pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option<&str>) -> Option<String> {
+    let age = app.config.social.state_lifetime.as_secs() as i64;
+    let cookie = cookies::host(
+        pending_cookie_name(tenant),
+        format!("{}~{sealed}", verifier.unwrap_or_default()),
+        Some(age),
+    );
+    (cookie.len() <= 4000).then_some(cookie)
+}
+
+/// The page for a request too large to wait in a cookie.
+pub fn too_large(tenant: &Tenant) -> Result<Reply> {
+    message(
+        tenant,
+        StatusCode::BAD_REQUEST,
+        "This sign-in cannot continue another way",
+        "The application's request is too long to wait while you sign in with a provider or a link. Use your password, or ask the application to send a shorter request.",
+    )
+}
+
+pub fn pending_cookie_cleared(tenant: &Tenant) -> String {
+    cookies::host(pending_cookie_name(tenant), String::new(), Some(0))
+}
+
+/// The pending authorization's sealed request and verifier, from the browser's cookie.
+pub fn pending_value(req: &Request, tenant: &Tenant) -> Option<(String, Option<String>)> {
+    let value = cookies::read(req, &pending_cookie_name(tenant))?;
+    let (verifier, sealed) = value.split_once('~')?;
+    Some((sealed.to_owned(), Some(verifier.to_owned()).filter(|v| !v.is_empty())))
+}
+
+pub fn session_cookie(app: &App, tenant: &Tenant, value: String) -> String {
+    let age = app.config.social.browser_session_lifetime.as_secs() as i64;
+    cookies::host(session_cookie_name(tenant), value, Some(age))
+}
+
+pub fn session_cookie_cleared(tenant: &Tenant) -> String {
+    cookies::host(session_cookie_name(tenant), String::new(), Some(0))
+}
+
+/// The CSRF token of a page's forms: the browser's CSRF cookie, or a new one; the cookie is sent
+/// again with every page, so it lives as long as the newest page's sealed request.
+pub fn csrf_for_page(app: &App, req: &Request, tenant: &Tenant) -> (String, String) {
+    let value = csrf_value(req, tenant).unwrap_or_else(|| shared::crypto::new_token().0);
+    let age = app.config.social.state_lifetime.as_secs() as i64;
+    (value.clone(), cookies::host(csrf_cookie_name(tenant), value, Some(age)))
+}
+
+/// Where a social provider's sign-in page is: the origin its authorization endpoint lives at.
+fn provider_origin(app: &App, provider: shared::social::ProviderId) -> String {
+    use shared::social::ProviderId;
+    let social = &app.config.social;
+    match provider {
+        ProviderId::Google => social.google_issuer.clone(),
+        ProviderId::Apple => social.apple_issuer.clone(),
+        ProviderId::GitHub => social.github_oauth_url.clone(),
+    }
+}
+
+pub fn session_value(req: &Request, tenant: &Tenant) -> Option<String> {
+    cookies::read(req, &session_cookie_name(tenant))
+}
+
+pub fn csrf_value(req: &Request, tenant: &Tenant) -> Option<String> {
+    cookies::read(req, &csrf_cookie_name(tenant))
+}
+
+// ----- what comes next -----------------------------------------------------------------------------
+
+/// The page or redirect an authorization's next step is. A page's forms carry the request sealed
+/// for this browser; the browser gets a CSRF cookie when it has none.
+#[allow(clippy::too_many_arguments)]
+pub async fn show(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
+    show_with(app, req, tenant, client, request, next, login_error, None, extra_cookies).await
+}
+
+/// `show`, with a notice on the login page ("check your email").
+#[allow(clippy::too_many_arguments)]
+pub async fn show_with(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    notice: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
+    // A failure while making the page (sealing, reading the providers) is a page too.
+    match render(app, req, tenant, client, request, next, login_error, notice, extra_cookies).await {
+        Ok(reply) => Ok(reply),
+        Err(e) => failure(tenant, e),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    app: &App,
+    req: &Request,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    next: std::result::Result<Next, Refusal>,
+    login_error: Option<&str>,
+    notice: Option<&str>,
+    extra_cookies: Vec<String>,
+) -> Result<Reply> {
+    let next = match next {
+        Ok(next) => next,
+        Err(refusal) => return with_cookies(refused(tenant, refusal)?, extra_cookies),
+    };
+    if let Next::Done(url) = next {
+        return with_cookies(Ok(Reply::redirect(url))?, extra_cookies);
+    }
+    let (csrf, csrf_cookie) = csrf_for_page(app, req, tenant);
+    let nonce = nonce();
+    let app_name = tenant.settings.name.as_str();
+    let base = &tenant.issuer;
+    let reply = match next {
+        Next::Login => {
+            let sealed = authorize::seal(app, tenant, request, &csrf, None).await?;
+            let email = request.login_hint.clone().unwrap_or_default();
+            let configured = shared::social::configured(app, tenant).await?;
+            // The social buttons' form is redirected to the provider: its origin is a form target.
+            let mut targets = vec![request.redirect_uri.clone()];
+            targets.extend(configured.iter().map(|p| provider_origin(app, *p)));
+            let providers =
+                configured.into_iter().map(|p| ProviderButton { id: p.as_str(), name: p.name() }).collect();
+            let body = LoginPage {
+                nonce: &nonce,
+                app_name,
+                app_initial: initial(app_name),
+                client_name: &client.settings.name,
+                login_action: format!("{base}/oauth/authorize/login"),
+                request: &sealed,
+                csrf_token: &csrf,
+                email: &email,
+                error: login_error,
+                notice,
+                providers,
+            }
+            .render();
+            page(
+                if login_error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK },
+                body,
+                &nonce,
+                &targets,
+            )?
+        }
+        Next::Consent { user, .. } => {
+            consent_page(app, tenant, client, request, &user, &csrf, &nonce).await?
+        }
+        Next::Done(_) => unreachable!("answered above"),
+    };
+    let mut cookies = extra_cookies;
+    cookies.push(csrf_cookie);
+    with_cookies(Ok(reply)?, cookies)
+}
+
+async fn consent_page(
+    app: &App,
+    tenant: &Tenant,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    user: &UserRecord,
+    csrf: &str,
+    nonce: &str,
+) -> Result<Reply> {
+    let sealed = authorize::seal(app, tenant, request, csrf, Some(&user.user_id)).await?;
+    let app_name = tenant.settings.name.as_str();
+    let body = ConsentPage {
+        nonce,
+        app_name,
+        app_initial: initial(app_name),
+        client_name: &client.settings.name,
+        consent_action: format!("{}/oauth/authorize/consent", tenant.issuer),
+        request: &sealed,
+        csrf_token: csrf,
+        scopes: request.scopes.iter().map(|s| authorize::scope_words(tenant, s)).collect(),
+        email: &user.email,
+    }
+    .render();
+    page(StatusCode::OK, body, nonce, std::slice::from_ref(&request.redirect_uri))
+}
+
+fn with_cookies(reply: Reply, cookies: Vec<String>) -> Result<Reply> {
+    Ok(cookies.into_iter().fold(reply, Reply::cookie))
+}

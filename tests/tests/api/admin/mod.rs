@@ -1,0 +1,3 @@
+//! The management API.
+
+mod management;

@@ -1,0 +1,4 @@
+//! The developer dashboard over HTTP and in Chromium.
+
+mod browser;
+mod pages;

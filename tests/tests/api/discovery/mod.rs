@@ -1,0 +1,3 @@
+//! What the service publishes: JWKS, OpenID configuration, health, the OpenAPI document.
+
+mod documents;
