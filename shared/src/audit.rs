@@ -3,6 +3,8 @@
 //! or a link: `details` carries only identifiers and reasons.
 
 use crate::ids::{AppId, UserId};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -153,4 +155,18 @@ fn log(r: &AuditRecord, request_id: &str) {
 /// `details` from pairs of plain identifiers and reasons.
 pub fn details<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The opaque cursor of a user's audit trail (`next_cursor`): where the previous page ended,
+/// base64url, so that a client never builds one.
+pub fn encode_cursor(after: &str) -> String {
+    URL_SAFE_NO_PAD.encode(after)
+}
+
+/// The position a cursor of `encode_cursor` stands for; `None` for anything else (a cursor only
+/// ever continues within one trail's events).
+pub fn decode_cursor(cursor: &str) -> Option<String> {
+    let sk = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let id = sk.strip_prefix("EVENT#")?;
+    (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(sk)
 }

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Request, RequestExt};
 use serde_json::json;
 use shared::App;
@@ -13,12 +11,12 @@ use shared::admin;
 use shared::caller::Caller;
 use shared::error::{Error, Result};
 
-use crate::account::me_audit::{decode_cursor, limit_param};
 use crate::edge::http::{Cx, Reply};
+use shared::audit::{decode_cursor, encode_cursor};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, _caller: Caller) -> Result<Reply> {
     let query = req.query_string_parameters();
-    let limit = limit_param(query.first("limit"))?;
+    let limit = crate::edge::http::page_limit(query.first("limit"))?;
     let user = match query.first("user_id") {
         None => None,
         Some(u) => Some(UserId::parse(u).ok_or_else(|| Error::field("user_id", "invalid"))?),
@@ -45,7 +43,7 @@ pub async fn events(
                 Some(c) => Some(decode_cursor(c).ok_or_else(|| Error::field("cursor", "invalid"))?),
             };
             let mut page = admin::audit(app, tenant, limit, after.as_deref(), user).await?;
-            page.next_cursor = page.next_cursor.map(|sk| URL_SAFE_NO_PAD.encode(sk));
+            page.next_cursor = page.next_cursor.as_deref().map(encode_cursor);
             Ok(page)
         }
         None => admin::audit(app, tenant, limit, cursor, None).await,

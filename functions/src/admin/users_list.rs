@@ -10,12 +10,11 @@ use shared::admin;
 use shared::caller::Caller;
 use shared::error::{Error, Result};
 
-use crate::account::me_audit::limit_param;
 use crate::edge::http::{Cx, Reply};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, _caller: Caller) -> Result<Reply> {
     let query = req.query_string_parameters();
-    let limit = limit_param(query.first("limit"))?;
+    let limit = crate::edge::http::page_limit(query.first("limit"))?;
     let prefix = match query.first("email") {
         None => None,
         Some(p) if !p.trim().is_empty() && p.len() <= 320 => Some(shared::domain::Email::normalize_prefix(p)),

@@ -9,8 +9,8 @@ use shared::error::Result;
 use shared::ratelimit::{self, Route};
 use shared::recovery;
 
-use crate::auth::login::token_reply;
 use crate::edge::http::{Cx, Fields, Reply};
+use crate::edge::signed_in::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let Cx { tenant, client } = cx;

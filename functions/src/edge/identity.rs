@@ -83,9 +83,9 @@ pub async fn resolve(app: &App, tenant: &Tenant, token: Option<&str>, accepts: A
     match accounts::authenticate(app, tenant, Some(token)).await {
         // An access token of the app's OAuth provider: resolved on every route, so that a route
         // that does not take third parties answers it 403 `forbidden`, not 401.
-        Err(Error::Unauthorized) if shared::oauth::token::looks_like_access(token) => {
-            match shared::oauth::token::verify_access(app, tenant, token).await? {
-                Some(claims) => Ok(Caller::OAuth(shared::oauth::token::holder(claims))),
+        Err(Error::Unauthorized) if shared::oauth::protocol::looks_like_access(token) => {
+            match shared::oauth::protocol::verify_access(app, tenant, token).await? {
+                Some(claims) => Ok(Caller::OAuth(shared::oauth::protocol::holder(claims))),
                 None => Err(Error::Unauthorized),
             }
         }

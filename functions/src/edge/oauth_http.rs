@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::json;
 use shared::error::{Error, Result};
 use shared::oauth::grants::BearerError;
-use shared::oauth::token::{OAuthError, OAuthResult, Presented};
+use shared::oauth::protocol::{OAuthError, OAuthResult};
+use shared::oauth::token::Presented;
 
 use crate::edge::http::Reply;
 

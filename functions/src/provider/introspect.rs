@@ -9,7 +9,8 @@ use lambda_http::Request;
 use shared::App;
 use shared::error::Result;
 use shared::model::ClientType;
-use shared::oauth::token::{self, OAuthError};
+use shared::oauth::protocol::OAuthError;
+use shared::oauth::token;
 
 use crate::edge::http::{Cx, Reply};
 use crate::edge::oauth_http;

@@ -10,9 +10,9 @@ use shared::App;
 use shared::error::{Error, Result};
 use shared::social::{self, Finished, ProviderAnswer, ProviderId};
 
-use crate::auth::login::token_reply;
 use crate::edge::cookies;
 use crate::edge::http::{self, Cx, Reply};
+use crate::edge::signed_in::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let query = req.query_string_parameters();

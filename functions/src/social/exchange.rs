@@ -8,8 +8,8 @@ use shared::App;
 use shared::error::Result;
 use shared::social;
 
-use crate::auth::login::token_reply;
 use crate::edge::http::{Cx, Fields, Reply};
+use crate::edge::signed_in::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     // A sign-in: with the refresh token in a cookie, only from the app's own sites (login CSRF).

@@ -9,8 +9,8 @@ use shared::App;
 use shared::error::Result;
 use shared::social::{self, NativeGrant};
 
-use crate::auth::login::token_reply;
 use crate::edge::http::{self, Cx, Fields, Reply};
+use crate::edge::signed_in::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let provider = http::provider_param(&req)?;

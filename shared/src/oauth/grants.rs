@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
-use super::token::{AccessClaims, OAuthError, OAuthResult, TokenResponse};
+use super::protocol::{self, AccessClaims, OAuthError, OAuthResult, TokenResponse};
 use crate::App;
 use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
@@ -105,7 +105,7 @@ pub async fn exchange_code(
         .await?
         .filter(|u| u.credential_version == record.credential_version)
         .ok_or_else(invalid)?;
-    let aud = super::token::audience(tenant, resource)?;
+    let aud = protocol::audience(tenant, resource)?;
     let ring = app.keys.ring().await?;
     let refresh_wanted = record.scopes.iter().any(|s| s == "offline_access")
         && client.settings.grant_types.contains(&GrantType::RefreshToken);
@@ -416,7 +416,7 @@ pub async fn refresh(
     if now.timestamp() >= ends_at {
         return Err(invalid());
     }
-    let aud = super::token::audience(tenant, resource)?;
+    let aud = protocol::audience(tenant, resource)?;
     let next = OAuthGrantRecord { generation: grant.generation + 1, scopes, ..grant.clone() };
     let issued = issue(&ring, tenant, client, &user, &next, &aud, ends_at, true, None, now)?;
     let new_hash = issued.refresh_token.as_deref().map(crypto::token_hash).unwrap_or_default();
@@ -494,7 +494,7 @@ pub async fn introspect_refresh(
 /// OIDC userinfo (Core 5.3): `sub` and the claims the token's scopes open; only for a token
 /// granted `openid`.
 pub async fn userinfo(app: &App, tenant: &Tenant, token: &str) -> std::result::Result<Value, BearerError> {
-    let Some((claims, user)) = super::token::verify_user_access(app, tenant, token).await? else {
+    let Some((claims, user)) = protocol::verify_user_access(app, tenant, token).await? else {
         return Err(BearerError::InvalidToken);
     };
     let scopes: Vec<String> = claims.scope.split(' ').map(str::to_owned).collect();

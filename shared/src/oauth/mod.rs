@@ -6,4 +6,6 @@
 pub mod authorize;
 pub mod clients;
 pub mod grants;
+pub mod metadata;
+pub mod protocol;
 pub mod token;

@@ -1,11 +1,17 @@
 //! What the management API reads and writes beyond the wave-1 flows: users created by the app's
 //! backend, and the app's users and audit events listed through the app's index (`gsi2`).
 
+use super::keys;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::*;
+use super::items::{audit_item, decode, keyed, new_account_items, outbox_item, put, s};
+use super::transact::unavailable;
+use super::{Item, Store, Written};
+use crate::error::{Error, Result};
 use crate::ids::{AppId, UserId};
+use crate::model::{AuditRecord, TokenRecord, UserRecord};
+use crate::outbox::OutboxRecord;
 
 /// One page of a list and the cursor of the next (opaque to clients: base64url of the position).
 pub struct Page<T> {

@@ -4,11 +4,18 @@
 //! the owner's `api_keys_version`, and every status change of the owner is conditioned on it, so a
 //! key can never miss its owner's new status.
 
+use super::keys;
 use std::future::Future;
 
-use super::*;
+use super::items::{decode, delete_item, keyed, n, put, s};
+use super::transact::condition_held;
+use super::update::{KeysFollowing, UserUpdate};
+use super::{Guard, Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, KeyId, UserId};
+use crate::model::UserRecord;
 use crate::model::{ApiKeyRecord, ApiKeyRef};
+use chrono::{DateTime, Utc};
 
 /// How many times a status change is tried when keys come or go under it (a user racing their
 /// own disabling with key creations and revocations, which are rate-limited).

@@ -1,8 +1,15 @@
 //! Apps: the app item, its owner's references and the count that the app limit checks.
 
-use super::*;
+use super::items::{decode, delete_item, delete_request, internal, keyed, n, put, s};
+use super::keys;
+use super::transact::{condition_held, unavailable};
+use super::{Committed, Item, Store, Written};
+use crate::error::{Error, Result};
 use crate::ids::{AppId, UserId};
 use crate::model::AppRecord;
+use crate::model::UserRecord;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 
 /// What creating an app came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,13 @@
 //! Audit events: stored under the user, read back newest first.
 
-use super::*;
+use super::Store;
+use super::items::{audit_item, decode, s};
+use super::keys;
+use super::transact::unavailable;
+use crate::error::Result;
 use crate::ids::{AppId, UserId};
+use crate::model::AuditRecord;
+use std::collections::HashMap;
 
 impl Store {
     /// One page of a user's audit events, newest first, and the key to continue after it.

@@ -1,8 +1,14 @@
 //! OAuth clients of apps: one item per client under the app's item (the secret only hashed).
 
-use super::*;
+use super::items::{decode, internal, keyed, n, s};
+use super::keys;
+use super::transact::{condition_held, unavailable};
+use super::{Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, ClientId, UserId};
 use crate::model::OAuthClientRecord;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
 
 impl Store {
     /// Stores a new client while its app is active and `owner`'s: `false` when it is not.

@@ -1,11 +1,19 @@
 //! What the app's OAuth provider keeps about users: browser sessions at its login page,
 //! authorization codes, grants (with their refresh-token families) and consents.
 
-use super::*;
+use super::items::{audit_item, decode, delete_item, delete_request, internal, keyed, n, put, s};
+use super::keys;
+use super::transact::unavailable;
+use super::{Store, Written};
+use crate::error::Result;
 use crate::ids::ClientId;
+use crate::ids::{AppId, UserId};
+use crate::model::{AuditRecord, UserRecord};
 use crate::model::{
     AuthorizationCodeRecord, BrowserSessionRecord, ConsentRecord, OAuthClientRecord, OAuthGrantRecord,
 };
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 
 /// What one verification of a provider's access token needs, read together.
 pub struct TokenState {

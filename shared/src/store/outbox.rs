@@ -1,7 +1,13 @@
 //! The mail outbox as the mailer sees it: claim, release, delete (flows write their mail in
 //! their own transactions; `shared::outbox`).
 
-use super::*;
+use super::items::{n, outbox_item, s};
+use super::keys;
+use super::transact::unavailable;
+use super::{Claim, Store};
+use crate::error::Result;
+use crate::outbox::OutboxRecord;
+use chrono::{DateTime, Utc};
 
 impl Store {
     /// A mail with no other work to commit with (the existing-account notice).

@@ -1,9 +1,14 @@
 //! The identity providers apps configure through the console: one item per provider under the
 //! app's item, its secret sealed (the store never sees it in clear).
 
-use super::*;
+use super::items::{decode, keyed, put, s};
+use super::keys;
+use super::transact::condition_held;
+use super::{Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, UserId};
 use crate::model::{ProviderId, ProviderRecord};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 
 impl Store {
     /// An app's configured providers.

@@ -1,7 +1,13 @@
 //! The public half of the signing keys, published for the functions that only verify.
 
-use super::*;
+use super::Store;
+use super::items::{PublicKeysItem, decode, internal, keyed};
+use super::keys;
+use super::transact::unavailable;
+use crate::error::Result;
 use crate::ids::{AppId, SessionId, UserId};
+use crate::keys::PublicKeySet;
+use crate::model::SessionRecord;
 
 impl Store {
     /// The public signing keys (`keys::PublicKeySet`), as rotation last published them.

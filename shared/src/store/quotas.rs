@@ -1,7 +1,12 @@
 //! Rate-limit quotas and the writes that carry only them (decoys, failed logins).
 
-use super::*;
+use super::items::{audit_item, counter_sk, decoy_item, outbox_item, put};
+use super::{Committed, Quota, Store};
+use crate::error::Result;
 use crate::ids::AppId;
+use crate::model::AuditRecord;
+use crate::outbox::OutboxRecord;
+use chrono::{DateTime, Utc};
 
 impl Store {
     /// The write an unknown address costs, so that it costs the same as a known one's

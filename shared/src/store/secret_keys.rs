@@ -1,9 +1,14 @@
 //! Apps' secret keys: the owner's list under the app's item, and a look-up item per key hash that
 //! the management API authenticates with. Both are written and deleted together.
 
-use super::*;
+use super::items::{decode, delete_item, internal, keyed, put, s};
+use super::keys;
+use super::{Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, KeyId, UserId};
 use crate::model::SecretKeyRecord;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use serde::Serialize;
 
 /// What the look-up item of a key holds.
 #[derive(Serialize, serde::Deserialize)]

@@ -1,7 +1,19 @@
 //! Sessions: start, rotation, revocation, and the password change that carries sessions over.
 
-use super::*;
+use super::items::{
+    CREDENTIAL_VERSION, audit_item, decode, delete_item, delete_request, internal, keyed, n, outbox_item,
+    put, put_request, s,
+};
+use super::keys;
+use super::transact::{MAX_TRANSACTION_ITEMS, condition_held, user_state_check};
+use super::update::UserUpdate;
+use super::{Committed, Guard, Quota, Rotated, SessionRotation, Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, SessionId, UserId};
+use crate::model::{AuditRecord, SessionRecord, UserRecord};
+use crate::outbox::OutboxRecord;
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 
 impl Store {
     /// Stores a new session and its audit event, deletes the sessions it evicts and takes the

@@ -1,11 +1,20 @@
 //! Social login: started sign-ins (state), one-time codes, and identities. An identity is one item
 //! found by (provider, subject) and an entry in its user's partition, written together.
 
+use super::keys;
 use aws_sdk_dynamodb::types::ReturnValue;
 
-use super::*;
+use super::items::{decode, delete_item, internal, keyed, n, new_account_items, put, s};
+use super::transact::{ConditionalFailure, unavailable};
+use super::update::UserUpdate;
+use super::{Guard, Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, UserId};
+use crate::model::UserRecord;
 use crate::model::{CodeRecord, StateRecord};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 /// What an identity's write found.
 #[derive(Debug, PartialEq, Eq)]

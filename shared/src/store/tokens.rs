@@ -1,8 +1,17 @@
 //! Single-use tokens: issued, consumed and superseded with their user in one transaction.
 
-use super::*;
+use super::items::{audit_item, decoy_item, delete_item, internal, keyed, n, outbox_item, put, s};
+use super::keys;
+use super::transact::{MAX_TRANSACTION_ITEMS, consume_live_token};
+use super::update::UserUpdate;
+use super::{Committed, Quota, Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, SessionId};
 use crate::model::TokenKind;
+use crate::model::{AuditRecord, TokenRecord, UserRecord};
+use crate::outbox::OutboxRecord;
+use aws_sdk_dynamodb::types::{ConditionCheck, TransactWriteItem};
+use chrono::{DateTime, Utc};
 
 impl Store {
     pub async fn token(&self, tenant: &AppId, token_hash: &str) -> Result<Option<TokenRecord>> {

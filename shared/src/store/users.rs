@@ -1,7 +1,18 @@
 //! Users: the account item, its email lock, look-ups, profile changes, erasure.
 
-use super::*;
+use super::items::{
+    EmailLock, audit_item, count_of, counter_sk, decode, delete_item, delete_request, keyed,
+    new_account_items, outbox_item, put, s,
+};
+use super::keys;
+use super::transact::{condition_held, consume_live_token, unavailable};
+use super::update::UserUpdate;
+use super::{Committed, Guard, Item, LoginView, Quota, Store, Written};
+use crate::error::Result;
 use crate::ids::{AppId, UserId};
+use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
+use crate::outbox::OutboxRecord;
+use chrono::{DateTime, Utc};
 
 impl Store {
     /// Writes the user, its email lock, its verification token, the `register` audit event and the

@@ -262,3 +262,16 @@ pub fn page_form(req: &Request) -> Option<std::collections::HashMap<String, Stri
     let fields = Fields::form(req).ok()?;
     Some(fields.object().iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned()))).collect())
 }
+
+/// `?limit=` of a paged list: 1 to 100, 20 when absent.
+pub fn page_limit(raw: Option<&str>) -> Result<i32> {
+    const DEFAULT: i32 = 20;
+    const MAX: i32 = 100;
+    match raw {
+        None => Ok(DEFAULT),
+        Some(l) => match l.parse::<i32>() {
+            Ok(n) if (1..=MAX).contains(&n) => Ok(n),
+            _ => Err(Error::field("limit", "between_1_and_100")),
+        },
+    }
+}
