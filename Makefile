@@ -11,7 +11,7 @@ CARGO       ?= cargo
 # (nextest, cargo lambda watch) must not inherit `cargo run`'s CARGO_* variables.
 AUTHCTL     := $(or $(CARGO_TARGET_DIR),target)/debug/authctl
 
-.PHONY: help dev test fuzz venv nextest stand-ins rp browser lint validate build build-dev bench sam-build deploy keys rotate-key clean
+.PHONY: help dev test docs mdbook fuzz venv nextest stand-ins rp browser lint validate build build-dev bench sam-build deploy keys rotate-key clean
 
 # The deployed stack's outputs: the signing-key secret, and the table its public half is published in.
 STACK_OUTPUT = $(VENV)/bin/python -c "import boto3;print(next(o['OutputValue'] for o in boto3.client('cloudformation').describe_stacks(StackName='$(or $(STACK),auth-service)')['Stacks'][0]['Outputs'] if o['OutputKey']=='$(1)'))"
@@ -22,6 +22,7 @@ help:
 	@echo "make dev      run the whole API on http://127.0.0.1:9000 with local AWS (moto) on :5000"
 	@echo "              (SOCIAL=local: with local Google, Apple and GitHub sign-in stand-ins)"
 	@echo "make test     run the whole test suite (installs moto, cargo-lambda, cfn-lint, nextest)"
+	@echo "make docs     the book in docs/ into target/book, its links checked"
 	@echo "make lint     sam validate --lint and cfn-lint on the template, rustfmt check"
 	@echo "make build    release artifacts for Lambda (cargo lambda, zig linker) and the glibc check"
 	@echo "make bench    cold starts, warm times, memory, sizes, DynamoDB calls -> bench/results.md"
@@ -60,13 +61,25 @@ $(RP_STAMP): $(RP)/package-lock.json
 	cd $(RP) && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	@rm -f $(RP)/node_modules/.installed-*; touch $@
 
+## mdBook for `make docs`, pinned, into .tools/ (search only: no server, no file watcher).
+MDBOOK_VERSION := 0.5.4
+MDBOOK := .tools/bin/mdbook
+mdbook:
+	@$(MDBOOK) --version 2>/dev/null | grep -qx "mdbook v$(MDBOOK_VERSION)" || \
+	  $(CARGO) install --locked --force --root .tools --version $(MDBOOK_VERSION) --no-default-features --features search mdbook
+
+## The book in docs/ into target/book, then its links and anchors checked offline (tools/src/docs.rs).
+docs: mdbook build-dev
+	$(MDBOOK) build docs
+	$(AUTHCTL) docs-check
+
 ## cargo-nextest: the machine's own when present, otherwise installed from crates.io.
 nextest:
 	@$(CARGO) nextest --version >/dev/null 2>&1 || $(CARGO) install --locked cargo-nextest
 
 # Every cargo command here selects the whole workspace, as `cargo lambda watch` does when it runs
 # `cargo run --bin <function>` from the root: one feature set, so nothing is compiled twice.
-## `make dev SOCIAL=local` also starts local Google, Apple and GitHub stand-ins (README, Social login).
+## `make dev SOCIAL=local` also starts local Google, Apple and GitHub stand-ins (docs/social-login.md).
 dev: venv build-dev $(if $(SOCIAL),stand-ins)
 	AUTH_DEV_SOCIAL=$(SOCIAL) $(AUTHCTL) dev
 
@@ -89,7 +102,7 @@ build: venv
 	$(CARGO) lambda build --release --workspace --bins
 	scripts/check_glibc.sh target/lambda
 
-## `make build`, then every function measured against a local moto (bench/README in the README).
+## `make build`, then every function measured against a local moto (docs/performance.md).
 bench: build
 	target/lambda/bench/bootstrap
 
@@ -102,7 +115,7 @@ TEST_TARGETS := --workspace --lib --test '*'
 # Where the suite's processes record the AWS calls of each function (shared/src/iam.rs).
 IAM_RECORDS := $(abspath $(or $(CARGO_TARGET_DIR),target))/iam
 
-test: venv nextest stand-ins rp browser build-dev validate
+test: venv nextest stand-ins rp browser build-dev validate docs
 	$(CARGO) nextest run $(TEST_TARGETS) --no-run
 	rm -rf $(IAM_RECORDS)
 	AUTH_IAM_RECORD_DIR=$(IAM_RECORDS) $(AUTHCTL) with-moto -- $(CARGO) nextest run $(TEST_TARGETS)

@@ -26,7 +26,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a function prepares during its cold start, outside any user's request, rather than on its
 /// first request. A function pointer chosen in `entry`'s table: a function links only the warm-up
-/// it names, so `health` carries no Secrets Manager client, JWT code or Argon2 (README "Performance").
+/// it names, so `health` carries no Secrets Manager client, JWT code or Argon2 (`docs/performance.md`).
 pub type Warm = for<'a> fn(&'a App) -> BoxFuture<'a, ()>;
 
 pub mod warm {

@@ -86,3 +86,63 @@ fn no_handler_module_outside_an_area_folder() {
     let expected: BTreeSet<String> = ["lib", "routes", "runtime", "entry"].map(String::from).into();
     assert_eq!(top, expected, "only the table, the runtime and the entries sit at the root of functions/src");
 }
+
+/// Architecture invariant: no source file grows past its seams; at 700 lines it is split.
+#[test]
+fn no_source_file_is_longer_than_700_lines() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut long = Vec::new();
+    for crate_src in ["functions/src", "shared/src"] {
+        let mut files = Vec::new();
+        rust_files(&root.join(crate_src), &mut files);
+        for file in files {
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            if lines > 700 {
+                long.push(format!("{} has {lines} lines", file.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every "Architecture invariant:" line of `docs/architecture.md` names the test that holds it, as
+/// (`<file>`, `<test>`), and that test exists in that file: an invariant nobody checks is a wish.
+#[test]
+fn every_architecture_invariant_names_a_test_that_holds_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let map = std::fs::read_to_string(root.join("docs/architecture.md")).unwrap();
+    let paragraphs: Vec<String> = map.split("\n\n").map(|p| p.replace('\n', " ")).collect();
+    let invariants: Vec<&String> =
+        paragraphs.iter().filter(|p| p.starts_with("**Architecture invariant:**")).collect();
+    assert!(invariants.len() >= 6, "docs/architecture.md states its invariants");
+    for invariant in invariants {
+        let held = invariant
+            .split("(`")
+            .skip(1)
+            .find_map(|tail| {
+                let (file, rest) = tail.split_once("`, `")?;
+                let (test, _) = rest.split_once("`)")?;
+                Some((file.to_owned(), test.to_owned()))
+            })
+            .unwrap_or_else(|| panic!("names no (`file`, `test`): {invariant}"));
+        let source =
+            std::fs::read_to_string(root.join(&held.0)).unwrap_or_else(|_| panic!("no file {}", held.0));
+        assert!(
+            source.contains(&format!("fn {}()", held.1)),
+            "{} has no test {}: {invariant}",
+            held.0,
+            held.1
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! Each AWS client is built on its first use rather than here, and only from the code that uses
 //! it: a function that never sends mail never references the SES client's constructor, so the
 //! linker leaves the SES SDK out of its binary (likewise DynamoDB and Secrets Manager for the
-//! functions that touch neither). See README "Performance".
+//! functions that touch neither). See `docs/performance.md`.
 
 use aws_config::SdkConfig;
 

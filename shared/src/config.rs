@@ -101,8 +101,8 @@ pub struct SocialConfig {
     pub browser_session_lifetime: Duration,
 }
 
-/// Every variable the service reads, with its default, in the order the README documents them.
-/// The README table and this list are checked against each other by a test.
+/// Every variable the service reads, with its default, in the order `docs/configuration.md` documents them.
+/// That chapter's table and this list are checked against each other by a test.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("TABLE_NAME", "auth"),
     ("SIGNING_KEY_SECRET_ID", "auth/signing-keys"),

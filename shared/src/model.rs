@@ -162,7 +162,7 @@ pub struct TokenRecord {
     /// A verification link mailed by the registration that set the account's password: following
     /// it proves that the mailbox's owner made that registration, so the password stays. Every
     /// other link (a resend) proves the mailbox only, and verifying with it drops a password that
-    /// whoever registered may have chosen (README, "Pre-registration").
+    /// whoever registered may have chosen (`docs/api.md`, "Pre-registration").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub vouches_for_password: bool,
     /// A magic link asked for on the OAuth provider's login page: the SHA-256 of a secret that only

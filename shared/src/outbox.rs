@@ -12,7 +12,7 @@
 //! Sending claims the item first (a conditional write with a lease), so a record delivered twice
 //! sends once. What remains: a mailer that dies after SES accepted a mail and before it deleted the
 //! item leaves a claim that expires after `CLAIM_LEASE_SECONDS`; a redelivery after that sends the
-//! mail again (README, "Mail").
+//! mail again (`docs/mail.md`).
 
 use crate::ids::{AppId, UserId};
 use crate::settings::AppSettings;

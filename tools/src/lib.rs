@@ -4,6 +4,7 @@
 //! and to AWS: only the endpoint differs.
 
 pub mod bootstrap;
+pub mod docs;
 pub mod iam;
 pub mod moto;
 pub mod outbox;

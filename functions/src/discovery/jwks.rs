@@ -13,6 +13,6 @@ use crate::edge::http::Reply;
 pub async fn handle(app: Arc<App>, _req: Request, _cx: Cx) -> Result<Reply> {
     let keys = app.verifier(None).await?;
     // Short enough that a rotated-in key is picked up by verifiers well before it signs anything
-    // they must accept (see the README on key rotation).
+    // they must accept (see `docs/operations.md` on key rotation).
     Ok(Reply::document(keys.jwks())?.cache("public, max-age=300"))
 }

@@ -77,7 +77,7 @@ async fn deliver(app: &App, mail: &OutboxRecord) -> Result<()> {
     match sent {
         Ok(()) => {
             // Sent: the item (and its sealed token) goes. Should this fail, the record's next
-            // delivery finds the claim and, after the lease, sends again: the README's one case.
+            // delivery finds the claim and, after the lease, sends again: `docs/mail.md`'s one case.
             app.store.delete_outbox(mail).await?;
             tracing::info!(outbox_id = mail.id.as_str(), "mail sent");
             Ok(())

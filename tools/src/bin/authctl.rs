@@ -38,9 +38,10 @@ async fn main() -> ExitCode {
         }
         Some("with-moto") => return with_moto(&args[1..]).await,
         Some("iam-check") if args.len() == 2 => iam_check(std::path::Path::new(&args[1])),
+        Some("docs-check") => docs_check(),
         _ => {
             eprintln!(
-                "usage: authctl dev | bootstrap | keys ensure | keys rotate | secret-key create [LABEL] | secret-key list | secret-key revoke ID | with-moto -- CMD [ARGS...] | iam-check DIR"
+                "usage: authctl dev | bootstrap | keys ensure | keys rotate | secret-key create [LABEL] | secret-key list | secret-key revoke ID | with-moto -- CMD [ARGS...] | iam-check DIR | docs-check"
             );
             return ExitCode::from(2);
         }
@@ -52,6 +53,19 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The links of the README and the book (`make docs`), checked offline.
+fn docs_check() -> Result<()> {
+    let problems = authctl::docs::check(&repo_root());
+    if problems.is_empty() {
+        println!("docs: every link of README.md and docs/ resolves");
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("{problem}");
+    }
+    bail!("{} broken links in the documentation", problems.len())
 }
 
 fn config() -> Result<Config> {
@@ -336,7 +350,7 @@ async fn dev() -> Result<()> {
         "  local AWS      {endpoint}  (moto; table {}, secret {})",
         config.table_name, config.signing_key_secret_id
     );
-    println!("  sent mail      {endpoint}/moto-api/data.json  (sesv2 messages; see the README)");
+    println!("  sent mail      {endpoint}/moto-api/data.json  (sesv2 messages; see docs/getting-started.md)");
     println!("  JWKS           {api}/.well-known/jwks.json");
     println!("  Ctrl-C stops everything started here. Functions compile on their first request.");
     println!();
@@ -351,7 +365,7 @@ async fn dev() -> Result<()> {
     );
     println!("    curl -s -X POST {api}/api/v1/console/apps -H 'authorization: Bearer <access_token>' \\");
     println!("      -H 'content-type: application/json' -d '{{\"name\":\"Acme\"}}'");
-    println!("  Its users then sign up and log in at {api}/apps/<app_id>/api/v1/auth/... (README, Apps).");
+    println!("  Its users then sign up and log in at {api}/apps/<app_id>/api/v1/auth/... (docs/apps.md).");
     println!();
     match &social {
         Some((stand_ins, _)) => {

@@ -1,5 +1,5 @@
 //! The contract that ties the pieces together: template ↔ router ↔ route table ↔ binaries, the
-//! README's configuration table, and the headers every response carries.
+//! configuration chapter's table (`docs/configuration.md`), and the headers every response carries.
 
 use std::collections::BTreeSet;
 
@@ -115,15 +115,18 @@ async fn the_openapi_document_is_served() {
 }
 
 #[test]
-fn the_readme_documents_every_configuration_variable_with_its_default() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+fn the_docs_document_every_configuration_variable_with_its_default() {
+    let chapter = std::fs::read_to_string(repo_root().join("docs/configuration.md")).unwrap();
     for (name, default) in shared::config::VARIABLES {
-        let row = readme
+        let row = chapter
             .lines()
             .find(|l| l.starts_with(&format!("| `{name}`")))
-            .unwrap_or_else(|| panic!("README has no row for {name}"));
+            .unwrap_or_else(|| panic!("docs/configuration.md has no row for {name}"));
         let shown = if default.is_empty() { "(empty)".to_owned() } else { format!("`{default}`") };
-        assert!(row.contains(&shown), "README row for {name} does not show the default {shown}: {row}");
+        assert!(
+            row.contains(&shown),
+            "docs/configuration.md's row for {name} does not show the default {shown}: {row}"
+        );
     }
 }
 
