@@ -266,55 +266,6 @@ pub async fn verify_email(
     Ok(user)
 }
 
-// ----- resend verification -------------------------------------------------------------------------
-
-/// Sends a fresh verification link to an unverified account. The caller answers the same way
-/// whatever happens here for an unknown or verified address, so the outcome is not returned.
-pub async fn resend_verification(
-    app: &App,
-    tenant: &Tenant,
-    email: &Email,
-    client: &ClientInfo,
-) -> Result<()> {
-    let config = &app.config;
-    let tenant = &tenant.id;
-    let now = Utc::now();
-    let user = app.store.user_by_email(tenant, email.normalized()).await?;
-    let Some(user) = user.filter(|u| !u.email_verified && u.status == UserStatus::Active) else {
-        audit::log_only(
-            EventType::VerificationResent,
-            tenant,
-            client,
-            &audit::details([("outcome", json!("nothing_to_send"))]),
-        );
-        // The same work as for an account that gets a link, so that neither the answer nor its
-        // time tells them apart.
-        outbox::decoy_seal(&app.sealer, tenant).await?;
-        return app.store.decoy_write(tenant, now).await;
-    };
-    let (token, hash) = crypto::new_token();
-    let record = single_use(TokenKind::VerifyEmail, &user, now, config.verify_token_ttl.as_secs());
-    let event = audit::record(
-        config,
-        tenant,
-        &user.user_id,
-        EventType::VerificationResent,
-        client,
-        Default::default(),
-        now,
-    );
-    let letter =
-        Letter::VerifyEmail { name: user.name.clone(), ttl_seconds: config.verify_token_ttl.as_secs() };
-    let to = Email::from_stored(user.email.clone());
-    let mail =
-        outbox::compose(&app.sealer, tenant, Some(&user.user_id), &to, &letter, Some(&token), now).await?;
-    // Verified in the meantime: nothing is written and nothing is sent; the answer is the same.
-    app.store
-        .issue_token(&user, &hash, &record, UserUpdate::new(Guard::Unverified), &event, &mail, now)
-        .await?;
-    Ok(())
-}
-
 // ----- login ---------------------------------------------------------------------------------------
 
 pub struct LoggedIn {

@@ -356,14 +356,7 @@ impl Verifier {
         issuer: &str,
         audiences: &[&str],
     ) -> Option<T> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        if !header.typ.as_deref().is_some_and(|t| same_type(t, typ)) {
-            return None;
-        }
-        let key = self.verifying.get(header.kid.as_deref()?)?;
-        let mut validation = Validation::new(key.alg);
-        validation.algorithms = vec![key.alg];
-        validation.set_issuer(&[issuer]);
+        let (key, mut validation) = self.validation(token, typ, issuer)?;
         validation.set_audience(audiences);
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);
         validation.validate_exp = true;
@@ -382,19 +375,26 @@ impl Verifier {
     /// An ID token this issuer signed, verified but for its times and audience: what OIDC's
     /// `id_token_hint` is (an expired one still names the user; the caller checks the audience).
     pub fn verify_id_token_hint(&self, token: &str, issuer: &str) -> Option<serde_json::Value> {
+        let (key, mut validation) = self.validation(token, ID_TOKEN_TYPE, issuer)?;
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["iss", "aud", "sub"]);
+        Some(jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation).ok()?.claims)
+    }
+
+    /// The key a token names and the checks every token of ours meets: its `typ`, the key's one
+    /// algorithm, our issuer. The caller adds what its kind of token needs.
+    fn validation(&self, token: &str, typ: &str, issuer: &str) -> Option<(&VerifyingKey, Validation)> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if !header.typ.as_deref().is_some_and(|t| same_type(t, ID_TOKEN_TYPE)) {
+        if !header.typ.as_deref().is_some_and(|t| same_type(t, typ)) {
             return None;
         }
         let key = self.verifying.get(header.kid.as_deref()?)?;
         let mut validation = Validation::new(key.alg);
         validation.algorithms = vec![key.alg];
         validation.set_issuer(&[issuer]);
-        validation.validate_aud = false;
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.set_required_spec_claims(&["iss", "aud", "sub"]);
-        Some(jsonwebtoken::decode::<serde_json::Value>(token, &key.key, &validation).ok()?.claims)
+        Some((key, validation))
     }
 }
 

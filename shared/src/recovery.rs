@@ -69,7 +69,34 @@ async fn decoy(app: &App, tenant: &AppId, now: DateTime<Utc>) -> Result<()> {
     app.store.decoy_write(tenant, now).await
 }
 
-// ----- password reset ------------------------------------------------------------------------------
+// ----- password reset and verification links ------------------------------------------------------------------------------
+
+/// A single-use link to mail: its token's kind and lifetime, the audit event and the letter, and
+/// the state the user must still be in when it is written.
+struct Link {
+    kind: TokenKind,
+    ttl_seconds: u64,
+    event: EventType,
+    letter: Letter,
+    guard: Guard,
+}
+
+/// Mails `link` to `user`: the token, its audit event and the mail in one transaction. When the
+/// user left the guarded state meanwhile, nothing is written or sent, and the answer is the same.
+async fn send_link(
+    app: &App,
+    user: &UserRecord,
+    link: Link,
+    client: &ClientInfo,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (token, hash) = crypto::new_token();
+    let record = single_use(link.kind, user, now, link.ttl_seconds);
+    let audit = event(app, (&user.tenant_id, &user.user_id), link.event, client, now);
+    let mail = mail(app, user, &link.letter, Some(&token), now).await?;
+    app.store.issue_token(user, &hash, &record, UserUpdate::new(link.guard), &audit, &mail, now).await?;
+    Ok(())
+}
 
 /// Mails a reset link to a known, active account. The caller answers the same in every case.
 pub async fn request_password_reset(
@@ -78,20 +105,51 @@ pub async fn request_password_reset(
     email: &Email,
     client: &ClientInfo,
 ) -> Result<()> {
-    let config = &app.config;
     let now = Utc::now();
     let user = app.store.user_by_email(&tenant.id, email.normalized()).await?;
     let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
         return decoy(app, &tenant.id, now).await;
     };
-    let (token, hash) = crypto::new_token();
-    let ttl = config.reset_token_ttl.as_secs();
-    let record = single_use(TokenKind::PasswordReset, &user, now, ttl);
-    let audit = event(app, (&user.tenant_id, &user.user_id), EventType::PasswordResetRequested, client, now);
-    let mail = mail(app, &user, &Letter::PasswordReset { ttl_seconds: ttl }, Some(&token), now).await?;
-    // Disabled meanwhile: nothing is written or sent, and the answer is the same.
-    app.store.issue_token(&user, &hash, &record, UserUpdate::new(Guard::Active), &audit, &mail, now).await?;
-    Ok(())
+    let ttl_seconds = app.config.reset_token_ttl.as_secs();
+    let link = Link {
+        kind: TokenKind::PasswordReset,
+        ttl_seconds,
+        event: EventType::PasswordResetRequested,
+        letter: Letter::PasswordReset { ttl_seconds },
+        guard: Guard::Active,
+    };
+    send_link(app, &user, link, client, now).await
+}
+
+/// Sends a fresh verification link to an unverified account. The caller answers the same way
+/// whatever happens here for an unknown or verified address, so the outcome is not returned.
+pub async fn resend_verification(
+    app: &App,
+    tenant: &Tenant,
+    email: &Email,
+    client: &ClientInfo,
+) -> Result<()> {
+    let now = Utc::now();
+    let user = app.store.user_by_email(&tenant.id, email.normalized()).await?;
+    let Some(user) = user.filter(|u| !u.email_verified && u.status == UserStatus::Active) else {
+        audit::log_only(
+            EventType::VerificationResent,
+            &tenant.id,
+            client,
+            &audit::details([("outcome", json!("nothing_to_send"))]),
+        );
+        return decoy(app, &tenant.id, now).await;
+    };
+    let ttl_seconds = app.config.verify_token_ttl.as_secs();
+    let link = Link {
+        kind: TokenKind::VerifyEmail,
+        ttl_seconds,
+        event: EventType::VerificationResent,
+        letter: Letter::VerifyEmail { name: user.name.clone(), ttl_seconds },
+        // Verified in the meantime: nothing is written and nothing is sent.
+        guard: Guard::Unverified,
+    };
+    send_link(app, &user, link, client, now).await
 }
 
 /// Sets a new password with a reset token. The policy is checked before the token is consumed, so

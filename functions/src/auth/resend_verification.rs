@@ -8,10 +8,10 @@ use std::sync::Arc;
 use lambda_http::Request;
 use serde_json::json;
 use shared::App;
-use shared::accounts;
 use shared::domain::Email;
 use shared::error::Result;
 use shared::ratelimit::{self, Route};
+use shared::recovery;
 
 use crate::edge::http::{Cx, Fields, Reply};
 
@@ -24,7 +24,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     if let Some(email) = email {
         ratelimit::hit(&app, &tenant.id, Route::ResendVerification, &client, Some(email.normalized()))
             .await?;
-        accounts::resend_verification(&app, &tenant, &email, &client).await?;
+        recovery::resend_verification(&app, &tenant, &email, &client).await?;
     }
     Reply::ok(
         "If an unverified account exists for this address, a new verification email has been sent.",

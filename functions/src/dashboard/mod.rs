@@ -22,6 +22,7 @@ use shared::error::{Error, Result};
 use shared::tokens::Identity;
 
 use crate::edge::http::{Cx, Reply};
+use crate::edge::page::{PageResult, Stop};
 use views::{Card, Layout};
 
 const CSS: &str = include_str!("../../assets/dashboard.css");
@@ -48,7 +49,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let form = if post {
         match crate::edge::http::page_form(&req) {
             Some(form) if session::csrf_matches(&req, form.get("csrf_token").map(String::as_str)) => form,
-            _ => return page.finish(Ok(page.stale_form()?)),
+            _ => return page.finish(Err(stale_form())),
         }
     } else {
         Default::default()
@@ -56,6 +57,15 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     // Boxed: the pages' futures together are large, and a test thread's stack is 2 MiB.
     let outcome = Box::pin(pages::route(&mut page, post, &segments, form)).await;
     page.finish(outcome)
+}
+
+/// A form that did not come from this browser's page (no or another CSRF token).
+fn stale_form() -> Stop {
+    Stop::message(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "It was not sent from this browser's page. Go back, reload the page and try again.",
+    )
 }
 
 /// The page for what the edge refuses before any page runs: a form too large to read, or the
@@ -149,32 +159,26 @@ impl Page<'_> {
     }
 
     /// A card page (a message, or one form).
-    fn card(
+    fn card<E: From<Error>>(
         &self,
         status: StatusCode,
         layout: &Layout,
         heading: &str,
         lead: impl Into<String>,
-    ) -> Result<Reply> {
+    ) -> std::result::Result<Reply, E> {
         views::page(status, &Card { l: layout, heading, lead: lead.into(), form: None, links: Vec::new() })
     }
 
-    /// A form that did not come from this browser's page (no or another CSRF token).
-    fn stale_form(&self) -> Result<Reply> {
-        let layout = self.layout("Form expired");
-        self.card(
-            StatusCode::FORBIDDEN,
-            &layout,
-            "This form has expired",
-            "It was not sent from this browser's page. Go back, reload the page and try again.",
-        )
-    }
-
-    /// The response: the page, or the words for what went wrong, with the cookies either way.
-    fn finish(&self, outcome: Result<Reply>) -> Result<Reply> {
+    /// The response: the page, or the page of why it stopped, with the cookies either way. Every
+    /// dashboard page ends here, once.
+    fn finish(&self, outcome: PageResult) -> Result<Reply> {
         let reply = match outcome {
             Ok(reply) => reply,
-            Err(e) => self.failure(e)?,
+            Err(Stop::Failed(e)) => self.failure(e)?,
+            Err(Stop::Message { status, heading, text }) => {
+                self.card(status, &self.layout(heading), heading, text)?
+            }
+            Err(Stop::Redirect(url)) => Reply::redirect(url),
         };
         Ok(self.cookies.iter().cloned().fold(reply, Reply::cookie))
     }

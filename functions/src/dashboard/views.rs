@@ -3,7 +3,7 @@
 
 use askama::Template;
 use lambda_http::http::StatusCode;
-use shared::error::{Error, FieldErrors, Result};
+use shared::error::{Error, FieldErrors};
 
 use crate::edge::http::Reply;
 
@@ -181,8 +181,9 @@ pub fn rule_text(rule: &str) -> String {
 }
 
 /// A page as the response: the dashboard's policy, no framing, never cached (pages carry CSRF
-/// tokens, some a secret).
-pub fn page(status: StatusCode, template: &impl Template) -> Result<Reply> {
+/// tokens, some a secret). Its one failure, rendering, is the service's: as a page handler's
+/// `Stop` or as the edge's `Error`.
+pub fn page<E: From<Error>>(status: StatusCode, template: &impl Template) -> std::result::Result<Reply, E> {
     let body = template.render().map_err(|e| Error::Internal(format!("page rendering failed: {e}")))?;
     Ok(Reply::html(status, body, CSP.to_owned()).header("x-frame-options", "DENY"))
 }

@@ -1,7 +1,7 @@
 //! `GET /oauth/authorize` of an app's OAuth provider (RFC 6749 section 4.1.1, OIDC Core 3.1.2):
 //! checks the request, then shows the login page, the consent page, or sends the browser back
-//! with a code or an error. `POST /oauth/authorize` (`op_authorize_form`) takes the same
-//! parameters as a form.
+//! with a code or an error. `POST /oauth/authorize` (`authorize_form`) takes the same parameters
+//! as a form.
 
 use std::sync::Arc;
 
@@ -11,7 +11,8 @@ use shared::error::Result;
 use shared::oauth::authorize;
 
 use crate::edge::http::{Cx, Reply};
-use crate::provider::pages;
+use crate::edge::page::PageResult;
+use crate::provider::pages::{self, Step};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let query = req.query_string_parameters();
@@ -24,24 +25,17 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
             params.push((name.to_owned(), value.to_owned()));
         }
     }
-    authorize_with(&app, &req, &cx, &params).await
+    pages::answer(&cx.tenant, authorize_with(&app, &req, &cx, &params).await)
 }
 
 /// An authorization request's parameters, from the query or a form, each as often as sent.
-pub async fn authorize_with(app: &App, req: &Request, cx: &Cx, params: &[(String, String)]) -> Result<Reply> {
+pub async fn authorize_with(app: &App, req: &Request, cx: &Cx, params: &[(String, String)]) -> PageResult {
     let tenant = &cx.tenant;
-    if let Err(e) = pages::limit(app, cx).await {
-        return pages::failure(tenant, e);
-    }
-    let (request, client) = match authorize::parse(app, tenant, params).await {
-        Ok(parsed) => parsed,
-        Err(refusal) => return pages::refused(tenant, refusal),
-    };
-    let signed_in =
-        match authorize::browser_user(app, tenant, pages::session_value(req, tenant).as_deref()).await {
-            Ok(found) => found.map(|(session, user)| (user, session.auth_time)),
-            Err(e) => return pages::failure(tenant, e),
-        };
+    pages::limit(app, cx).await?;
+    let (request, client) = authorize::parse(app, tenant, params).await?;
+    let session = pages::session_value(req, tenant);
+    let signed_in = authorize::browser_user(app, tenant, session.as_deref()).await?;
+    let signed_in = signed_in.map(|(session, user)| (user, session.auth_time));
     let next = authorize::next(app, tenant, &client, &request, signed_in, false, &cx.client).await;
-    pages::show(app, req, tenant, &client, &request, next, None, Vec::new()).await
+    pages::show(app, req, tenant, Step::new(&client, &request), next).await
 }

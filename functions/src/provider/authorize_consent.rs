@@ -10,59 +10,43 @@ use shared::App;
 use shared::error::Result;
 use shared::oauth::authorize;
 
-use crate::edge::http::{self, Cx, Reply};
-use crate::provider::pages;
+use crate::edge::http::{Cx, Reply};
+use crate::edge::page::{PageResult, Stop};
+use crate::provider::pages::{self, Posted};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    pages::answer(&cx.tenant, consent(&app, &req, &cx).await)
+}
+
+async fn consent(app: &App, req: &Request, cx: &Cx) -> PageResult {
     let tenant = &cx.tenant;
-    if let Err(e) = pages::limit(&app, &cx).await {
-        return pages::failure(tenant, e);
-    }
-    let Some(form) = http::page_form(&req) else { return pages::stale_form(tenant) };
-    let sealed = form.get("request").cloned().unwrap_or_default();
-    let csrf_token = form.get("csrf_token").cloned().unwrap_or_default();
-    let opened =
-        authorize::open(&app, tenant, &sealed, &csrf_token, pages::csrf_value(&req, tenant).as_deref()).await;
-    let (request, shown_to) = match opened {
-        Ok(Some((request, Some(user)))) => (request, user),
-        Ok(_) => return pages::stale_form(tenant),
-        Err(e) => return pages::failure(tenant, e),
-    };
-    let signed_in =
-        match authorize::browser_user(&app, tenant, pages::session_value(&req, tenant).as_deref()).await {
-            Ok(found) => found.filter(|(_, user)| user.user_id == shown_to),
-            Err(e) => return pages::failure(tenant, e),
-        };
-    let Some((session, user)) = signed_in else {
-        return pages::message(
-            tenant,
+    let form = Posted::read(app, req, cx).await?;
+    let (_, request, shown_to) = form.request(app, req, tenant).await?;
+    let shown_to = shown_to.ok_or_else(pages::stale_form)?;
+    let session = pages::session_value(req, tenant);
+    let signed_in = authorize::browser_user(app, tenant, session.as_deref()).await?;
+    let Some((session, user)) = signed_in.filter(|(_, user)| user.user_id == shown_to) else {
+        return Err(Stop::message(
             StatusCode::FORBIDDEN,
             "You are no longer signed in",
             "Go back to the application and start again.",
-        );
+        ));
     };
-    let client = match pages::client_of(&app, tenant, &request).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
+    let client = pages::client_of(app, tenant, &request).await?;
     match form.get("decision").map(String::as_str) {
         Some("allow") => {
-            match authorize::consent_given(
-                &app,
+            let given = authorize::consent_given(
+                app,
                 tenant,
                 &client,
                 &request,
                 &user,
                 session.auth_time,
                 &cx.client,
-            )
-            .await
-            {
-                Ok(url) => Ok(Reply::redirect(url)),
-                Err(refusal) => pages::refused(tenant, refusal),
-            }
+            );
+            Ok(Reply::redirect(given.await?))
         }
         Some("deny") => Ok(Reply::redirect(authorize::consent_denied(tenant, &request))),
-        _ => pages::message(tenant, StatusCode::BAD_REQUEST, "No decision", "Choose Allow or Deny."),
+        _ => Err(Stop::message(StatusCode::BAD_REQUEST, "No decision", "Choose Allow or Deny.")),
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use lambda_http::Request;
-use lambda_http::http::StatusCode;
 use shared::App;
 use shared::error::Result;
 
@@ -15,13 +14,11 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let pairs: Option<Vec<(String, String)>> = crate::edge::http::is_form(&req)
         .then(|| serde_urlencoded::from_bytes(req.body().as_ref()).ok())
         .flatten();
-    let Some(params) = pairs else {
-        return pages::message(
-            &cx.tenant,
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
+    let outcome = match pairs {
+        Some(params) => crate::provider::authorize::authorize_with(&app, &req, &cx, &params).await,
+        None => Err(pages::unusable(
             "The request's parameters must be a form (application/x-www-form-urlencoded).",
-        );
+        )),
     };
-    crate::provider::authorize::authorize_with(&app, &req, &cx, &params).await
+    pages::answer(&cx.tenant, outcome)
 }

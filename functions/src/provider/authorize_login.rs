@@ -14,59 +14,61 @@ use std::sync::Arc;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::App;
+use shared::domain::Email;
 use shared::error::{Error, Result};
-use shared::oauth::authorize::{self, AuthorizationRequest, Next};
+use shared::model::UserRecord;
+use shared::oauth::authorize::{self, Next};
 use shared::ratelimit::Route;
 use shared::social::ProviderId;
 
 use crate::edge::cookies;
-use crate::edge::http::{self, Cx, Reply};
-use crate::provider::pages;
+use crate::edge::http::{Cx, Reply};
+use crate::edge::page::{PageResult, Stop};
+use crate::provider::pages::{self, Posted, Step};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
+    pages::answer(&cx.tenant, login(&app, &req, &cx).await)
+}
+
+/// A sign-in that worked: the user, the browser session's cookie value and when it began, and the
+/// cookies its way in sets.
+struct SignedIn {
+    user: UserRecord,
+    session: String,
+    auth_time: i64,
+    cookies: Vec<String>,
+}
+
+async fn login(app: &App, req: &Request, cx: &Cx) -> PageResult {
     let tenant = &cx.tenant;
-    if let Err(e) = pages::limit(&app, &cx).await {
-        return pages::failure(tenant, e);
-    }
-    let Some(form) = http::page_form(&req) else { return pages::stale_form(tenant) };
-    let sealed = form.get("request").cloned().unwrap_or_default();
-    let csrf_token = form.get("csrf_token").cloned().unwrap_or_default();
-    let opened =
-        authorize::open(&app, tenant, &sealed, &csrf_token, pages::csrf_value(&req, tenant).as_deref()).await;
-    let request = match opened {
-        Ok(Some((request, _))) => request,
-        Ok(None) => return pages::stale_form(tenant),
-        Err(e) => return pages::failure(tenant, e),
-    };
-    let client = match pages::client_of(&app, tenant, &request).await {
-        Ok(client) => client,
-        Err(page) => return page,
-    };
+    let form = Posted::read(app, req, cx).await?;
+    let (sealed, request, _) = form.request(app, req, tenant).await?;
+    let client = pages::client_of(app, tenant, &request).await?;
     let mut shown = request.clone();
     // As the authorization request's own login_hint: capped, so the sealed request stays small.
     let typed = form.get("email").map(|e| e.chars().take(authorize::MAX_HINT_CHARS).collect::<String>());
     shown.login_hint = typed.or(shown.login_hint);
     let login_page = |error: Option<&'static str>, notice: Option<&'static str>, cookies: Vec<String>| {
-        pages::show_with(&app, &req, tenant, &client, &shown, Ok(Next::Login), error, notice, cookies)
+        let step = Step { error, notice, cookies, ..Step::new(&client, &shown) };
+        pages::show(app, req, tenant, step, Ok(Next::Login))
     };
+    let email = form.get("email").and_then(|e| Email::parse(e).ok());
     let method = form.get("method").map(String::as_str).unwrap_or("password");
     if let Ok(provider) = ProviderId::from_str(method) {
-        return social(&app, &cx, &client.settings.name, &request, &sealed, provider).await;
+        return social(app, cx, &client.settings.name, &sealed, provider).await;
     }
     let outcome = match method {
-        "password" => {
-            let password = form.get("password").cloned().unwrap_or_default();
-            match form.get("email").and_then(|e| shared::domain::Email::parse(e).ok()) {
-                Some(email) => {
-                    authorize::sign_in(&app, tenant, &email, &password, &client.client_id, &cx.client)
-                        .await
-                        .map(|(user, cookie, at)| (user, cookie, at, Vec::new()))
-                }
-                None => Err(Error::InvalidCredentials),
+        "password" => match email {
+            Some(email) => {
+                let password = form.get("password").cloned().unwrap_or_default();
+                authorize::sign_in(app, tenant, &email, &password, &client.client_id, &cx.client).await.map(
+                    |(user, session, auth_time)| SignedIn { user, session, auth_time, cookies: Vec::new() },
+                )
             }
-        }
+            None => Err(Error::InvalidCredentials),
+        },
         "magic_link" => {
-            let Some(email) = form.get("email").and_then(|e| shared::domain::Email::parse(e).ok()) else {
+            let Some(email) = email else {
                 return login_page(
                     Some("Enter a valid email address for the sign-in link."),
                     None,
@@ -74,64 +76,27 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
                 )
                 .await;
             };
-            // The link comes back to this browser's pending authorization, and works only with the
-            // secret this browser keeps in it.
-            let (secret, secret_hash) = shared::crypto::new_token();
-            let Some(pending) = pages::pending_cookie(&app, tenant, &sealed, Some(&secret)) else {
-                return pages::too_large(tenant);
-            };
-            let page = Some(authorize::continue_page(tenant));
-            let requested = shared::recovery::request_magic_link(
-                &app,
-                tenant,
-                &email,
-                &cx.client,
-                page,
-                Some(secret_hash),
-            );
-            if let Err(e) = requested.await {
-                return pages::failure(tenant, e);
-            }
+            let pending = mail_link(app, cx, &sealed, &email).await?;
             let notice =
                 "If an account can use this address, a sign-in link is on its way. Open it in this browser.";
             return login_page(None, Some(notice), vec![pending]).await;
         }
-        "magic_link_verify" => {
-            let token = form.get("token").cloned().unwrap_or_default();
-            // As the API's magic-link verification: guessed tokens are counted per address.
-            if let Err(e) =
-                shared::ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &cx.client, None).await
-            {
-                return pages::failure(tenant, e);
-            }
-            // Always a browser here: without its secret (no link asked for in it) it holds none
-            // of the links, and a link asked for by the API is not for a browser at all.
-            let secret =
-                pages::pending_value(&req, tenant).and_then(|(_, secret)| secret).unwrap_or_default();
-            match shared::recovery::consume_magic_link(&app, tenant, &token, Some(&secret), &cx.client).await
-            {
-                Ok(user) => authorize::signed_in_otherwise(&app, tenant, &user, "magic_link", &cx.client)
-                    .await
-                    .map(|(cookie, at)| (user, cookie, at, vec![pages::pending_cookie_cleared(tenant)])),
-                Err(e) => Err(e),
-            }
-        }
+        "magic_link_verify" => magic_link_verify(app, req, cx, &form).await?,
         _ => {
-            return pages::message(
-                tenant,
+            return Err(Stop::message(
                 StatusCode::BAD_REQUEST,
                 "Unknown sign-in method",
                 "Go back and choose one of the page's buttons.",
-            );
+            ));
         }
     };
     let reason = match outcome {
-        Ok((user, cookie, auth_time, mut cookies)) => {
-            let next =
-                authorize::next(&app, tenant, &client, &request, Some((user, auth_time)), true, &cx.client)
-                    .await;
-            cookies.push(pages::session_cookie(&app, tenant, cookie));
-            return pages::show(&app, &req, tenant, &client, &request, next, None, cookies).await;
+        Ok(SignedIn { user, session, auth_time, mut cookies }) => {
+            let signed_in = Some((user, auth_time));
+            let next = authorize::next(app, tenant, &client, &request, signed_in, true, &cx.client).await;
+            cookies.push(pages::session_cookie(app, tenant, session));
+            return pages::show(app, req, tenant, Step { cookies, ..Step::new(&client, &request) }, next)
+                .await;
         }
         Err(Error::InvalidCredentials) => "The email or password is not correct.",
         Err(Error::InvalidToken) => {
@@ -144,40 +109,71 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         Err(Error::AccountDisabled) => "This account is disabled.",
         Err(Error::AccountPendingDeletion) => "This account is being deleted.",
         Err(Error::Forbidden) => "New accounts cannot be created here.",
-        Err(e) => return pages::failure(tenant, e),
+        Err(e) => return Err(e.into()),
     };
     login_page(Some(reason), None, Vec::new()).await
 }
 
+/// Mails a sign-in link that comes back to this browser's pending authorization and works only
+/// with the secret this browser keeps in it; the pending cookie that holds both.
+async fn mail_link(app: &App, cx: &Cx, sealed: &str, email: &Email) -> std::result::Result<String, Stop> {
+    let tenant = &cx.tenant;
+    let (secret, secret_hash) = shared::crypto::new_token();
+    let pending = pages::pending_cookie(app, tenant, sealed, Some(&secret)).ok_or_else(pages::too_large)?;
+    let page = Some(authorize::continue_page(tenant));
+    shared::recovery::request_magic_link(app, tenant, email, &cx.client, page, Some(secret_hash)).await?;
+    Ok(pending)
+}
+
+/// The button of the page a mailed link opens. A service failure stops the page; a refused link
+/// is the login page's reason.
+async fn magic_link_verify(
+    app: &App,
+    req: &Request,
+    cx: &Cx,
+    form: &Posted,
+) -> std::result::Result<Result<SignedIn>, Stop> {
+    let tenant = &cx.tenant;
+    let token = form.get("token").cloned().unwrap_or_default();
+    // As the API's magic-link verification: guessed tokens are counted per address.
+    shared::ratelimit::hit(app, &tenant.id, Route::VerifyEmail, &cx.client, None).await?;
+    // Always a browser here: without its secret (no link asked for in it) it holds none of the
+    // links, and a link asked for by the API is not for a browser at all.
+    let secret = pages::pending_value(req, tenant).and_then(|(_, secret)| secret).unwrap_or_default();
+    let user =
+        match shared::recovery::consume_magic_link(app, tenant, &token, Some(&secret), &cx.client).await {
+            Ok(user) => user,
+            Err(e) => return Ok(Err(e)),
+        };
+    Ok(authorize::signed_in_otherwise(app, tenant, &user, "magic_link", &cx.client).await.map(
+        |(session, auth_time)| SignedIn {
+            user,
+            session,
+            auth_time,
+            cookies: vec![pages::pending_cookie_cleared(tenant)],
+        },
+    ))
+}
+
 /// Off to a social provider: its sign-in ends at the provider's continue page with a one-time
 /// code bound to a PKCE verifier that only this browser's pending cookie holds.
-async fn social(
-    app: &App,
-    cx: &Cx,
-    client_name: &str,
-    _request: &AuthorizationRequest,
-    sealed: &str,
-    provider: ProviderId,
-) -> Result<Reply> {
+async fn social(app: &App, cx: &Cx, client_name: &str, sealed: &str, provider: ProviderId) -> PageResult {
     let tenant = &cx.tenant;
     let (verifier, _) = shared::crypto::new_token();
-    let Some(pending) = pages::pending_cookie(app, tenant, sealed, Some(&verifier)) else {
-        return pages::too_large(tenant);
-    };
+    let pending = pages::pending_cookie(app, tenant, sealed, Some(&verifier)).ok_or_else(pages::too_large)?;
     let challenge = shared::crypto::pkce_challenge(&verifier);
     let page = Some(authorize::continue_page(tenant));
     let started = match shared::social::start(app, tenant, provider, page, Some(challenge), &cx.client).await
     {
         Ok(started) => started,
         Err(Error::NotFound | Error::Validation(_)) => {
-            return pages::message(
-                tenant,
+            return Err(Stop::message(
                 StatusCode::BAD_REQUEST,
                 "This provider is not available",
-                &format!("Go back to {client_name} and choose another way to sign in."),
-            );
+                format!("Go back to {client_name} and choose another way to sign in."),
+            ));
         }
-        Err(e) => return pages::failure(tenant, e),
+        Err(e) => return Err(e.into()),
     };
     Ok(Reply::redirect(started.authorization_url)
         .cookie(cookies::oauth_state_cookie(&app.config, tenant, provider, &started.state))

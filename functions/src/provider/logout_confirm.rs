@@ -5,44 +5,26 @@
 use std::sync::Arc;
 
 use lambda_http::Request;
-use lambda_http::http::StatusCode;
 use shared::App;
 use shared::error::Result;
 use shared::ids::ClientId;
-use subtle::ConstantTimeEq;
 
-use crate::edge::http::{self, Cx, Reply};
-use crate::provider::{logout, pages};
+use crate::edge::http::{Cx, Reply};
+use crate::edge::page::PageResult;
+use crate::provider::logout;
+use crate::provider::pages::{self, Posted};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
-    let tenant = &cx.tenant;
-    if let Err(e) = pages::limit(&app, &cx).await {
-        return pages::failure(tenant, e);
-    }
-    let Some(form) = http::page_form(&req) else { return pages::stale_form(tenant) };
-    let token = form.get("csrf_token").cloned().unwrap_or_default();
-    let cookie = pages::csrf_value(&req, tenant).unwrap_or_default();
-    if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(token.as_bytes())) {
-        return pages::stale_form(tenant);
-    }
-    let target = match (
-        form.get("client_id").and_then(|c| ClientId::parse(c)),
-        form.get("post_logout_redirect_uri"),
-    ) {
-        (Some(client_id), Some(uri)) => match logout::registered(&app, tenant, &client_id, uri).await {
-            Ok(true) => Some(uri.clone()),
-            Ok(false) => {
-                return pages::message(
-                    tenant,
-                    StatusCode::BAD_REQUEST,
-                    "This sign-out request cannot be used",
-                    "The post_logout_redirect_uri is not one the application registered.",
-                );
-            }
-            Err(e) => return pages::failure(tenant, e),
-        },
+    pages::answer(&cx.tenant, confirmed(&app, &req, &cx).await)
+}
+
+async fn confirmed(app: &App, req: &Request, cx: &Cx) -> PageResult {
+    let form = Posted::read(app, req, cx).await?;
+    let client_id = form.get("client_id").and_then(|c| ClientId::parse(c));
+    let target = match (client_id, form.get("post_logout_redirect_uri")) {
+        (Some(client_id), Some(uri)) => Some(logout::registered(app, &cx.tenant, &client_id, uri).await?),
         _ => None,
     };
     let state = form.get("state").cloned().filter(|s| !s.is_empty());
-    logout::signed_out(&app, &req, &cx, target, state).await
+    logout::signed_out(app, req, cx, target, state).await
 }

@@ -4,17 +4,22 @@
 //! browser goes back to), and the two `__Host-` cookies: the provider's browser session and the
 //! CSRF cookie the forms' tokens are checked against.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::error::{Error, Result};
+use shared::ids::UserId;
 use shared::model::OAuthClientRecord;
 use shared::model::UserRecord;
 use shared::oauth::authorize::{self, AuthorizationRequest, Next, Refusal};
 use shared::{App, Tenant};
+use subtle::ConstantTimeEq;
 
 use crate::edge::cookies;
-use crate::edge::http::Reply;
+use crate::edge::http::{self, Cx, Reply};
+use crate::edge::page::{PageResult, Stop};
 
 /// A social provider's button on the login page.
 pub struct ProviderButton {
@@ -138,20 +143,31 @@ pub fn message_with(
     page(status, body, &nonce, targets)
 }
 
-/// The answer to a refused authorization: the error page, the redirect back, or the service's
-/// failure as a page (a browser is at the other end).
-pub fn refused(tenant: &Tenant, refusal: Refusal) -> Result<Reply> {
-    match refusal {
-        Refusal::Page(text) => {
-            message(tenant, StatusCode::BAD_REQUEST, "This sign-in request cannot be used", &text)
+/// A page handler's answer: its page, or the page of why it stopped. Every provider page handler
+/// ends here, once.
+pub fn answer(tenant: &Tenant, outcome: PageResult) -> Result<Reply> {
+    match outcome {
+        Ok(reply) => Ok(reply),
+        Err(Stop::Message { status, heading, text }) => message(tenant, status, heading, &text),
+        Err(Stop::Redirect(url)) => Ok(Reply::redirect(url)),
+        Err(Stop::Failed(e)) => failure(tenant, e),
+    }
+}
+
+/// A refused authorization: the error page (the request cannot be trusted with a redirect), the
+/// redirect back with the error, or the service's failure.
+impl From<Refusal> for Stop {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Page(text) => unusable(text),
+            Refusal::Redirect(url) => Stop::Redirect(url),
+            Refusal::Service(e) => Stop::Failed(e),
         }
-        Refusal::Redirect(url) => Ok(Reply::redirect(url)),
-        Refusal::Service(e) => failure(tenant, e),
     }
 }
 
 /// The service's own failure, for a browser.
-pub fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
+fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
     match e {
         Error::RateLimited { retry_after_seconds } => Ok(message(
             tenant,
@@ -176,41 +192,77 @@ pub fn failure(tenant: &Tenant, e: Error) -> Result<Reply> {
     }
 }
 
+/// A sign-in request that cannot be used, and why.
+pub fn unusable(text: impl Into<String>) -> Stop {
+    Stop::message(StatusCode::BAD_REQUEST, "This sign-in request cannot be used", text)
+}
+
 /// One request against the per-address limit of the provider's pages (`RATE_LIMIT_OAUTH_PAGES`):
 /// each does reads and signs, and none is worth more than a person clicks.
-pub async fn limit(app: &App, cx: &crate::edge::http::Cx) -> Result<()> {
+pub async fn limit(app: &App, cx: &Cx) -> Result<()> {
     shared::ratelimit::hit(app, &cx.tenant.id, shared::ratelimit::Route::OAuthPages, &cx.client, None)
         .await?;
     Ok(())
 }
 
-/// The client an authorization in progress names, or the page to answer with: it was deleted
-/// meanwhile, or it cannot be read.
+/// The client an authorization in progress names; it may have been deleted meanwhile.
 pub async fn client_of(
     app: &App,
     tenant: &Tenant,
     request: &AuthorizationRequest,
-) -> std::result::Result<OAuthClientRecord, Result<Reply>> {
-    match app.store.oauth_client(&tenant.id, &request.client_id).await {
-        Ok(Some(client)) => Ok(client),
-        Ok(None) => Err(message(
-            tenant,
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "The application that sent you here is no longer registered.",
-        )),
-        Err(e) => Err(failure(tenant, e)),
-    }
+) -> std::result::Result<OAuthClientRecord, Stop> {
+    app.store
+        .oauth_client(&tenant.id, &request.client_id)
+        .await?
+        .ok_or_else(|| unusable("The application that sent you here is no longer registered."))
 }
 
 /// The form's request was not sealed for this browser, or has expired.
-pub fn stale_form(tenant: &Tenant) -> Result<Reply> {
-    message(
-        tenant,
+pub fn stale_form() -> Stop {
+    Stop::message(
         StatusCode::FORBIDDEN,
         "This form has expired",
         "It was not sent from this browser, or too long ago. Go back to the application and start again.",
     )
+}
+
+/// A form posted by one of the provider's pages: counted against the pages' limit, read, and its
+/// CSRF token the browser's CSRF cookie (double submit), or the form is stale.
+pub struct Posted {
+    pub fields: HashMap<String, String>,
+    pub csrf_token: String,
+}
+
+impl Posted {
+    pub async fn read(app: &App, req: &Request, cx: &Cx) -> std::result::Result<Posted, Stop> {
+        limit(app, cx).await?;
+        let fields = http::page_form(req).ok_or_else(stale_form)?;
+        let csrf_token = fields.get("csrf_token").cloned().unwrap_or_default();
+        let cookie = csrf_value(req, &cx.tenant).unwrap_or_default();
+        if cookie.is_empty() || !bool::from(cookie.as_bytes().ct_eq(csrf_token.as_bytes())) {
+            return Err(stale_form());
+        }
+        Ok(Posted { fields, csrf_token })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.fields.get(name)
+    }
+
+    /// The authorization request the form carries, sealed for this browser (its CSRF token), and
+    /// the user a consent page was shown to.
+    pub async fn request(
+        &self,
+        app: &App,
+        req: &Request,
+        tenant: &Tenant,
+    ) -> std::result::Result<(String, AuthorizationRequest, Option<UserId>), Stop> {
+        let sealed = self.get("request").cloned().unwrap_or_default();
+        let cookie = csrf_value(req, tenant);
+        let opened = authorize::open(app, tenant, &sealed, &self.csrf_token, cookie.as_deref()).await?;
+        let (request, shown_to) = opened.ok_or_else(stale_form)?;
+        Ok((sealed, request, shown_to))
+    }
 }
 
 // ----- cookies -------------------------------------------------------------------------------------
@@ -243,9 +295,8 @@ pub fn pending_cookie(app: &App, tenant: &Tenant, sealed: &str, verifier: Option
 }
 
 /// The page for a request too large to wait in a cookie.
-pub fn too_large(tenant: &Tenant) -> Result<Reply> {
-    message(
-        tenant,
+pub fn too_large() -> Stop {
+    Stop::message(
         StatusCode::BAD_REQUEST,
         "This sign-in cannot continue another way",
         "The application's request is too long to wait while you sign in with a provider or a link. Use your password, or ask the application to send a shorter request.",
@@ -301,115 +352,89 @@ pub fn csrf_value(req: &Request, tenant: &Tenant) -> Option<String> {
 
 // ----- what comes next -----------------------------------------------------------------------------
 
+/// An authorization's step as its page shows it: the client, the request, and on the login page
+/// the reason the last attempt failed or a notice ("check your email").
+pub struct Step<'a> {
+    pub client: &'a OAuthClientRecord,
+    pub request: &'a AuthorizationRequest,
+    pub error: Option<&'a str>,
+    pub notice: Option<&'a str>,
+    /// Cookies the answer sets, whatever it is (the browser session, the pending cookie cleared).
+    pub cookies: Vec<String>,
+}
+
+impl<'a> Step<'a> {
+    pub fn new(client: &'a OAuthClientRecord, request: &'a AuthorizationRequest) -> Self {
+        Step { client, request, error: None, notice: None, cookies: Vec::new() }
+    }
+}
+
 /// The page or redirect an authorization's next step is. A page's forms carry the request sealed
 /// for this browser; the browser gets a CSRF cookie when it has none.
-#[allow(clippy::too_many_arguments)]
 pub async fn show(
     app: &App,
     req: &Request,
     tenant: &Tenant,
-    client: &OAuthClientRecord,
-    request: &AuthorizationRequest,
+    step: Step<'_>,
     next: std::result::Result<Next, Refusal>,
-    login_error: Option<&str>,
-    extra_cookies: Vec<String>,
-) -> Result<Reply> {
-    show_with(app, req, tenant, client, request, next, login_error, None, extra_cookies).await
-}
-
-/// `show`, with a notice on the login page ("check your email").
-#[allow(clippy::too_many_arguments)]
-pub async fn show_with(
-    app: &App,
-    req: &Request,
-    tenant: &Tenant,
-    client: &OAuthClientRecord,
-    request: &AuthorizationRequest,
-    next: std::result::Result<Next, Refusal>,
-    login_error: Option<&str>,
-    notice: Option<&str>,
-    extra_cookies: Vec<String>,
-) -> Result<Reply> {
-    // A failure while making the page (sealing, reading the providers) is a page too.
-    match render(app, req, tenant, client, request, next, login_error, notice, extra_cookies).await {
-        Ok(reply) => Ok(reply),
-        Err(e) => failure(tenant, e),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render(
-    app: &App,
-    req: &Request,
-    tenant: &Tenant,
-    client: &OAuthClientRecord,
-    request: &AuthorizationRequest,
-    next: std::result::Result<Next, Refusal>,
-    login_error: Option<&str>,
-    notice: Option<&str>,
-    extra_cookies: Vec<String>,
-) -> Result<Reply> {
-    let next = match next {
-        Ok(next) => next,
-        Err(refusal) => return with_cookies(refused(tenant, refusal)?, extra_cookies),
-    };
-    if let Next::Done(url) = next {
-        return with_cookies(Ok(Reply::redirect(url))?, extra_cookies);
-    }
-    let (csrf, csrf_cookie) = csrf_for_page(app, req, tenant);
-    let nonce = nonce();
-    let app_name = tenant.settings.name.as_str();
-    let base = &tenant.issuer;
+) -> PageResult {
+    let mut step = step;
+    let mut cookies = std::mem::take(&mut step.cookies);
     let reply = match next {
-        Next::Login => {
-            let sealed = authorize::seal(app, tenant, request, &csrf, None).await?;
-            let email = request.login_hint.clone().unwrap_or_default();
-            let configured = shared::social::configured(app, tenant).await?;
-            // The social buttons' form is redirected to the provider: its origin is a form target.
-            let mut targets = vec![request.redirect_uri.clone()];
-            targets.extend(configured.iter().map(|p| provider_origin(app, *p)));
-            let providers =
-                configured.into_iter().map(|p| ProviderButton { id: p.as_str(), name: p.name() }).collect();
-            let body = LoginPage {
-                nonce: &nonce,
-                app_name,
-                app_initial: initial(app_name),
-                client_name: &client.settings.name,
-                login_action: format!("{base}/oauth/authorize/login"),
-                request: &sealed,
-                csrf_token: &csrf,
-                email: &email,
-                error: login_error,
-                notice,
-                providers,
-            }
-            .render();
-            page(
-                if login_error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK },
-                body,
-                &nonce,
-                &targets,
-            )?
+        // The refusal's page keeps the step's cookies (a session started, a pending one cleared).
+        Err(refusal) => answer(tenant, Err(refusal.into()))?,
+        Ok(Next::Done(url)) => Reply::redirect(url),
+        Ok(next) => {
+            let (csrf, csrf_cookie) = csrf_for_page(app, req, tenant);
+            let nonce = nonce();
+            let reply = match next {
+                Next::Consent { user, .. } => consent_page(app, tenant, &step, &user, &csrf, &nonce).await?,
+                _ => login_page(app, tenant, &step, &csrf, &nonce).await?,
+            };
+            cookies.push(csrf_cookie);
+            reply
         }
-        Next::Consent { user, .. } => {
-            consent_page(app, tenant, client, request, &user, &csrf, &nonce).await?
-        }
-        Next::Done(_) => unreachable!("answered above"),
     };
-    let mut cookies = extra_cookies;
-    cookies.push(csrf_cookie);
-    with_cookies(Ok(reply)?, cookies)
+    Ok(cookies.into_iter().fold(reply, Reply::cookie))
+}
+
+async fn login_page(app: &App, tenant: &Tenant, step: &Step<'_>, csrf: &str, nonce: &str) -> Result<Reply> {
+    let request = step.request;
+    let sealed = authorize::seal(app, tenant, request, csrf, None).await?;
+    let email = request.login_hint.clone().unwrap_or_default();
+    let configured = shared::social::configured(app, tenant).await?;
+    // The social buttons' form is redirected to the provider: its origin is a form target.
+    let mut targets = vec![request.redirect_uri.clone()];
+    targets.extend(configured.iter().map(|p| provider_origin(app, *p)));
+    let providers =
+        configured.into_iter().map(|p| ProviderButton { id: p.as_str(), name: p.name() }).collect();
+    let app_name = tenant.settings.name.as_str();
+    let body = LoginPage {
+        nonce,
+        app_name,
+        app_initial: initial(app_name),
+        client_name: &step.client.settings.name,
+        login_action: format!("{}/oauth/authorize/login", tenant.issuer),
+        request: &sealed,
+        csrf_token: csrf,
+        email: &email,
+        error: step.error,
+        notice: step.notice,
+        providers,
+    }
+    .render();
+    page(if step.error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK }, body, nonce, &targets)
 }
 
 async fn consent_page(
     app: &App,
     tenant: &Tenant,
-    client: &OAuthClientRecord,
-    request: &AuthorizationRequest,
+    step: &Step<'_>,
     user: &UserRecord,
     csrf: &str,
     nonce: &str,
 ) -> Result<Reply> {
+    let Step { client, request, .. } = step;
     let sealed = authorize::seal(app, tenant, request, csrf, Some(&user.user_id)).await?;
     let app_name = tenant.settings.name.as_str();
     let body = ConsentPage {
@@ -425,8 +450,4 @@ async fn consent_page(
     }
     .render();
     page(StatusCode::OK, body, nonce, std::slice::from_ref(&request.redirect_uri))
-}
-
-fn with_cookies(reply: Reply, cookies: Vec<String>) -> Result<Reply> {
-    Ok(cookies.into_iter().fold(reply, Reply::cookie))
 }

@@ -5,8 +5,8 @@ use super::keys;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::index::{Index, IndexQuery};
 use super::items::{audit_item, decode, keyed, new_account_items, outbox_item, put, s};
-use super::transact::unavailable;
 use super::{Item, Store, Written};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, UserId};
@@ -60,25 +60,13 @@ impl Store {
             })?),
             None => None,
         };
-        let mut q = self
-            .client()
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(keys::app_users(tenant)))
-            .scan_index_forward(false)
+        let query = IndexQuery::new(Index::Gsi2, keys::app_users(tenant))
+            .newest_first()
             .limit(limit)
-            .set_exclusive_start_key(start);
-        if let Some(prefix) = email_prefix {
-            q = q
-                .filter_expression("begins_with(email_normalized, :prefix)")
-                .expression_attribute_values(":prefix", s(prefix));
-        }
-        let out = q.send().await.map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor_after);
-        let items =
-            out.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<UserRecord>>>()?;
+            .begins_with("email_normalized", email_prefix);
+        let (items, next) = self.index_page(&query, start).await?;
+        let next_cursor = next.as_ref().and_then(cursor_after);
+        let items = items.into_iter().map(decode).collect::<Result<Vec<UserRecord>>>()?;
         Ok(Page { items, next_cursor })
     }
 
@@ -100,22 +88,10 @@ impl Store {
             })?),
             None => None,
         };
-        let out = self
-            .client()
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(keys::app_audit(tenant)))
-            .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(cursor_after);
-        let items =
-            out.items.unwrap_or_default().into_iter().map(decode).collect::<Result<Vec<AuditRecord>>>()?;
+        let query = IndexQuery::new(Index::Gsi2, keys::app_audit(tenant)).newest_first().limit(limit);
+        let (items, next) = self.index_page(&query, start).await?;
+        let next_cursor = next.as_ref().and_then(cursor_after);
+        let items = items.into_iter().map(decode).collect::<Result<Vec<AuditRecord>>>()?;
         Ok(Page { items, next_cursor })
     }
 

@@ -1,8 +1,9 @@
 //! Apps: the app item, its owner's references and the count that the app limit checks.
 
+use super::index::{Index, IndexQuery};
 use super::items::{decode, delete_item, delete_request, internal, keyed, n, put, s};
 use super::keys;
-use super::transact::{condition_held, unavailable};
+use super::transact::condition_held;
 use super::{Committed, Item, Store, Written};
 use crate::error::{Error, Result};
 use crate::ids::{AppId, UserId};
@@ -178,18 +179,8 @@ impl Store {
 
     /// Deleted apps whose data is still to be erased, oldest deletion first.
     pub async fn apps_to_erase(&self) -> Result<Vec<AppId>> {
-        let out = self
-            .client()
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :pk")
-            .expression_attribute_values(":pk", s(keys::APP_ERASURE_INDEX))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .items()
+        let items = self.index_all(&IndexQuery::new(Index::Gsi1, keys::APP_ERASURE_INDEX)).await?;
+        Ok(items
             .iter()
             .filter_map(|i| i.get("app_id").and_then(|v| v.as_s().ok()).and_then(|id| AppId::parse(id)))
             .collect())
@@ -207,7 +198,7 @@ impl Store {
         let mut erased = 0;
         let mut done = false;
         for _ in 0..MAX_ERASE_PAGES {
-            let users = self.index_page(&keys::app_users(app_id)).await?;
+            let users = self.erasable(keys::app_users(app_id)).await?;
             if users.is_empty() {
                 done = true;
                 break;
@@ -226,7 +217,7 @@ impl Store {
         }
         done = false;
         for _ in 0..MAX_ERASE_PAGES {
-            let events = self.index_page(&keys::app_audit(app_id)).await?;
+            let events = self.erasable(keys::app_audit(app_id)).await?;
             if events.is_empty() {
                 done = true;
                 break;
@@ -268,19 +259,8 @@ impl Store {
     }
 
     /// Up to 100 items of an app's index (`gsi2`), to erase.
-    async fn index_page(&self, gsi2pk: &str) -> Result<Vec<Item>> {
-        let out = self
-            .client()
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :pk")
-            .expression_attribute_values(":pk", s(gsi2pk))
-            .limit(100)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out.items.unwrap_or_default())
+    async fn erasable(&self, gsi2pk: String) -> Result<Vec<Item>> {
+        Ok(self.index_page(&IndexQuery::new(Index::Gsi2, gsi2pk).limit(100), None).await?.0)
     }
 
     /// How many apps a developer owns now (what confirming their account's deletion checks).

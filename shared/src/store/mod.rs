@@ -40,6 +40,7 @@ pub use secret_keys::SecretKeyLookup;
 pub use social::{IdentityOutcome, IdentityRecord};
 use transact::{DYNAMODB, unavailable};
 pub use update::UserUpdate;
+mod index;
 mod items;
 mod transact;
 mod update;

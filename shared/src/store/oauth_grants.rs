@@ -3,7 +3,7 @@
 
 use super::items::{audit_item, decode, delete_item, delete_request, internal, keyed, n, put, s};
 use super::keys;
-use super::transact::unavailable;
+use super::transact::{unavailable, user_state_check};
 use super::{Store, Written};
 use crate::error::Result;
 use crate::ids::ClientId;
@@ -146,7 +146,7 @@ impl Store {
                 )?,
                 Some("attribute_not_exists(pk)"),
             )?,
-            user_check(&self.table, &grant.tenant_id, &grant.user_id, Some(grant.credential_version))?,
+            user_state_check(&self.table, &grant.tenant_id, &grant.user_id, Some(grant.credential_version))?,
             // A disconnect between the code's issue and its redemption leaves nothing behind.
             consent_check(&self.table, grant)?,
             put(&self.table, audit_item(audit)?, None)?,
@@ -215,7 +215,7 @@ impl Store {
             .map_err(internal)?;
         self.transact(vec![
             TransactWriteItem::builder().update(rotate).build(),
-            user_check(&self.table, &grant.tenant_id, &grant.user_id, Some(grant.credential_version))?,
+            user_state_check(&self.table, &grant.tenant_id, &grant.user_id, Some(grant.credential_version))?,
             put(&self.table, audit_item(audit)?, None)?,
         ])
         .await
@@ -250,7 +250,7 @@ impl Store {
                 )?,
                 None,
             )?,
-            user_check(&self.table, &consent.tenant_id, &consent.user_id, None)?,
+            user_state_check(&self.table, &consent.tenant_id, &consent.user_id, None)?,
         ];
         if let Some(audit) = audit {
             items.push(put(&self.table, audit_item(audit)?, None)?);
@@ -340,34 +340,6 @@ impl Store {
         }
         Ok(state)
     }
-}
-
-/// A condition that the user exists and is active, and (`credential_version`) still at that
-/// credential.
-fn user_check(
-    table: &str,
-    tenant: &AppId,
-    user_id: &UserId,
-    credential_version: Option<u64>,
-) -> Result<TransactWriteItem> {
-    let mut check = ConditionCheck::builder()
-        .table_name(table)
-        .key("pk", s(keys::user(tenant, user_id)))
-        .key("sk", s(keys::PROFILE))
-        .expression_attribute_names("#status", "status")
-        .expression_attribute_values(":active", s("active"));
-    check = match credential_version {
-        // Accounts stored before credential versions existed have none: version 0.
-        Some(0) => check.condition_expression(
-            "#status = :active AND (attribute_not_exists(credential_version) OR credential_version = :cv)",
-        ),
-        Some(_) => check.condition_expression("#status = :active AND credential_version = :cv"),
-        None => check.condition_expression("#status = :active"),
-    };
-    if let Some(version) = credential_version {
-        check = check.expression_attribute_values(":cv", n(version as i64));
-    }
-    Ok(TransactWriteItem::builder().condition_check(check.build().map_err(internal)?).build())
 }
 
 /// A condition that the user's consent to the grant's client still exists.

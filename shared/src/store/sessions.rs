@@ -32,7 +32,12 @@ impl Store {
         let mut items = vec![
             put(&self.table, keyed(user_pk.clone(), &keys::session(&session.session_id), session)?, None)?,
             put(&self.table, audit_item(audit)?, None)?,
-            user_state_check(&self.table, &session.tenant_id, &session.user_id, session.credential_version)?,
+            user_state_check(
+                &self.table,
+                &session.tenant_id,
+                &session.user_id,
+                Some(session.credential_version),
+            )?,
         ];
         // A transaction holds at most 100 items; sessions left over go at a later login.
         for sid in evict.iter().take(MAX_TRANSACTION_ITEMS - items.len() - quotas.len()) {
@@ -184,7 +189,7 @@ impl Store {
         let items = vec![
             TransactWriteItem::builder().update(update.build().map_err(internal)?).build(),
             put(&self.table, audit_item(audit)?, None)?,
-            user_state_check(&self.table, r.tenant, r.user_id, r.credential_version)?,
+            user_state_check(&self.table, r.tenant, r.user_id, Some(r.credential_version))?,
         ];
         match self.commit_with_reasons(items, quotas).await? {
             (Committed::Done, _) => Ok(Rotated::Done),

@@ -22,30 +22,35 @@ pub(super) fn consume_live_token(
     delete_item(table, keys::token(tenant, token_hash), keys::TOKEN, Some(live))
 }
 
-/// A condition on the user item, as a transaction item: it exists, is active and is still at the
-/// credential version `version`. Session starts and rotations carry it, so that neither commits
-/// after the credential it was checked against has changed or the account was disabled.
+/// A condition on the user item, as a transaction item: it exists, is active and, with a
+/// `version`, is still at that credential version. Session starts and rotations, and the OAuth
+/// grants' codes and refreshes, carry it, so that none commits after the credential it was checked
+/// against has changed or the account was disabled.
 pub(super) fn user_state_check(
     table: &str,
     tenant: &AppId,
     user_id: &UserId,
-    version: u64,
+    version: Option<u64>,
 ) -> Result<TransactWriteItem> {
     let mut check = ConditionCheck::builder()
         .table_name(table)
         .key("pk", s(keys::user(tenant, user_id)))
         .key("sk", s(keys::PROFILE))
         .expression_attribute_names("#status", "status")
-        .expression_attribute_names("#cv", CREDENTIAL_VERSION)
-        .expression_attribute_values(":active", s("active"))
-        .expression_attribute_values(":cv", n(version as i64));
-    check = if version == 0 {
-        check.condition_expression(
+        .expression_attribute_values(":active", s("active"));
+    check = match version {
+        // Accounts stored before credential versions existed have none: version 0.
+        Some(0) => check.condition_expression(
             "attribute_exists(pk) AND #status = :active AND (attribute_not_exists(#cv) OR #cv = :cv)",
-        )
-    } else {
-        check.condition_expression("attribute_exists(pk) AND #status = :active AND #cv = :cv")
+        ),
+        Some(_) => check.condition_expression("attribute_exists(pk) AND #status = :active AND #cv = :cv"),
+        None => check.condition_expression("attribute_exists(pk) AND #status = :active"),
     };
+    if let Some(version) = version {
+        check = check
+            .expression_attribute_names("#cv", CREDENTIAL_VERSION)
+            .expression_attribute_values(":cv", n(version as i64));
+    }
     Ok(TransactWriteItem::builder().condition_check(check.build().map_err(internal)?).build())
 }
 

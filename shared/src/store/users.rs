@@ -1,5 +1,6 @@
 //! Users: the account item, its email lock, look-ups, profile changes, erasure.
 
+use super::index::{Index, IndexQuery};
 use super::items::{
     EmailLock, audit_item, count_of, counter_sk, decode, delete_item, delete_request, keyed,
     new_account_items, outbox_item, put, s,
@@ -7,7 +8,7 @@ use super::items::{
 use super::keys;
 use super::transact::{condition_held, consume_live_token, unavailable};
 use super::update::UserUpdate;
-use super::{Committed, Guard, Item, LoginView, Quota, Store, Written};
+use super::{Committed, Guard, LoginView, Quota, Store, Written};
 use crate::error::Result;
 use crate::ids::{AppId, UserId};
 use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
@@ -175,35 +176,18 @@ impl Store {
 
     /// Accounts whose erasure is due, as (tenant, user id), from the deletion index.
     pub async fn deletions_due(&self, now: DateTime<Utc>) -> Result<Vec<(AppId, UserId)>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
         let upper = format!("{}~", now.format("%Y-%m-%dT%H:%M:%SZ"));
-        loop {
-            let page = self
-                .client()
-                .query()
-                .table_name(&self.table)
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :pk AND gsi1sk <= :due")
-                .expression_attribute_values(":pk", s(keys::DELETION_INDEX))
-                .expression_attribute_values(":due", s(upper.clone()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                if let (Some(t), Some(u)) = (
-                    item.get("tenant_id").and_then(|v| v.as_s().ok()).and_then(|t| AppId::parse(t)),
-                    item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|u| UserId::parse(u)),
-                ) {
-                    out.push((t, u));
-                }
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        let due =
+            self.index_all(&IndexQuery::new(Index::Gsi1, keys::DELETION_INDEX).sk_at_most(upper)).await?;
+        Ok(due
+            .iter()
+            .filter_map(|item| {
+                let tenant =
+                    item.get("tenant_id").and_then(|v| v.as_s().ok()).and_then(|t| AppId::parse(t))?;
+                let user = item.get("user_id").and_then(|v| v.as_s().ok()).and_then(|u| UserId::parse(u))?;
+                Some((tenant, user))
+            })
+            .collect())
     }
 
     /// Erases an account: its partition (profile, sessions, key and identity entries), its API

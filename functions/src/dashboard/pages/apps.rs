@@ -2,7 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use shared::console::{self, AppView};
-use shared::error::{Error, Result};
+use shared::error::Error;
 use shared::ids::{AppId, ClientId, KeyId, UserId};
 use shared::social::ProviderId;
 
@@ -10,11 +10,11 @@ use crate::dashboard::views::{
     self, AppNav, AppRow, AppsPage, Field, Form, Layout, OverviewPage, SectionPage,
 };
 use crate::dashboard::{Page, json_of};
-use crate::edge::http::Reply;
+use crate::edge::page::PageResult;
 
 use super::*;
 
-pub(super) async fn apps(p: &mut Page<'_>) -> Result<Reply> {
+pub(super) async fn apps(p: &mut Page<'_>) -> PageResult {
     let who = p.developer().await?;
     let mut layout = p.layout("Apps");
     layout.notice = notice(p);
@@ -30,7 +30,7 @@ pub(super) async fn apps(p: &mut Page<'_>) -> Result<Reply> {
     views::page(StatusCode::OK, &AppsPage { l: &layout, apps })
 }
 
-pub(super) async fn new_app(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn new_app(p: &mut Page<'_>, form: Option<FormData>) -> PageResult {
     let who = p.developer().await?;
     let mut layout = p.layout("Create an app");
     let mut fields = vec![
@@ -71,7 +71,7 @@ pub(super) async fn app_page(
     id: &AppId,
     rest: &[&str],
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let who = p.developer().await?;
     let view = console::get_app(p.app, &who, id).await?;
     let base = format!("/dashboard/apps/{id}");
@@ -107,7 +107,7 @@ pub(super) async fn app_page(
             Box::pin(user_page(p, &who, &view, &user_id, action, form)).await
         }
         (false, ["audit"]) => Box::pin(audit(p, &who, &view)).await,
-        _ => Err(Error::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 
@@ -130,7 +130,7 @@ pub(super) fn section<'a>(layout: &'a Layout, heading: &'a str, lead: &'a str) -
     }
 }
 
-pub(super) fn overview(p: &Page<'_>, view: &AppView) -> Result<Reply> {
+pub(super) fn overview(p: &Page<'_>, view: &AppView) -> PageResult {
     let layout = app_layout(p, view, "overview", "Overview");
     let issuer = &view.issuer;
     let facts = vec![

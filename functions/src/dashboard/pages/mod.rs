@@ -11,9 +11,11 @@ use shared::settings::{AppSettings, PasswordPolicyKind};
 use super::Page;
 use super::views::{self, Card, Field, Form, Layout};
 use crate::edge::http::Reply;
+use crate::edge::page::PageResult;
 
 mod apps;
 mod audit;
+mod lists;
 mod oauth_clients;
 mod providers;
 mod secret_keys;
@@ -23,6 +25,7 @@ mod users;
 
 use apps::*;
 use audit::*;
+use lists::*;
 use oauth_clients::*;
 use providers::*;
 use secret_keys::*;
@@ -35,7 +38,7 @@ pub(super) type FormData = HashMap<String, String>;
 /// The rows of the users and audit lists per page.
 pub(super) const PAGE_SIZE: i32 = 25;
 
-pub async fn route(p: &mut Page<'_>, post: bool, segments: &[&str], form: FormData) -> Result<Reply> {
+pub async fn route(p: &mut Page<'_>, post: bool, segments: &[&str], form: FormData) -> PageResult {
     let form = post.then_some(form);
     // Each page's future is boxed: inline, the largest would make every page's as large.
     match (post, segments) {
@@ -56,7 +59,7 @@ pub async fn route(p: &mut Page<'_>, post: bool, segments: &[&str], form: FormDa
             let id = AppId::parse(id).ok_or(Error::NotFound)?;
             Box::pin(app_page(p, &id, rest, form)).await
         }
-        _ => Err(Error::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 
@@ -143,11 +146,11 @@ pub(super) fn card_form(
     lead: impl Into<String>,
     form: Form,
     links: Vec<(String, &'static str)>,
-) -> Result<Reply> {
+) -> PageResult {
     views::page(status, &Card { l: layout, heading, lead: lead.into(), form: Some(form), links })
 }
 
-pub(super) fn to(path: impl Into<String>) -> Result<Reply> {
+pub(super) fn to(path: impl Into<String>) -> PageResult {
     Ok(Reply::redirect(path.into()))
 }
 

@@ -3,7 +3,7 @@
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value};
 use shared::console::AppView;
-use shared::error::{Error, Result};
+use shared::error::Error;
 use shared::ids::ClientId;
 use shared::model::{ClientType, GrantType};
 use shared::oauth::clients::{self, ClientView};
@@ -11,7 +11,7 @@ use shared::tokens::Identity;
 
 use crate::dashboard::views::{self, Field, Form, Row, ShownOnce, Table};
 use crate::dashboard::{Page, json_of};
-use crate::edge::http::Reply;
+use crate::edge::page::PageResult;
 
 use super::*;
 
@@ -130,7 +130,7 @@ pub(super) async fn oauth_clients(
     who: &Identity,
     view: &AppView,
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let mut layout = app_layout(p, view, "oauth-clients", "OAuth clients");
     let mut fields = client_fields(form.as_ref(), None);
     let mut status = StatusCode::OK;
@@ -196,7 +196,7 @@ pub(super) async fn oauth_client(
     client_id: &ClientId,
     action: &[&str],
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let base = format!("/dashboard/apps/{}/oauth-clients", view.id);
     match (form, action) {
         (None, []) => {
@@ -223,7 +223,7 @@ pub(super) async fn oauth_client(
             clients::delete(p.app, who, &view.id, client_id, &p.cx.client).await?;
             to(format!("{base}?done=client_deleted"))
         }
-        _ => Err(Error::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 
@@ -236,7 +236,7 @@ pub(super) fn client_page(
     secret: Option<ShownOnce>,
     status: StatusCode,
     refusal: Option<(FormData, Error)>,
-) -> Result<Reply> {
+) -> PageResult {
     let mut layout = app_layout(p, view, "oauth-clients", &client.settings.name);
     layout.secret = secret;
     let (mut fields, mut status) = (client_fields(None, Some(&client)), status);

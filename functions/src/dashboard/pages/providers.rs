@@ -2,13 +2,14 @@
 
 use lambda_http::http::StatusCode;
 use shared::console::{self, AppView};
-use shared::error::{Error, Result};
+use shared::error::Error;
 use shared::social::ProviderId;
 use shared::tokens::Identity;
 
 use crate::dashboard::views::{self, Field, Form, Row, Table};
 use crate::dashboard::{Page, json_of};
-use crate::edge::http::{Fields, Reply};
+use crate::edge::http::Fields;
+use crate::edge::page::PageResult;
 
 use super::*;
 
@@ -59,7 +60,7 @@ pub(super) async fn providers(
     who: &Identity,
     view: &AppView,
     put: Option<(ProviderId, FormData)>,
-) -> Result<Reply> {
+) -> PageResult {
     let mut layout = app_layout(p, view, "providers", "Social providers");
     let mut status = StatusCode::OK;
     let mut refusal: Option<(ProviderId, FormData, Error)> = None;

@@ -2,12 +2,12 @@
 
 use lambda_http::http::StatusCode;
 use shared::console::{self, AppView};
-use shared::error::{Error, Result};
+use shared::error::Error;
 use shared::tokens::Identity;
 
 use crate::dashboard::Page;
 use crate::dashboard::views::{self, Field, Form, Row, ShownOnce, Table};
-use crate::edge::http::Reply;
+use crate::edge::page::PageResult;
 
 use super::*;
 
@@ -16,7 +16,7 @@ pub(super) async fn secret_keys(
     who: &Identity,
     view: &AppView,
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let mut layout = app_layout(p, view, "secret-keys", "Secret keys");
     let mut fields =
         vec![Field::new("label", "Label", "text").hint("What the key is for, e.g. production backend.")];

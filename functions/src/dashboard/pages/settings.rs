@@ -3,13 +3,12 @@
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value, json};
 use shared::console::{self, AppView};
-use shared::error::Result;
 use shared::settings::{AppSettings, LinkByEmail, PasswordPolicyKind};
 use shared::tokens::Identity;
 
 use crate::dashboard::views::{self, Field, Form};
 use crate::dashboard::{Page, json_of};
-use crate::edge::http::Reply;
+use crate::edge::page::PageResult;
 
 use super::*;
 
@@ -114,7 +113,7 @@ pub(super) async fn settings(
     who: &Identity,
     view: &AppView,
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let mut layout = app_layout(p, view, "settings", "Settings");
     let mut fields = settings_fields(&view.settings);
     let mut status = StatusCode::OK;
@@ -173,7 +172,7 @@ pub(super) async fn delete_app(
     who: &Identity,
     view: &AppView,
     form: FormData,
-) -> Result<Reply> {
+) -> PageResult {
     if value(Some(&form), "confirm").trim() != view.name {
         let layout = app_layout(p, view, "settings", "Delete");
         return p.card(

@@ -4,17 +4,18 @@ use lambda_http::http::StatusCode;
 use serde_json::Value;
 use shared::audit::EventType;
 use shared::domain::Email;
-use shared::error::{Error, Result};
+use shared::error::Error;
 use shared::ratelimit::{self, Route};
 use shared::{accounts, recovery, sessions};
 
 use crate::dashboard::views::{Field, Form};
 use crate::dashboard::{Page, json_of, session};
-use crate::edge::http::{Fields, Reply};
+use crate::edge::http::Fields;
+use crate::edge::page::PageResult;
 
 use super::*;
 
-pub(super) async fn signup(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn signup(p: &mut Page<'_>, form: Option<FormData>) -> PageResult {
     let console = p.cx.tenant.clone();
     let mut layout = p.layout("Create your account");
     let mut fields = vec![
@@ -70,7 +71,7 @@ pub(super) async fn signup(p: &mut Page<'_>, form: Option<FormData>) -> Result<R
     card_form(status, &layout, "Create your account", "Build sign-in for your apps in minutes.", form, links)
 }
 
-pub(super) async fn login(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn login(p: &mut Page<'_>, form: Option<FormData>) -> PageResult {
     let console = p.cx.tenant.clone();
     // Already signed in (another tab, or a request that lost a race to rotate the session's
     // pair while this browser kept the newer cookie): home.
@@ -140,7 +141,7 @@ pub(super) async fn start_session(p: &mut Page<'_>, pair: &shared::tokens::Issue
     p.cookies.push(session::session_cookie(&console, pair));
 }
 
-pub(super) async fn logout(p: &mut Page<'_>) -> Result<Reply> {
+pub(super) async fn logout(p: &mut Page<'_>) -> PageResult {
     let console = p.cx.tenant.clone();
     if let Some(signed) = session::signed_in(p.app, p.req, &console, &p.cx.client).await? {
         let who = signed.who;
@@ -155,7 +156,7 @@ pub(super) async fn logout(p: &mut Page<'_>) -> Result<Reply> {
         .await
         {
             Ok(()) | Err(Error::NotFound) => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
     }
     p.cookies.push(session::session_cleared());
@@ -212,7 +213,7 @@ impl Link {
     }
 }
 
-pub(super) async fn mailed_link(p: &mut Page<'_>, link: Link, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn mailed_link(p: &mut Page<'_>, link: Link, form: Option<FormData>) -> PageResult {
     let console = p.cx.tenant.clone();
     let (heading, lead, button) = link.words();
     let mut layout = p.layout(heading);
@@ -287,7 +288,7 @@ pub(super) enum Ask {
     SignInLink,
 }
 
-pub(super) async fn ask_by_email(p: &mut Page<'_>, ask: Ask, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn ask_by_email(p: &mut Page<'_>, ask: Ask, form: Option<FormData>) -> PageResult {
     let console = p.cx.tenant.clone();
     let (heading, lead, submit, page) = match ask {
         Ask::PasswordReset => (
@@ -342,7 +343,7 @@ pub(super) async fn ask_by_email(p: &mut Page<'_>, ask: Ask, form: Option<FormDa
         let outcome = match outcome {
             Ok(email) => match ask {
                 Ask::PasswordReset => recovery::request_password_reset(p.app, &console, &email, client).await,
-                Ask::Verification => accounts::resend_verification(p.app, &console, &email, client).await,
+                Ask::Verification => recovery::resend_verification(p.app, &console, &email, client).await,
                 Ask::SignInLink => {
                     // The link signs in only the browser that holds this secret (login CSRF).
                     let (cookie, binding) = session::sign_in_link_binding(p.app, p.req);
@@ -366,7 +367,7 @@ pub(super) async fn ask_by_email(p: &mut Page<'_>, ask: Ask, form: Option<FormDa
     card_form(status, &layout, heading, lead, form, links)
 }
 
-pub(super) async fn reset_password(p: &mut Page<'_>, form: Option<FormData>) -> Result<Reply> {
+pub(super) async fn reset_password(p: &mut Page<'_>, form: Option<FormData>) -> PageResult {
     let console = p.cx.tenant.clone();
     let mut layout = p.layout("Choose a new password");
     let token = match &form {

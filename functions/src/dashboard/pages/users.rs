@@ -12,8 +12,8 @@ use shared::ratelimit::{self, Route};
 use shared::tokens::Identity;
 
 use crate::dashboard::Page;
-use crate::dashboard::views::{self, Field, Filter, Form, Layout, Row, Table};
-use crate::edge::http::Reply;
+use crate::dashboard::views::{self, Field, Form, Layout, Row};
+use crate::edge::page::PageResult;
 
 use super::*;
 
@@ -29,77 +29,43 @@ pub(super) async fn management(
     p.app.tenant(&view.id).await
 }
 
-pub(super) async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> Result<Reply> {
-    let mut layout = app_layout(p, view, "users", "Users");
-    let mut status = StatusCode::OK;
+pub(super) async fn users(p: &mut Page<'_>, who: &Identity, view: &AppView) -> PageResult {
+    let list = List {
+        tab: "users",
+        heading: "Users",
+        lead: "The people who signed up to this app, newest first.",
+        table: "Users",
+        columns: vec!["Email", "Name", "Status", "Verified", "Created"],
+        empty: (
+            "No users yet. They appear here when they sign up, or when your backend creates them.",
+            "No user's email starts with that.",
+        ),
+        filter: ("email", "Search by email"),
+    };
     let tenant = management(p, who, view).await?;
-    let search = p.query("email").map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
-    let cursor = p.query("cursor");
-    let prefix = match &search {
-        Some(e) if e.len() <= 320 => Some(Email::normalize_prefix(e)),
-        Some(_) => {
-            layout.error = Some("That search is too long.".into());
-            status = StatusCode::BAD_REQUEST;
-            None
+    let filter = ListFilter::read(p, &list, |typed| match typed.len() {
+        ..=320 => Ok(Email::normalize_prefix(typed)),
+        _ => Err("That search is too long."),
+    });
+    let listed = match filter.usable() {
+        Some(prefix) => {
+            let cursor = p.query("cursor");
+            let prefix = prefix.map(String::as_str);
+            Some(admin::list_users(p.app, &tenant, PAGE_SIZE, cursor.as_deref(), prefix).await)
         }
         None => None,
     };
-    let base = format!("/dashboard/apps/{}/users", view.id);
-    let (rows, next) =
-        match admin::list_users(p.app, &tenant, PAGE_SIZE, cursor.as_deref(), prefix.as_deref()).await {
-            Ok(page) => {
-                let rows = page
-                    .items
-                    .into_iter()
-                    .map(|u| Row {
-                        href: Some(format!("{base}/{}", u.user.id)),
-                        title: u.user.email.clone(),
-                        cells: vec![
-                            u.user.name.clone().unwrap_or_default(),
-                            status_name(u.status).into(),
-                            if u.user.email_verified { "Yes".into() } else { "No".into() },
-                            u.user.created_at.format("%Y-%m-%d").to_string(),
-                        ],
-                        actions: Vec::new(),
-                    })
-                    .collect();
-                let next =
-                    page.next_cursor.map(|c| next_page(&base, search.as_deref().map(|s| ("email", s)), &c));
-                (rows, next)
-            }
-            Err(e) => {
-                status = refused(e, &mut [], &mut layout)?;
-                (Vec::new(), None)
-            }
-        };
-    let mut page = section(&layout, "Users", "The people who signed up to this app, newest first.");
-    page.table = Some(Table {
-        heading: "Users",
-        columns: vec!["Email", "Name", "Status", "Verified", "Created"],
-        rows,
-        empty: if search.is_some() {
-            "No user's email starts with that."
-        } else {
-            "No users yet. They appear here when they sign up, or when your backend creates them."
-        },
-        filter: Some(Filter {
-            name: "email",
-            label: "Search by email",
-            value: search.clone().unwrap_or_default(),
-            action: base,
-        }),
-        next,
-    });
-    views::page(status, &page)
-}
-
-/// The link to a list's next page: its filter kept, the cursor the API handed out.
-pub(super) fn next_page(base: &str, filter: Option<(&str, &str)>, cursor: &str) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    if let Some((name, value)) = filter {
-        query.append_pair(name, value);
-    }
-    format!("{base}?{}", query.append_pair("cursor", cursor).finish())
+    list.show(p, view, &filter, listed, |u, base| Row {
+        href: Some(format!("{base}/{}", u.user.id)),
+        title: u.user.email.clone(),
+        cells: vec![
+            u.user.name.clone().unwrap_or_default(),
+            status_name(u.status).into(),
+            if u.user.email_verified { "Yes".into() } else { "No".into() },
+            u.user.created_at.format("%Y-%m-%d").to_string(),
+        ],
+        actions: Vec::new(),
+    })
 }
 
 pub(super) fn status_name(status: UserStatus) -> &'static str {
@@ -117,7 +83,7 @@ pub(super) async fn user_page(
     user_id: &UserId,
     action: &[&str],
     form: Option<FormData>,
-) -> Result<Reply> {
+) -> PageResult {
     let tenant = management(p, who, view).await?;
     let owner = Caller::AppOwner(who.clone());
     let client = &p.cx.client;
@@ -151,7 +117,7 @@ pub(super) async fn user_page(
                 admin::delete_user(p.app, &tenant, &owner, user_id, client).await?;
                 return to(format!("/dashboard/apps/{}/users?done=user_deleted", view.id));
             }
-            _ => return Err(Error::NotFound),
+            _ => return Err(Error::NotFound.into()),
         };
         return match done {
             Ok(done) => to(format!("{base}?done={done}")),
@@ -164,7 +130,7 @@ pub(super) async fn user_page(
         };
     }
     if !action.is_empty() {
-        return Err(Error::NotFound);
+        return Err(Error::NotFound.into());
     }
     let user = admin::user(p.app, &tenant, user_id).await?;
     let layout = app_layout(p, view, "users", &user.email);
@@ -176,7 +142,7 @@ pub(super) fn user_view(
     view: &AppView,
     user: &shared::model::UserRecord,
     status: StatusCode,
-) -> Result<Reply> {
+) -> PageResult {
     let shown = admin::AdminUserView::from(user);
     let base = format!("/dashboard/apps/{}/users/{}", view.id, user.user_id);
     let mut page = section(layout, &user.email, "");
