@@ -90,10 +90,12 @@ build-dev:
 lint: venv validate
 	$(CARGO) fmt --all --check
 
-## The template as SAM reads it (transform and cfn-lint), offline.
+## Every stack's template as SAM reads it (transform and cfn-lint), offline: the root and the
+## nested stack of each area.
+STACKS := infra/template.yaml $(sort $(wildcard infra/areas/*.yaml))
 validate: venv
-	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template infra/template.yaml
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	for t in $(STACKS); do SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template $$t || exit 1; done
+	$(VENV)/bin/cfn-lint $(STACKS)
 
 ## Release artifacts, as Lambda runs them: `cargo lambda build` links with zig (from .venv), which
 ## pins the glibc version; every bootstrap lands in target/lambda/<function>/. Same selection of

@@ -91,8 +91,7 @@ async fn main() -> Result<()> {
         bin_dir: o.bin_dir.clone(),
     };
 
-    let template = authctl::template::load()?;
-    let mut functions = authctl::template::binaries(&template);
+    let mut functions = authctl::template::binaries(&authctl::template::stacks()?);
     functions.sort();
     functions.insert(0, BASELINE.to_owned());
     let authorizer = functions.iter().position(|f| f == "authorizer").context("the authorizer")?;

@@ -173,7 +173,10 @@ async fn keys_ensure() -> Result<()> {
 
 /// `make test`, after the suite: each function's policy against what its code asked of AWS.
 fn iam_check(dir: &std::path::Path) -> Result<()> {
-    let policies = authctl::iam::policies(&authctl::template::load()?)?;
+    let mut policies = std::collections::BTreeMap::new();
+    for stack in authctl::template::stacks()? {
+        policies.extend(authctl::iam::policies(&stack)?);
+    }
     let needs = authctl::iam::read_records(dir)?;
     if needs.is_empty() {
         bail!("no IAM records in {} (was the suite run with AUTH_IAM_RECORD_DIR set?)", dir.display());
@@ -191,7 +194,10 @@ fn iam_check(dir: &std::path::Path) -> Result<()> {
     for p in &problems {
         eprintln!("iam-check: {p}");
     }
-    bail!("{} problem(s) between infra/template.yaml's policies and the code's AWS calls", problems.len())
+    bail!(
+        "{} problem(s) between the stacks' policies (infra/template.yaml, infra/areas/) and the code's AWS calls",
+        problems.len()
+    )
 }
 
 /// Variables that `cargo run` sets for the program it runs. A cargo started from here must not see
