@@ -23,7 +23,7 @@ help:
 	@echo "              (SOCIAL=local: with local Google, Apple and GitHub sign-in stand-ins)"
 	@echo "make test     run the whole test suite (installs moto, cargo-lambda, cfn-lint, nextest)"
 	@echo "make docs     the book in docs/ into target/book, its links checked"
-	@echo "make lint     sam validate --lint and cfn-lint on the template, rustfmt check"
+	@echo "make lint     sam validate --lint and cfn-lint on every stack (root and areas), rustfmt check"
 	@echo "make build    release artifacts for Lambda (cargo lambda, zig linker) and the glibc check"
 	@echo "make bench    cold starts, warm times, memory, sizes, DynamoDB calls -> bench/results.md"
 	@echo "make sam-build  sam build with samconfig.toml (offline; the artifacts of make build)"

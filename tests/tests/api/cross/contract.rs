@@ -239,6 +239,49 @@ fn the_template_passes_its_own_sanity_rules() {
     }
 }
 
+/// API Gateway may invoke a function for its own routes only: each function's permission names its
+/// method and path (the `/apps/{app_id}` copy by a wildcard before the path), and every route the
+/// function serves, as API Gateway names it when it invokes (`<stage>/<METHOD><path>`), matches it.
+#[test]
+fn each_invoke_permission_covers_its_functions_routes_and_names_them() {
+    fn glob(pattern: &[u8], text: &[u8]) -> bool {
+        match (pattern.first(), text.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
+            (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
+            _ => false,
+        }
+    }
+    let yaml = |v: &serde_yaml::Value| serde_yaml::to_string(v).unwrap().trim().to_owned();
+    for stack in template::stacks().unwrap() {
+        let resources = stack["Resources"].as_mapping().unwrap();
+        for (name, route) in
+            resources.iter().filter(|(_, r)| r["Type"].as_str() == Some("AWS::ApiGatewayV2::Route"))
+        {
+            let key = route["Properties"]["RouteKey"].as_str().unwrap();
+            let integration = yaml(&route["Properties"]["Target"]);
+            let integration = integration.split("${").nth(1).unwrap().trim_end_matches(['}', '"', '\'']);
+            let function = yaml(&stack["Resources"][integration]["Properties"]["IntegrationUri"]);
+            let function = function.trim_start_matches("!GetAtt ").trim_end_matches(".Arn");
+            let permission = resources
+                .values()
+                .find(|r| {
+                    r["Type"].as_str() == Some("AWS::Lambda::Permission")
+                        && yaml(&r["Properties"]["FunctionName"]) == format!("!Ref {function}")
+                })
+                .unwrap_or_else(|| panic!("{name:?}: {function} has no invoke permission"));
+            let source = yaml(&permission["Properties"]["SourceArn"]);
+            let pattern = source.split("${ApiId}/").nth(1).unwrap().trim_end_matches('"');
+            let (method, path) = key.split_once(' ').unwrap();
+            let invoked =
+                path.replace("{proxy+}", "a/b").replace("{app_id}", "app_x").replace(['{', '}'], "");
+            let arn = format!("$default/{method}{invoked}");
+            assert!(glob(pattern.as_bytes(), arn.as_bytes()), "{function}: {pattern} does not cover {arn}");
+            assert!(pattern != "*" && !pattern.starts_with("*/*/*"), "{function}: {pattern} names no route");
+        }
+    }
+}
+
 /// Every route is served at `P` and at `/apps/{app_id}P`, and wave 3 adds some forty endpoints:
 /// the stack is split into a nested stack per area so that each stays far inside CloudFormation's
 /// limit of 500 resources (counted as the SAM transform itself expands it), and the HTTP API
