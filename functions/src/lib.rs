@@ -16,5 +16,6 @@ pub mod dashboard;
 pub mod discovery;
 pub mod edge;
 pub mod events;
+pub mod mfa;
 pub mod provider;
 pub mod social;

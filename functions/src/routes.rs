@@ -84,13 +84,26 @@ macro_rules! endpoints {
             })*
         }
 
+        /// Each function's served request as a boxed future, made in a frame of its own: `run`'s
+        /// frame then holds one pointer, not a slot for every function's future (a debug build
+        /// gives each match arm its own, and a test thread has 2 MiB of stack).
+        mod boxed {
+            use super::*;
+
+            pub type Served = std::pin::Pin<Box<dyn std::future::Future<Output = Response<Body>> + Send>>;
+
+            $(#[inline(never)]
+            pub fn $function(app: Arc<App>, req: Request) -> Served {
+                Box::pin(serve(app, req, $shows, handlers::$function))
+            })*
+        }
+
         async fn run(app: Arc<App>, function: &str, req: Request) -> Option<Response<Body>> {
-            Some(match function {
-                // Each boxed: the future of `run` is then as small as a pointer, whatever the largest
-                // handler's (a test thread has 2 MiB of stack).
-                $(stringify!($function) => Box::pin(serve(app, req, $shows, handlers::$function)).await,)*
+            let served = match function {
+                $(stringify!($function) => boxed::$function(app, req),)*
                 _ => return None,
-            })
+            };
+            Some(served.await)
         }
     };
 }
@@ -123,6 +136,15 @@ endpoints! {
     api_keys_list = account::api_keys_list: "GET" "/api/v1/auth/api-keys", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
     api_key_revoke = account::api_key_revoke: "DELETE" "/api/v1/auth/api-keys/{id}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
     api_key_rotate = account::api_key_rotate: "POST" "/api/v1/auth/api-keys/{id}/rotate", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    // A second factor: the user's factors, and the second step of a sign-in or a session's step-up.
+    // Enrolment and verify take a session or, in its place, a sign-in's `mfa_token`.
+    mfa_factors_list = mfa::factors_list: "GET" "/api/v1/auth/mfa/factors", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    mfa_totp_create = mfa::totp_create: "POST" "/api/v1/auth/mfa/totp", OPTIONAL_SESSION, EVERY_APP, ENVELOPE, warm public_keys;
+    mfa_totp_confirm = mfa::totp_confirm: "POST" "/api/v1/auth/mfa/totp/{factor_id}/confirm", OPTIONAL_SESSION, EVERY_APP, ENVELOPE, warm public_keys;
+    mfa_recovery_codes = mfa::recovery_codes: "POST" "/api/v1/auth/mfa/recovery-codes", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    mfa_factor_delete = mfa::factor_delete: "DELETE" "/api/v1/auth/mfa/factors/{factor_id}", SESSIONS, EVERY_APP, ENVELOPE, warm public_keys;
+    mfa_challenge = mfa::challenge: "POST" "/api/v1/auth/mfa/challenge", PUBLIC, EVERY_APP, ENVELOPE, warm store;
+    mfa_verify = mfa::verify: "POST" "/api/v1/auth/mfa/verify", OPTIONAL_SESSION, EVERY_APP, ENVELOPE, warm keys_and_store;
     // Social login: the service is the OAuth2 client of Google, Apple and GitHub.
     // The app's OAuth2 provider (RFC 6749 answers, not the envelope).
     op_token = provider::token: "POST" "/oauth/token", PUBLIC, EVERY_APP, ENVELOPE, warm keys_and_store;
@@ -162,6 +184,7 @@ endpoints! {
     admin_user_update = admin::user_update: "PATCH" "/api/v1/admin/users/{user_id}", ADMIN, EVERY_APP, ENVELOPE, warm store;
     admin_user_delete = admin::user_delete: "DELETE" "/api/v1/admin/users/{user_id}", ADMIN, EVERY_APP, ENVELOPE, warm store;
     admin_user_sessions_revoke = admin::user_sessions_revoke: "DELETE" "/api/v1/admin/users/{user_id}/sessions", ADMIN, EVERY_APP, ENVELOPE, warm store;
+    admin_user_mfa_reset = admin::user_mfa_reset: "DELETE" "/api/v1/admin/users/{user_id}/mfa", ADMIN, EVERY_APP, ENVELOPE, warm store;
     admin_user_password_reset = admin::user_password_reset: "POST" "/api/v1/admin/users/{user_id}/password-reset", ADMIN, EVERY_APP, ENVELOPE, warm store;
     admin_audit = admin::audit: "GET" "/api/v1/admin/audit", ADMIN, EVERY_APP, ENVELOPE, warm store;
     // The console API: developers (sessions of the `console` app) and their apps. Service-wide.

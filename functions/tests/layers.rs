@@ -23,7 +23,8 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     modules::graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
 }
 
-const HANDLER_AREAS: [&str; 7] = ["auth", "account", "social", "provider", "admin", "console", "discovery"];
+const HANDLER_AREAS: [&str; 8] =
+    ["auth", "account", "social", "provider", "admin", "console", "discovery", "mfa"];
 
 /// The areas each area may use, beyond itself.
 fn allowed(area: &str) -> Vec<&'static str> {

@@ -4,7 +4,7 @@
 //! Inputs are domain types already parsed at the edge; outputs are domain values. Nothing here
 //! knows about HTTP or Lambda.
 
-use crate::ids::{AppId, SessionId, UserId};
+use crate::ids::{AppId, UserId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -14,13 +14,15 @@ use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::domain::{Email, NewPassword, PASSWORD_MAX_CHARS, Profile};
 use crate::error::{Error, Result};
+use crate::mfa::{self, FirstFactor, SignIn};
+use crate::model::amr;
 use crate::model::{TokenKind, TokenRecord, UserRecord, UserStatus};
 use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
-use crate::sessions;
+use crate::store::Account;
 use crate::store::{Committed, Guard, UserUpdate, Written};
 use crate::tenant::Tenant;
-use crate::tokens::{self, Identity, IssuedPair, TokenUse};
+use crate::tokens::{self, Identity, TokenUse};
 
 /// The public view of a user, as `GET /api/v1/users/me` and login show it.
 #[derive(Debug, Clone, Serialize)]
@@ -181,6 +183,7 @@ pub(crate) fn new_user(
         scheduled_for: None,
         credential_version: 0,
         api_keys_version: 0,
+        mfa_factors: 0,
         created_at: now,
         updated_at: now,
     }
@@ -210,10 +213,7 @@ pub(crate) fn single_use(
 /// the store is asked.
 pub fn parse_single_use_token(raw: &str) -> Result<&str> {
     let t = raw.trim();
-    let plausible = !t.is_empty()
-        && t.len() <= 128
-        && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if plausible { Ok(t) } else { Err(Error::InvalidToken) }
+    if crypto::could_be_token(t) { Ok(t) } else { Err(Error::InvalidToken) }
 }
 
 // ----- verify email ------------------------------------------------------------------------------
@@ -268,11 +268,7 @@ pub async fn verify_email(
 
 // ----- login ---------------------------------------------------------------------------------------
 
-pub struct LoggedIn {
-    pub pair: IssuedPair,
-    pub user: UserRecord,
-    pub session_id: SessionId,
-}
+pub use crate::sessions::LoggedIn;
 
 /// Checks an email and password and starts a session. In order: the request's quotas (per IP and
 /// per account) are taken in a write of their own, before anything is read or hashed, so that N
@@ -281,34 +277,41 @@ pub struct LoggedIn {
 /// before any hashing; then the password is checked (against a dummy hash for an unknown address).
 /// A failure counts one more consecutive failure; a correct password forgives the account's quota
 /// and its failures (not the IP's count).
+///
+/// A user with a second factor (or of an app that requires one) gets no session yet: the
+/// second step (`mfa::SignIn::SecondFactor`).
 pub async fn login(
     app: &App,
     app_context: &Tenant,
     email: &Email,
     password: &str,
     client: &ClientInfo,
-) -> Result<LoggedIn> {
-    let checked = check_password(app, app_context, email, password, client).await?;
-    let (pair, session_id) = sessions::start(
+    bind_browser: bool,
+) -> Result<SignIn> {
+    // Boxed: the two futures are large, and a page that signs in (the dashboard's) nests them.
+    let checked = Box::pin(check_password(app, app_context, email, password, client)).await?;
+    Box::pin(mfa::sign_in(
         app,
         app_context,
-        &checked.user,
-        &checked.sessions,
-        client,
-        Utc::now(),
-        EventType::LoginSucceeded,
-        &checked.forgiven,
-        // The password checked is no longer the account's (a reset or change committed meanwhile).
-        Error::InvalidCredentials,
-    )
-    .await?;
-    Ok(LoggedIn { pair, user: checked.user, session_id })
+        FirstFactor {
+            account: &checked.account,
+            client,
+            event: EventType::LoginSucceeded,
+            method: amr::PWD,
+            limits: &checked.forgiven,
+            // The password checked is no longer the account's (a reset or change committed meanwhile).
+            superseded: Error::InvalidCredentials,
+            bind_browser,
+        },
+    ))
+    .await
 }
 
 /// A correct password of an account that may sign in, as `check_password` found it.
 pub struct PasswordChecked {
     pub user: UserRecord,
-    pub sessions: Vec<crate::model::SessionRecord>,
+    /// The user's partition as read with the password's check (sessions, factors).
+    pub account: Account,
     /// The quotas to take with the sign-in's write: the account's own are forgiven.
     pub forgiven: Limits,
 }
@@ -342,10 +345,8 @@ pub async fn check_password(
         );
         return Err(Error::LoginLocked);
     }
-    let (user, sessions) = match view.found {
-        Some((u, s)) => (Some(u), s),
-        None => (None, Vec::new()),
-    };
+    let account = view.found;
+    let user = account.as_ref().map(|a| a.user.clone());
     let ok =
         crypto::verify_password(password, user.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let now = Utc::now();
@@ -397,7 +398,8 @@ pub async fn check_password(
         app.store.record_failed_login(tenant, Some(&event), now, forgiven.quotas(), None).await?;
         return Err(Error::EmailNotVerified);
     }
-    Ok(PasswordChecked { user, sessions, forgiven })
+    let account = account.ok_or_else(|| Error::Internal("a checked password without its account".into()))?;
+    Ok(PasswordChecked { user, account, forgiven })
 }
 
 /// The notice to the owner when this failure is the one that locks password sign-in, for the
@@ -465,6 +467,7 @@ pub async fn authenticate(app: &App, tenant: &Tenant, bearer: Option<&str>) -> R
         session_id: claims.sid,
         scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
         expires_at: claims.exp,
+        authn: crate::model::Authn { amr: claims.amr, acr: claims.acr, auth_time: claims.auth_time },
     })
 }
 

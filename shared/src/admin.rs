@@ -148,16 +148,22 @@ pub async fn create_user(
     if !input.issue_tokens {
         return Ok((user, None));
     }
+    // The app's backend vouches for the user it creates: a session without a second factor (a new
+    // user has none to give), as a sign-in by the first factor it was made with.
     let (pair, session_id) = sessions::start(
         app,
         tenant,
-        &user,
-        &[],
-        client,
-        now,
-        EventType::LoginSucceeded,
-        &Limits::none(&tenant.id),
-        Error::Conflict,
+        sessions::Begin {
+            user: &user,
+            existing: &[],
+            client,
+            now,
+            event: EventType::LoginSucceeded,
+            authn: crate::model::Authn::first(crate::model::amr::PWD, now),
+            limits: &Limits::none(&tenant.id),
+            superseded: Error::Conflict,
+            second: None,
+        },
     )
     .await?;
     Ok((user.clone(), Some(LoggedIn { pair, user, session_id })))

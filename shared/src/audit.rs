@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::crypto;
 use crate::model::AuditRecord;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 #[strum(serialize_all = "snake_case")]
 pub enum EventType {
     Register,
@@ -76,6 +76,17 @@ pub enum EventType {
     SocialLogin,
     IdentityLinked,
     IdentityUnlinked,
+    /// Second factors: a factor confirmed or removed, a sign-in or step-up completed with one, a
+    /// wrong code, a recovery code spent, a new set of codes, a passwordless passkey sign-in, a
+    /// security key whose counter went back (a cloned credential).
+    MfaEnrolled,
+    MfaRemoved,
+    MfaVerified,
+    MfaFailed,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
+    PasskeyLogin,
+    WebauthnCloneSuspected,
 }
 
 impl EventType {

@@ -192,6 +192,7 @@ mod tests {
             session_id: SessionId::generate(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             expires_at: 0,
+            authn: Default::default(),
         })
     }
 

@@ -145,6 +145,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("API_KEY_MAX_TTL_DAYS", "365"),
     ("LINK_SOCIAL_BY_EMAIL", "verified"),
     ("NATIVE_NONCE_REQUIRED", "true"),
+    ("MFA", "off"),
+    ("MFA_METHODS", "totp webauthn recovery_code"),
+    ("PASSKEYS", "off"),
+    ("WEBAUTHN_RP_ID", ""),
+    ("WEBAUTHN_ORIGINS", ""),
     ("OAUTH_RESOURCES", ""),
     ("OAUTH_GRANT_MAX_LIFETIME_SECONDS", "7776000"),
     ("GOOGLE_ISSUER", "https://accounts.google.com"),
@@ -308,8 +313,29 @@ impl Config {
                 access_token_ttl: r.seconds("ACCESS_TOKEN_TTL_SECONDS")?,
                 refresh_token_ttl: r.seconds("REFRESH_TOKEN_TTL_SECONDS")?,
                 max_sessions_per_user: r.number("MAX_SESSIONS_PER_USER", 1)?,
+                mfa: Default::default(),
+                mfa_methods: crate::settings::MfaMethod::all(),
+                passkeys: Default::default(),
+                webauthn_rp_id: None,
+                webauthn_origins: Vec::new(),
             },
         };
+        // The `default` app's second-factor settings, under the rules the console applies to
+        // every other app's.
+        let mfa = serde_json::json!({
+            "mfa": r.string("MFA")?.trim().to_ascii_lowercase(),
+            "mfa_methods": r.string("MFA_METHODS")?.split([' ', ',']).filter(|m| !m.is_empty()).collect::<Vec<_>>(),
+            "passkeys": r.string("PASSKEYS")?.trim().to_ascii_lowercase(),
+            "webauthn_rp_id": r.optional("WEBAUTHN_RP_ID")?,
+            "webauthn_origins": list(&r.string("WEBAUTHN_ORIGINS")?),
+        });
+        let mut config = config;
+        if let Err(errors) = config.default_app.apply(mfa.as_object().expect("an object")) {
+            let (field, rules) = errors.into_iter().next().unwrap_or_default();
+            let name =
+                VARIABLES.iter().map(|(n, _)| *n).find(|n| n.eq_ignore_ascii_case(&field)).unwrap_or("MFA");
+            return Err(ConfigError { name, problem: rules.join(", ") });
+        }
         if config.session_idle_timeout.is_some_and(|idle| idle < config.default_app.access_token_ttl) {
             // The idle clock restarts at a refresh, and a client refreshes when its access token
             // runs out: a shorter idle timeout would end the sessions of users busy with the API.

@@ -154,6 +154,12 @@ pub fn new_token() -> (String, String) {
     (token, hash)
 }
 
+/// Whether text could be one of our tokens (`new_token`'s base64url, at most 128 characters):
+/// anything else is refused before the store is asked.
+pub fn could_be_token(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// The S256 PKCE challenge of a verifier (RFC 7636 section 4.2): BASE64URL(SHA256(verifier)).
 pub fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()).as_ref())

@@ -66,6 +66,16 @@ pub enum Error {
     /// password or signs in with a magic link.
     #[error("too many failed sign-ins: reset the password or sign in with a magic link")]
     LoginLocked,
+    /// A change of the account's sign-in factors needs a sign-in of the last ten minutes.
+    #[error("this action needs a recent sign-in: sign in again (or verify a second factor) and retry")]
+    ReauthenticationRequired,
+    /// A second-factor code (TOTP or recovery code) or credential that is wrong, used or not the
+    /// user's.
+    #[error("the second-factor code is incorrect or has been used")]
+    InvalidMfaCode,
+    /// The app requires a second factor and this is the user's last one.
+    #[error("the app requires a second factor: enrol another one before removing this one")]
+    FactorRequired,
     /// DynamoDB, SES or Secrets Manager failed, throttled or timed out.
     #[error("{dependency} is unavailable")]
     Dependency {
@@ -118,6 +128,9 @@ impl Error {
             Error::Conflict => "conflict",
             Error::RateLimited { .. } => "rate_limited",
             Error::LoginLocked => "login_locked",
+            Error::ReauthenticationRequired => "reauthentication_required",
+            Error::InvalidMfaCode => "invalid_mfa_code",
+            Error::FactorRequired => "factor_required",
             Error::Dependency { .. } => "service_unavailable",
             Error::Internal(_) => "internal_error",
             Error::Undeliverable(_) => "undeliverable",

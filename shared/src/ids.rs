@@ -82,6 +82,10 @@ id_type! {
     KeyId
 }
 id_type! {
+    /// A user's second factor (a TOTP app, a security key or passkey).
+    FactorId
+}
+id_type! {
     /// An app (tenant): `default`, `console`, or `app_` and 16 characters of `[a-z0-9]`.
     AppId
 }
@@ -115,6 +119,16 @@ impl KeyId {
 
     pub fn parse(value: &str) -> Option<KeyId> {
         plausible(value).then(|| KeyId(value.to_owned()))
+    }
+}
+
+impl FactorId {
+    pub fn generate() -> FactorId {
+        FactorId(crate::crypto::new_id())
+    }
+
+    pub fn parse(value: &str) -> Option<FactorId> {
+        plausible(value).then(|| FactorId(value.to_owned()))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod limits;
 pub mod mailer;
 pub mod metrics;
+pub mod mfa;
 pub mod model;
 pub mod oauth;
 pub mod outbox;

@@ -139,6 +139,41 @@ impl Mail {
         )
     }
 
+    /// Sent at every change of the account's second factors, so that a change the owner did not
+    /// make does not go unseen.
+    pub fn factor_notice(app: &AppSettings, notice: &FactorNotice) -> Result<Mail> {
+        let (subject, text) = match notice {
+            FactorNotice::Enrolled { name } => (
+                "A second factor was added to your account",
+                format!("The second factor \u{201c}{name}\u{201d} was added to your account. Signing in now asks for it."),
+            ),
+            FactorNotice::Removed { name } => (
+                "A second factor was removed from your account",
+                format!("The second factor \u{201c}{name}\u{201d} was removed from your account."),
+            ),
+            FactorNotice::AllRemoved => (
+                "The second factors of your account were removed",
+                "Every second factor and recovery code of your account was removed by the app's support. You can enrol a new one once signed in.".to_owned(),
+            ),
+            FactorNotice::RecoveryCodeUsed { left } => (
+                "A recovery code of your account was used",
+                format!("A recovery code was used to sign in to your account. {left} unused codes are left; you can make a new set once signed in."),
+            ),
+            FactorNotice::RecoveryCodesRegenerated => (
+                "New recovery codes for your account",
+                "A new set of recovery codes was made for your account. The previous codes no longer work.".to_owned(),
+            ),
+        };
+        message(
+            app,
+            subject,
+            &[text],
+            None,
+            &["If this was not you, reset your password at once and review your account's second factors."
+                .to_owned()],
+        )
+    }
+
     pub fn magic_link(
         app: &AppSettings,
         provider_page: Option<&str>,
@@ -317,6 +352,24 @@ pub fn sender(name: Option<&str>, address: &str) -> String {
         let encoded = base64::engine::general_purpose::STANDARD.encode(name.as_bytes());
         format!("=?UTF-8?B?{encoded}?= <{address}>")
     }
+}
+
+/// What changed among an account's second factors (the factor notice's subject and text).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FactorNotice {
+    Enrolled {
+        name: String,
+    },
+    Removed {
+        name: String,
+    },
+    /// The app's backend removed every factor (a lost device).
+    AllRemoved,
+    RecoveryCodeUsed {
+        left: usize,
+    },
+    RecoveryCodesRegenerated,
 }
 
 #[cfg(test)]

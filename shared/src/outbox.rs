@@ -71,7 +71,13 @@ pub enum Letter {
     LoginLocked {
         failures: u32,
     },
+    /// A change of the account's second factors, told to its owner.
+    FactorNotice {
+        notice: FactorNotice,
+    },
 }
+
+pub use crate::mailer::FactorNotice;
 
 impl Letter {
     /// The purpose, for logs and the `mail_failed` audit event.
@@ -85,6 +91,7 @@ impl Letter {
             Letter::PasswordChanged { .. } => "password_changed_notice",
             Letter::EmailTakenNotice => "email_taken_notice",
             Letter::LoginLocked { .. } => "login_locked_notice",
+            Letter::FactorNotice { .. } => "factor_notice",
         }
     }
 
@@ -106,6 +113,7 @@ impl Letter {
             Letter::PasswordChanged { how } => Mail::password_changed(app, how),
             Letter::EmailTakenNotice => Mail::email_taken_notice(app),
             Letter::LoginLocked { failures } => Mail::login_locked(app, *failures),
+            Letter::FactorNotice { notice } => Mail::factor_notice(app, notice),
         }
     }
 }

@@ -162,6 +162,12 @@ impl Limits {
         }
     }
 
+    /// Quotas of a route's own (the second factor's wrong codes), taken by the write they ride on.
+    pub fn of(tenant: &AppId, route: Route, quotas: Vec<Quota>) -> Limits {
+        let kinds = quotas.iter().map(|_| ACCOUNT).collect();
+        Limits { tenant: tenant.clone(), route, quotas, kinds, retry_after: 1 }
+    }
+
     /// No quotas (a sign-in whose request was limited before, by `hit`).
     pub fn none(tenant: &AppId) -> Limits {
         Limits {

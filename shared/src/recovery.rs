@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::accounts::{self, LoggedIn, single_use};
+use crate::accounts::{self, single_use};
 use crate::app::App;
 use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::domain::{Email, NewPassword};
 use crate::error::{Error, Result};
-use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus};
+use crate::mfa::{FirstFactor, SignIn};
+use crate::model::{AuditRecord, TokenKind, TokenRecord, UserRecord, UserStatus, amr};
 use crate::outbox::{self, Letter, OutboxRecord};
 use crate::ratelimit::{self, Limits, Route};
 use crate::sessions;
@@ -396,31 +397,33 @@ pub async fn request_magic_link(
 
 /// Signs in with a magic link, creating the account first when the link was sent to a new address.
 /// `browser`: the binding secret of the browser that opened it (the dashboard), `None` for an API
-/// client.
+/// client. A user with a second factor gets the second step instead of the session.
 pub async fn verify_magic_link(
     app: &App,
     tenant: &Tenant,
     raw_token: &str,
     browser: Option<&str>,
     client: &ClientInfo,
-) -> Result<LoggedIn> {
+    bind_browser: bool,
+) -> Result<SignIn> {
     let user = consume_magic_link(app, tenant, raw_token, browser, client).await?;
-    let now = Utc::now();
-    let existing = app.store.sessions(&user.tenant_id, &user.user_id).await?;
-    let (pair, session_id) = sessions::start(
+    // Read after the link was spent, so the account is as the link left it (created, verified).
+    let account = app.store.account(&user.tenant_id, &user.user_id).await?.ok_or(Error::InvalidToken)?;
+    Box::pin(crate::mfa::sign_in(
         app,
         tenant,
-        &user,
-        &existing,
-        client,
-        now,
-        EventType::LoginSucceeded,
-        // A magic link is the owner's other way in: it forgives failed password sign-ins.
-        &Limits::forgiving(&user.tenant_id, &user.email_normalized, Route::Login),
-        Error::InvalidToken,
-    )
-    .await?;
-    Ok(LoggedIn { pair, user, session_id })
+        FirstFactor {
+            account: &account,
+            client,
+            event: EventType::LoginSucceeded,
+            method: amr::EMAIL,
+            // A magic link is the owner's other way in: it forgives failed password sign-ins.
+            limits: &Limits::forgiving(&tenant.id, &user.email_normalized, Route::Login),
+            superseded: Error::InvalidToken,
+            bind_browser,
+        },
+    ))
+    .await
 }
 
 /// Consumes a magic link: its user (created when the link was sent to a new address), the

@@ -17,29 +17,43 @@ use crate::app::App;
 use crate::audit::{self, ClientInfo, EventType};
 use crate::crypto;
 use crate::error::{Error, Result};
-use crate::model::{SessionRecord, UserRecord, UserStatus};
+use crate::model::{Authn, SessionRecord, UserRecord, UserStatus};
 use crate::ratelimit::{Limits, Route};
-use crate::store::{Rotated, SessionRotation, Written};
+use crate::store::{Rotated, SecondStep, SessionRotation, Written};
 use crate::tenant::Tenant;
 use crate::tokens::{self, IssuedPair, PairRequest, TokenUse};
+
+/// A session just started: its pair, its user and its id (every way to sign in ends with one).
+pub struct LoggedIn {
+    pub pair: IssuedPair,
+    pub user: UserRecord,
+    pub session_id: SessionId,
+}
+
+/// A sign-in that may start a session: who, how, and what its write takes and spends.
+pub struct Begin<'a> {
+    /// The record as read before the proof was checked: the session commits only while the
+    /// account is still active and at that credential version.
+    pub user: &'a UserRecord,
+    pub existing: &'a [SessionRecord],
+    pub client: &'a ClientInfo,
+    pub now: DateTime<Utc>,
+    pub event: EventType,
+    pub authn: Authn,
+    pub limits: &'a Limits,
+    /// The error of a sign-in that raced a password reset, a password change or a disabling.
+    pub superseded: Error,
+    /// The second step this sign-in completes, spent in the same write.
+    pub second: Option<&'a SecondStep>,
+}
 
 /// Starts a session for a user who just proved who they are, evicting the oldest live sessions
 /// beyond `MAX_SESSIONS_PER_USER` (and dropping expired ones) and taking the request's quotas in the
 /// same write. `user` is the record as read before the proof was checked: the session commits only
 /// while the account is still active and at that credential version, so a sign-in that raced a
 /// password reset, a password change or a disabling is refused with `superseded`, not let in.
-#[allow(clippy::too_many_arguments)]
-pub async fn start(
-    app: &App,
-    tenant: &Tenant,
-    user: &UserRecord,
-    existing: &[SessionRecord],
-    client: &ClientInfo,
-    now: DateTime<Utc>,
-    event: EventType,
-    limits: &Limits,
-    superseded: Error,
-) -> Result<(IssuedPair, SessionId)> {
+pub async fn start(app: &App, tenant: &Tenant, begin: Begin<'_>) -> Result<(IssuedPair, SessionId)> {
+    let Begin { user, existing, client, now, event, authn, limits, superseded, second } = begin;
     let config = &app.config;
     let ring = app.keys.ring().await?;
     let session_id = SessionId::generate();
@@ -54,6 +68,7 @@ pub async fn start(
             generation: 1,
             now,
             session_ends_at: absolute_expires_at,
+            authn: &authn,
         },
     )?;
     let session = SessionRecord {
@@ -73,12 +88,18 @@ pub async fn start(
         absolute_expires_at,
         idle_expires_at: idle_deadline(config, now),
         credential_version: user.credential_version,
+        authn: authn.clone(),
         ttl: pair.refresh_expires_at.timestamp(),
     };
     let evict = to_evict(existing, tenant.settings.max_sessions_per_user as usize, now);
-    let details = audit::details([("session_id", json!(session_id)), ("evicted_sessions", json!(evict))]);
+    let details = audit::details([
+        ("session_id", json!(session_id)),
+        ("evicted_sessions", json!(evict)),
+        ("amr", json!(authn.amr)),
+        ("acr", json!(authn.acr)),
+    ]);
     let record = audit::record(config, &user.tenant_id, &user.user_id, event, client, details, now);
-    let committed = app.store.start_session(&session, &evict, &record, limits.quotas()).await?;
+    let committed = app.store.start_session(&session, &evict, &record, limits.quotas(), second).await?;
     match limits.check(client, committed)? {
         Written::Done => Ok((pair, session_id)),
         Written::ConditionFailed => Err(superseded),
@@ -152,6 +173,8 @@ pub async fn refresh(
             generation: generation + 1,
             now,
             session_ends_at: absolute_expires_at,
+            // As the session last authenticated (a step-up since the token was issued counts).
+            authn: &current.authn,
         },
     )?;
     let rotation = SessionRotation {
@@ -343,6 +366,7 @@ mod tests {
             absolute_expires_at: 0,
             idle_expires_at: None,
             credential_version: 0,
+            authn: Default::default(),
             ttl: now.timestamp() + expires_in,
         }
     }

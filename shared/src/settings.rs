@@ -67,6 +67,80 @@ pub struct AppSettings {
     /// another app's sign-in could be replayed here.
     #[serde(default = "yes")]
     pub native_nonce_required: bool,
+    /// Whether the app's users sign in with a second factor: `off`, `optional`, `required`.
+    #[serde(default)]
+    pub mfa: MfaMode,
+    /// The second factors the app's users may enrol and use.
+    #[serde(default = "MfaMethod::all")]
+    pub mfa_methods: Vec<MfaMethod>,
+    /// Passwordless sign-in with a discoverable WebAuthn credential.
+    #[serde(default)]
+    pub passkeys: Switch,
+    /// The WebAuthn relying party id (a registrable domain, `localhost` locally); without it
+    /// security keys and passkeys are unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_rp_id: Option<String>,
+    /// The exact origins a WebAuthn ceremony may come from (each on the relying party id).
+    #[serde(default)]
+    pub webauthn_origins: Vec<String>,
+}
+
+/// `mfa`: `off` (the default), `optional` (users may enrol), `required` (every sign-in needs a
+/// second factor, and a user without one enrols before the first token).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum MfaMode {
+    #[default]
+    Off,
+    Optional,
+    Required,
+}
+
+/// One of `mfa_methods`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumString, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum MfaMethod {
+    Totp,
+    Webauthn,
+    RecoveryCode,
+}
+
+impl MfaMethod {
+    pub fn all() -> Vec<MfaMethod> {
+        vec![MfaMethod::Totp, MfaMethod::Webauthn, MfaMethod::RecoveryCode]
+    }
+}
+
+/// A setting that is `off` or `on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, strum::EnumString)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Switch {
+    #[default]
+    Off,
+    On,
+}
+
+impl AppSettings {
+    /// Whether the app lets its users enrol and use `method`.
+    pub fn allows(&self, method: MfaMethod) -> bool {
+        self.mfa != MfaMode::Off && self.mfa_methods.contains(&method)
+    }
 }
 
 fn yes() -> bool {
@@ -218,8 +292,34 @@ impl AppSettings {
                     Some(b) => next.native_nonce_required = b,
                     None => fail(field, "must_be_boolean"),
                 },
+                "mfa" => match value.as_str().and_then(|v| v.parse().ok()) {
+                    Some(mode) => next.mfa = mode,
+                    None => fail(field, "must_be_off_optional_or_required"),
+                },
+                "mfa_methods" => match mfa_methods(value) {
+                    Ok(methods) => next.mfa_methods = methods,
+                    Err(rule) => fail(field, rule),
+                },
+                "passkeys" => match value.as_str().and_then(|v| v.parse().ok()) {
+                    Some(switch) => next.passkeys = switch,
+                    None => fail(field, "must_be_off_or_on"),
+                },
+                "webauthn_rp_id" => match value {
+                    Value::Null => next.webauthn_rp_id = None,
+                    v => match v.as_str().ok_or("must_be_string").and_then(rp_id) {
+                        Ok(id) => next.webauthn_rp_id = Some(id),
+                        Err(rule) => fail(field, rule),
+                    },
+                },
+                "webauthn_origins" => match list(value, origin) {
+                    Ok(origins) => next.webauthn_origins = origins,
+                    Err(rule) => fail(field, rule),
+                },
                 _ => {}
             }
+        }
+        if let Err(rule) = webauthn_fits(next.webauthn_rp_id.as_deref(), &next.webauthn_origins) {
+            fail("webauthn_origins", rule);
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -363,6 +463,66 @@ fn oauth_scopes(value: &Value) -> Result<Vec<OAuthScope>, &'static str> {
     Ok(out)
 }
 
+/// `mfa_methods`: a non-empty list of known methods, each once.
+fn mfa_methods(value: &Value) -> Result<Vec<MfaMethod>, &'static str> {
+    let items = value.as_array().ok_or("must_be_list")?;
+    let mut out = Vec::new();
+    for item in items {
+        let method: MfaMethod = item
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .ok_or("each_must_be_totp_webauthn_or_recovery_code")?;
+        if !out.contains(&method) {
+            out.push(method);
+        }
+    }
+    if out.is_empty() {
+        return Err("required");
+    }
+    Ok(out)
+}
+
+/// A WebAuthn relying party id: a lower-case DNS name of at least two labels, or `localhost`
+/// (never an IP address, which browsers refuse as an RP id), without scheme, port or path.
+pub fn rp_id(raw: &str) -> Result<String, &'static str> {
+    let id = raw.trim().to_ascii_lowercase();
+    if id == "localhost" {
+        return Ok(id);
+    }
+    if id.parse::<std::net::IpAddr>().is_ok()
+        || id.trim_matches(['[', ']']).parse::<std::net::Ipv6Addr>().is_ok()
+    {
+        return Err("no_ip_address");
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let labels: Vec<&str> = id.split('.').collect();
+    if id.len() > 253 || labels.len() < 2 || !labels.iter().all(|l| label_ok(l)) {
+        return Err("must_be_domain");
+    }
+    Ok(id)
+}
+
+/// Every WebAuthn origin is on the relying party id (the id itself or a subdomain of it), as the
+/// browser demands; origins without an id are refused.
+fn webauthn_fits(rp_id: Option<&str>, origins: &[String]) -> Result<(), &'static str> {
+    let Some(rp_id) = rp_id else {
+        return if origins.is_empty() { Ok(()) } else { Err("needs_webauthn_rp_id") };
+    };
+    for o in origins {
+        let host = url::Url::parse(o).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+            return Err("must_be_on_webauthn_rp_id");
+        }
+    }
+    Ok(())
+}
+
 /// An OAuth scope token (RFC 6749 section 3.3): printable ASCII without space, `"` or `\`.
 pub fn scope(raw: &str) -> Result<String, &'static str> {
     let ok = !raw.is_empty()
@@ -396,7 +556,37 @@ mod tests {
             oauth_scopes: Vec::new(),
             oauth_resources: Vec::new(),
             native_nonce_required: true,
+            mfa: MfaMode::Off,
+            mfa_methods: MfaMethod::all(),
+            passkeys: Switch::Off,
+            webauthn_rp_id: None,
+            webauthn_origins: Vec::new(),
         }
+    }
+
+    #[test]
+    fn mfa_settings_are_checked_and_webauthn_origins_sit_on_the_rp_id() {
+        let mut s = settings();
+        let bad =
+            json!({"mfa": "sometimes", "mfa_methods": [], "passkeys": true, "webauthn_rp_id": "127.0.0.1"});
+        let errors = s.apply(bad.as_object().unwrap()).unwrap_err();
+        assert_eq!(errors["mfa"], vec!["must_be_off_optional_or_required"]);
+        assert_eq!(errors["mfa_methods"], vec!["required"]);
+        assert_eq!(errors["passkeys"], vec!["must_be_off_or_on"]);
+        assert_eq!(errors["webauthn_rp_id"], vec!["no_ip_address"]);
+        let off_site = json!({"webauthn_rp_id": "app.example", "webauthn_origins": ["https://evil.example"]});
+        let errors = s.apply(off_site.as_object().unwrap()).unwrap_err();
+        assert_eq!(errors["webauthn_origins"], vec!["must_be_on_webauthn_rp_id"]);
+        let good = json!({"mfa": "required", "mfa_methods": ["totp", "totp", "recovery_code"], "passkeys": "on",
+                          "webauthn_rp_id": "App.Example", "webauthn_origins": ["https://login.app.example"]});
+        s.apply(good.as_object().unwrap()).unwrap();
+        assert_eq!(s.mfa, MfaMode::Required);
+        assert_eq!(s.mfa_methods, vec![MfaMethod::Totp, MfaMethod::RecoveryCode]);
+        assert!(s.allows(MfaMethod::Totp) && !s.allows(MfaMethod::Webauthn));
+        assert_eq!(s.webauthn_rp_id.as_deref(), Some("app.example"));
+        assert_eq!(rp_id("localhost"), Ok("localhost".into()));
+        assert_eq!(rp_id("https://app.example"), Err("must_be_domain"));
+        assert_eq!(rp_id("example"), Err("must_be_domain"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::crypto;
 use crate::error::Result;
 use crate::ids::{AppId, SessionId, UserId};
 use crate::keys::{KeyRing, Verifier};
+use crate::model::{Acr, Authn};
 use crate::tenant::Tenant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +39,14 @@ pub struct Claims {
     /// Rotation generation of a refresh token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u64>,
+    /// How the user signed in (RFC 8176 methods), the assurance level and when (OIDC's
+    /// `auth_time`): a resource server can ask for `aal2` or a recent sign-in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub acr: Acr,
+    #[serde(default)]
+    pub auth_time: i64,
 }
 
 impl TokenUse {
@@ -83,6 +92,8 @@ pub struct PairRequest<'a> {
     pub now: DateTime<Utc>,
     /// The session's absolute end (epoch seconds): neither token outlives it.
     pub session_ends_at: i64,
+    /// How the session's user last authenticated.
+    pub authn: &'a Authn,
 }
 
 /// A pair for a session of `tenant`: its issuer, audiences and token lifetimes.
@@ -104,6 +115,9 @@ pub fn issue_pair(ring: &KeyRing, tenant: &Tenant, req: &PairRequest<'_>) -> Res
         token_use,
         email_verified: req.email_verified,
         generation,
+        amr: req.authn.amr.clone(),
+        acr: req.authn.acr,
+        auth_time: req.authn.auth_time,
     };
     let access_exp = (now + access_ttl).min(req.session_ends_at);
     let access_token = ring.sign(&base(TokenUse::Access, access_exp, None), ACCESS_TOKEN_TYPE)?;
@@ -158,4 +172,15 @@ pub struct Identity {
     pub scopes: Vec<String>,
     /// Epoch seconds at which the credential stops being valid.
     pub expires_at: i64,
+    /// How and when the user last authenticated in the session.
+    pub authn: Authn,
+}
+
+impl Identity {
+    /// Whether the session's last authentication is at most `within` old: what a change of the
+    /// account's factors asks for.
+    pub fn signed_in_recently(&self, now: DateTime<Utc>, within: std::time::Duration) -> bool {
+        let age = now.timestamp().saturating_sub(self.authn.auth_time);
+        self.authn.auth_time > 0 && age >= -60 && age <= within.as_secs() as i64
+    }
 }

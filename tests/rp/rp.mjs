@@ -6,6 +6,7 @@
 // Run by the Rust test `relying_party` with the app's issuer, a registered client and a user in
 // the environment; prints one JSON line with what it saw, exits non-zero on any failure.
 
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import * as client from 'openid-client';
@@ -15,6 +16,22 @@ const issuer = env('RP_ISSUER');
 const redirectUri = env('RP_REDIRECT_URI');
 const postLogout = env('RP_POST_LOGOUT_URI');
 const shots = process.env.RP_SCREENSHOTS;
+// The user's TOTP secret (base32), when the app asks for a second factor.
+const totpSecret = process.env.RP_TOTP_SECRET;
+
+// RFC 6238 (SHA-1, 30 s, 6 digits) of our own, as an authenticator app computes it: the code of
+// the next step, since the factor's confirmation spent the current one.
+function totp(secret, at = Date.now() / 1000 + 30) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c.toUpperCase()).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
 
 // The relying party's own pages (its callback and where logout ends), on loopback as its server
 // would serve them: each records the URL the browser arrived with.
@@ -65,7 +82,16 @@ try {
   seen.offers_github = await page.isVisible('text=Continue with GitHub');
   if (shots) await page.screenshot({ path: join(shots, 'oauth-login.png') });
   await page.fill('#password', env('RP_PASSWORD'));
-  await Promise.all([page.waitForSelector('#allow'), page.click('#sign-in')]);
+  if (totpSecret) {
+    // The second factor's page, between the password and the consent.
+    await Promise.all([page.waitForSelector('#code'), page.click('#sign-in')]);
+    seen.second_factor_text = await page.innerText('main');
+    if (shots) await page.screenshot({ path: join(shots, 'oauth-second-factor.png') });
+    await page.fill('#code', totp(totpSecret));
+    await Promise.all([page.waitForSelector('#allow'), page.click('#verify')]);
+  } else {
+    await Promise.all([page.waitForSelector('#allow'), page.click('#sign-in')]);
+  }
   seen.consent_text = await page.innerText('main');
   if (shots) await page.screenshot({ path: join(shots, 'oauth-consent.png') });
   await Promise.all([page.waitForURL((u) => u.href.startsWith(redirectUri)), page.click('#allow')]);
@@ -81,6 +107,8 @@ try {
   seen.sub = claims.sub;
   seen.id_token_aud = claims.aud;
   seen.id_token_nonce = claims.nonce;
+  seen.id_token_acr = claims.acr;
+  seen.id_token_amr = claims.amr;
   seen.callback_iss = new URL(callback).searchParams.get('iss');
   seen.scope = tokens.scope;
   const info = await client.fetchUserInfo(config, tokens.access_token, claims.sub);

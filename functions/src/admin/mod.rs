@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod user_delete;
 pub mod user_get;
+pub mod user_mfa_reset;
 pub mod user_password_reset;
 pub mod user_sessions_revoke;
 pub mod user_update;

@@ -11,7 +11,7 @@ use shared::error::{Error, Result};
 
 use crate::edge::cookies;
 use crate::edge::http::{self, Cx, Fields, Reply};
-use crate::edge::signed_in::token_reply;
+use crate::edge::signed_in::sign_in_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let Cx { tenant, client } = cx;
@@ -26,6 +26,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         return Err(Error::Internal("fields passed validation but are missing".into()));
     };
 
-    let logged_in = accounts::login(&app, &tenant, &email, &password, &client).await?;
-    token_reply(&app, &tenant, "Logged in.", &logged_in)
+    let signed_in =
+        accounts::login(&app, &tenant, &email, &password, &client, app.config.refresh_token_cookie).await?;
+    sign_in_reply(&app, &tenant, "Logged in.", &signed_in)
 }

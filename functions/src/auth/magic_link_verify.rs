@@ -10,7 +10,7 @@ use shared::ratelimit::{self, Route};
 use shared::recovery;
 
 use crate::edge::http::{Cx, Fields, Reply};
-use crate::edge::signed_in::token_reply;
+use crate::edge::signed_in::sign_in_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let Cx { tenant, client } = cx;
@@ -19,8 +19,9 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let token = f.required("token");
     f.finish()?;
     ratelimit::hit(&app, &tenant.id, Route::VerifyEmail, &client, None).await?;
-    let logged_in =
-        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), None, &client)
+    let bind = app.config.refresh_token_cookie;
+    let signed_in =
+        recovery::verify_magic_link(&app, &tenant, token.as_deref().unwrap_or_default(), None, &client, bind)
             .await?;
-    token_reply(&app, &tenant, "Logged in.", &logged_in)
+    sign_in_reply(&app, &tenant, "Logged in.", &signed_in)
 }

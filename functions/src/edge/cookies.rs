@@ -32,6 +32,20 @@ pub fn refresh_cookie(tenant: &Tenant, token: &str) -> String {
     attributes(tenant, Cookie::build((REFRESH, token.to_owned())).max_age(max_age))
 }
 
+/// The cookie that binds a sign-in's `mfa_token` to the browser that signed in (cookie mode):
+/// scoped like the refresh cookie, five minutes.
+pub const MFA: &str = "mfa_binding";
+
+pub fn mfa_cookie(tenant: &Tenant, secret: &str) -> String {
+    let max_age = cookie::time::Duration::seconds(shared::mfa::MFA_TOKEN_SECONDS);
+    attributes(tenant, Cookie::build((MFA, secret.to_owned())).max_age(max_age))
+}
+
+/// Tells the browser to forget a second step's binding cookie.
+pub fn mfa_cleared(tenant: &Tenant) -> String {
+    attributes(tenant, Cookie::build((MFA, "")).max_age(cookie::time::Duration::ZERO))
+}
+
 /// Tells the browser to forget the app's refresh cookie.
 pub fn cleared(tenant: &Tenant) -> String {
     attributes(tenant, Cookie::build((REFRESH, "")).max_age(cookie::time::Duration::ZERO))

@@ -35,6 +35,11 @@ pub const AUDIENCE: &str = "aud";
 pub const SCOPES: &str = "scopes";
 pub const AUTH_KIND: &str = "auth_kind";
 pub const EXPIRES_AT: &str = "expires_at";
+/// How the session's user authenticated: `acr` (`aal1`, `aal2`), `amr` (space-separated RFC 8176
+/// methods) and `auth_time` (epoch seconds), so that a customer's route can ask for `aal2`.
+pub const ACR: &str = "acr";
+pub const AMR: &str = "amr";
+pub const AUTH_TIME: &str = "auth_time";
 /// `auth_kind` of a request the authorizer could not identify; it carries no identity.
 pub const ANONYMOUS: &str = "none";
 
@@ -111,6 +116,9 @@ pub fn context_of(caller: &Caller) -> Value {
             SCOPES: who.scopes.join(" "),
             AUTH_KIND: <&str>::from(kind),
             EXPIRES_AT: who.expires_at,
+            ACR: who.authn.acr.as_str(),
+            AMR: who.authn.amr.join(" "),
+            AUTH_TIME: who.authn.auth_time,
         })
     };
     match caller {
@@ -161,10 +169,16 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
     let kind: CallerKind = text(AUTH_KIND)?.parse().ok()?;
     let tenant_id = AppId::parse(text(TENANT_ID)?)?;
     let scopes = || text(SCOPES).unwrap_or_default().split_whitespace().map(str::to_owned).collect();
-    let expires_at = || match fields.get(EXPIRES_AT) {
+    let number = |key: &str| match fields.get(key) {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.parse().ok(),
         _ => None,
+    };
+    let expires_at = || number(EXPIRES_AT);
+    let authn = || shared::model::Authn {
+        amr: text(AMR).unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        acr: text(ACR).and_then(shared::model::Acr::parse).unwrap_or_default(),
+        auth_time: number(AUTH_TIME).unwrap_or_default(),
     };
     let person = |tenant_id: AppId| {
         Some(Identity {
@@ -173,6 +187,7 @@ fn from_authorizer_context(req: &Request, tenant: &Tenant) -> Option<Caller> {
             session_id: SessionId::parse(text(SESSION_ID)?)?,
             scopes: scopes(),
             expires_at: expires_at()?,
+            authn: authn(),
         })
     };
     match kind {

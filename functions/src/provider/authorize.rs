@@ -9,6 +9,7 @@ use lambda_http::{Request, RequestExt};
 use shared::App;
 use shared::error::Result;
 use shared::oauth::authorize;
+use shared::oauth::browser;
 
 use crate::edge::http::{Cx, Reply};
 use crate::edge::page::PageResult;
@@ -34,8 +35,8 @@ pub async fn authorize_with(app: &App, req: &Request, cx: &Cx, params: &[(String
     pages::limit(app, cx).await?;
     let (request, client) = authorize::parse(app, tenant, params).await?;
     let session = pages::session_value(req, tenant);
-    let signed_in = authorize::browser_user(app, tenant, session.as_deref()).await?;
-    let signed_in = signed_in.map(|(session, user)| (user, session.auth_time));
+    let signed_in = browser::browser_user(app, tenant, session.as_deref()).await?;
+    let signed_in = signed_in.map(|(session, user)| (user, session.authn()));
     let next = authorize::next(app, tenant, &client, &request, signed_in, false, &cx.client).await;
     pages::show(app, req, tenant, Step::new(&client, &request), next).await
 }

@@ -9,6 +9,7 @@ use lambda_http::http::StatusCode;
 use shared::App;
 use shared::error::Result;
 use shared::oauth::authorize;
+use shared::oauth::browser;
 
 use crate::edge::http::{Cx, Reply};
 use crate::edge::page::{PageResult, Stop};
@@ -24,7 +25,7 @@ async fn consent(app: &App, req: &Request, cx: &Cx) -> PageResult {
     let (_, request, shown_to) = form.request(app, req, tenant).await?;
     let shown_to = shown_to.ok_or_else(pages::stale_form)?;
     let session = pages::session_value(req, tenant);
-    let signed_in = authorize::browser_user(app, tenant, session.as_deref()).await?;
+    let signed_in = browser::browser_user(app, tenant, session.as_deref()).await?;
     let Some((session, user)) = signed_in.filter(|(_, user)| user.user_id == shown_to) else {
         return Err(Stop::message(
             StatusCode::FORBIDDEN,
@@ -35,15 +36,8 @@ async fn consent(app: &App, req: &Request, cx: &Cx) -> PageResult {
     let client = pages::client_of(app, tenant, &request).await?;
     match form.get("decision").map(String::as_str) {
         Some("allow") => {
-            let given = authorize::consent_given(
-                app,
-                tenant,
-                &client,
-                &request,
-                &user,
-                session.auth_time,
-                &cx.client,
-            );
+            let authn = session.authn();
+            let given = authorize::consent_given(app, tenant, &client, &request, &user, &authn, &cx.client);
             Ok(Reply::redirect(given.await?))
         }
         Some("deny") => Ok(Reply::redirect(authorize::consent_denied(tenant, &request))),

@@ -12,6 +12,7 @@ use lambda_http::{Request, RequestExt};
 use shared::App;
 use shared::error::{Error, Result};
 use shared::oauth::authorize::{self, Next};
+use shared::oauth::browser;
 
 use crate::edge::http::{Cx, Reply};
 use crate::edge::page::{PageResult, Stop};
@@ -82,10 +83,13 @@ async fn continued(app: &App, req: &Request, cx: &Cx) -> PageResult {
         Err(Error::AccountPendingDeletion) => return login_again("This account is being deleted.").await,
         Err(e) => return Err(e.into()),
     };
-    let (cookie, auth_time) =
-        authorize::signed_in_otherwise(app, tenant, &user, "social", &cx.client).await?;
-    let next =
-        authorize::next(app, tenant, &client, &request, Some((user, auth_time)), true, &cx.client).await;
-    let cookies = vec![cleared, pages::session_cookie(app, tenant, cookie)];
-    pages::show(app, req, tenant, Step { cookies, ..Step::new(&client, &request) }, next).await
+    let signed = match browser::signed_in_otherwise(app, tenant, &user, "social", &cx.client).await {
+        Ok(signed) => signed,
+        Err(Error::FactorRequired) => return login_again(ENROL_FIRST).await,
+        Err(e) => return Err(e.into()),
+    };
+    pages::signed_in(app, req, cx, &client, &request, signed, vec![cleared]).await
 }
+
+/// What the login page says to a user of an app that requires a second factor who has none yet.
+pub const ENROL_FIRST: &str = "This app asks for a second factor, and your account has none yet: set one up in the app, then sign in here.";

@@ -4,7 +4,11 @@
 //!   wrong one shows the page again with the reason;
 //! - `google`, `github`, `apple`: off to the provider, back at `/oauth/authorize/continue`;
 //! - `magic_link`: a sign-in link is mailed, leading to `/oauth/authorize/continue`;
-//! - `magic_link_verify`: the button of the page that link opens.
+//! - `magic_link_verify`: the button of the page that link opens;
+//! - `second_factor`: the second-factor page's code or recovery code, with its `mfa_token`.
+//!
+//! A user with a second factor (or of an app that requires one) gets the second-factor page after
+//! the first, and the browser session only after both.
 //!
 //! Each form carries the authorization request sealed for this browser and its CSRF token.
 
@@ -16,26 +20,24 @@ use lambda_http::http::StatusCode;
 use shared::App;
 use shared::domain::Email;
 use shared::error::{Error, Result};
-use shared::model::UserRecord;
+use shared::mfa::Answer;
 use shared::oauth::authorize::{self, Next};
+use shared::oauth::browser::{self, BrowserSignIn};
 use shared::ratelimit::Route;
 use shared::social::ProviderId;
 
 use crate::edge::cookies;
 use crate::edge::http::{Cx, Reply};
 use crate::edge::page::{PageResult, Stop};
-use crate::provider::pages::{self, Posted, Step};
+use crate::provider::pages::{self, Posted, SecondFactorView, Step};
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     pages::answer(&cx.tenant, login(&app, &req, &cx).await)
 }
 
-/// A sign-in that worked: the user, the browser session's cookie value and when it began, and the
-/// cookies its way in sets.
+/// A first (or second) factor that worked, and the cookies its way in sets.
 struct SignedIn {
-    user: UserRecord,
-    session: String,
-    auth_time: i64,
+    signed: BrowserSignIn,
     cookies: Vec<String>,
 }
 
@@ -61,9 +63,9 @@ async fn login(app: &App, req: &Request, cx: &Cx) -> PageResult {
         "password" => match email {
             Some(email) => {
                 let password = form.get("password").cloned().unwrap_or_default();
-                authorize::sign_in(app, tenant, &email, &password, &client.client_id, &cx.client).await.map(
-                    |(user, session, auth_time)| SignedIn { user, session, auth_time, cookies: Vec::new() },
-                )
+                browser::sign_in(app, tenant, &email, &password, &client.client_id, &cx.client)
+                    .await
+                    .map(|signed| SignedIn { signed, cookies: Vec::new() })
             }
             None => Err(Error::InvalidCredentials),
         },
@@ -82,6 +84,36 @@ async fn login(app: &App, req: &Request, cx: &Cx) -> PageResult {
             return login_page(None, Some(notice), vec![pending]).await;
         }
         "magic_link_verify" => magic_link_verify(app, req, cx, &form).await?,
+        "second_factor" => {
+            let mfa_token = form.get("mfa_token").cloned().unwrap_or_default();
+            let answer = match (form.get("code"), form.get("recovery_code")) {
+                (Some(code), _) => Answer::AnyCode(code),
+                (None, Some(code)) => Answer::RecoveryCode(code),
+                (None, None) => Answer::AnyCode(""),
+            };
+            match browser::second_factor(app, tenant, &mfa_token, answer, &cx.client).await {
+                Ok((user, cookie, authn)) => Ok(SignedIn {
+                    signed: BrowserSignIn::Session { user, cookie, authn },
+                    cookies: Vec::new(),
+                }),
+                // A wrong code: the same page again, the same token (its attempts are counted).
+                Err(Error::InvalidMfaCode) => {
+                    let second_factor = Some(SecondFactorView { mfa_token, has_totp: true, has_codes: true });
+                    let error = Some("That code is not right, or was used already. Try the next one.");
+                    let step = Step { error, second_factor, ..Step::new(&client, &shown) };
+                    return pages::show(app, req, tenant, step, Ok(Next::Login)).await;
+                }
+                Err(Error::RateLimited { .. }) => {
+                    return login_page(
+                        Some("Too many wrong codes. Wait a few minutes, then sign in again."),
+                        None,
+                        Vec::new(),
+                    )
+                    .await;
+                }
+                Err(e) => Err(e),
+            }
+        }
         _ => {
             return Err(Stop::message(
                 StatusCode::BAD_REQUEST,
@@ -91,13 +123,10 @@ async fn login(app: &App, req: &Request, cx: &Cx) -> PageResult {
         }
     };
     let reason = match outcome {
-        Ok(SignedIn { user, session, auth_time, mut cookies }) => {
-            let signed_in = Some((user, auth_time));
-            let next = authorize::next(app, tenant, &client, &request, signed_in, true, &cx.client).await;
-            cookies.push(pages::session_cookie(app, tenant, session));
-            return pages::show(app, req, tenant, Step { cookies, ..Step::new(&client, &request) }, next)
-                .await;
+        Ok(SignedIn { signed, cookies }) => {
+            return pages::signed_in(app, req, cx, &client, &request, signed, cookies).await;
         }
+        Err(Error::FactorRequired) => crate::provider::authorize_continue::ENROL_FIRST,
         Err(Error::InvalidCredentials) => "The email or password is not correct.",
         Err(Error::InvalidToken) => {
             "The sign-in link is invalid, expired or used already. Ask for a new one."
@@ -120,7 +149,7 @@ async fn mail_link(app: &App, cx: &Cx, sealed: &str, email: &Email) -> std::resu
     let tenant = &cx.tenant;
     let (secret, secret_hash) = shared::crypto::new_token();
     let pending = pages::pending_cookie(app, tenant, sealed, Some(&secret)).ok_or_else(pages::too_large)?;
-    let page = Some(authorize::continue_page(tenant));
+    let page = Some(browser::continue_page(tenant));
     shared::recovery::request_magic_link(app, tenant, email, &cx.client, page, Some(secret_hash)).await?;
     Ok(pending)
 }
@@ -145,14 +174,9 @@ async fn magic_link_verify(
             Ok(user) => user,
             Err(e) => return Ok(Err(e)),
         };
-    Ok(authorize::signed_in_otherwise(app, tenant, &user, "magic_link", &cx.client).await.map(
-        |(session, auth_time)| SignedIn {
-            user,
-            session,
-            auth_time,
-            cookies: vec![pages::pending_cookie_cleared(tenant)],
-        },
-    ))
+    Ok(browser::signed_in_otherwise(app, tenant, &user, "magic_link", &cx.client)
+        .await
+        .map(|signed| SignedIn { signed, cookies: vec![pages::pending_cookie_cleared(tenant)] }))
 }
 
 /// Off to a social provider: its sign-in ends at the provider's continue page with a one-time
@@ -162,7 +186,7 @@ async fn social(app: &App, cx: &Cx, client_name: &str, sealed: &str, provider: P
     let (verifier, _) = shared::crypto::new_token();
     let pending = pages::pending_cookie(app, tenant, sealed, Some(&verifier)).ok_or_else(pages::too_large)?;
     let challenge = shared::crypto::pkce_challenge(&verifier);
-    let page = Some(authorize::continue_page(tenant));
+    let page = Some(browser::continue_page(tenant));
     let started = match shared::social::start(app, tenant, provider, page, Some(challenge), &cx.client).await
     {
         Ok(started) => started,

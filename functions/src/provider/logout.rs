@@ -15,6 +15,7 @@ use shared::App;
 use shared::error::Result;
 use shared::ids::ClientId;
 use shared::oauth::authorize;
+use shared::oauth::browser;
 
 use crate::edge::http::{Cx, Reply};
 use crate::edge::page::{PageResult, Stop};
@@ -62,7 +63,7 @@ async fn logout(app: &App, req: &Request, cx: &Cx) -> PageResult {
         }
     };
     let session = pages::session_value(req, tenant);
-    let signed_in = authorize::browser_user(app, tenant, session.as_deref()).await?;
+    let signed_in = browser::browser_user(app, tenant, session.as_deref()).await?;
     let proven = match (signed_in.map(|(_, user)| user.user_id.to_string()), &hinted) {
         (None, _) => true,
         (Some(user), Some((_, sub))) => &user == sub,
@@ -118,7 +119,7 @@ pub async fn signed_out(
 ) -> PageResult {
     let tenant = &cx.tenant;
     if let Some(cookie) = pages::session_value(req, tenant) {
-        authorize::end_browser_session(app, tenant, &cookie).await?;
+        browser::end_browser_session(app, tenant, &cookie).await?;
     }
     let cleared = pages::session_cookie_cleared(tenant);
     let reply = match target {

@@ -51,6 +51,40 @@ struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "op/second_factor.html")]
+struct SecondFactorPage<'a> {
+    nonce: &'a str,
+    app_name: &'a str,
+    app_initial: String,
+    client_name: &'a str,
+    login_action: String,
+    request: &'a str,
+    csrf_token: &'a str,
+    mfa_token: &'a str,
+    has_totp: bool,
+    has_codes: bool,
+    error: Option<&'a str>,
+}
+
+/// A second step the page asks for: its `mfa_token` and the kinds of answer it takes.
+pub struct SecondFactorView {
+    pub mfa_token: String,
+    pub has_totp: bool,
+    pub has_codes: bool,
+}
+
+impl From<&shared::mfa::Pending> for SecondFactorView {
+    fn from(p: &shared::mfa::Pending) -> Self {
+        let has = |kind: &str| p.factors.iter().any(|f| f["type"] == kind);
+        SecondFactorView {
+            mfa_token: p.mfa_token.clone(),
+            has_totp: has("totp"),
+            has_codes: has("recovery_code"),
+        }
+    }
+}
+
+#[derive(Template)]
 #[template(path = "op/consent.html")]
 struct ConsentPage<'a> {
     nonce: &'a str,
@@ -361,11 +395,13 @@ pub struct Step<'a> {
     pub notice: Option<&'a str>,
     /// Cookies the answer sets, whatever it is (the browser session, the pending cookie cleared).
     pub cookies: Vec<String>,
+    /// A first factor just checked: the page asks for the second.
+    pub second_factor: Option<SecondFactorView>,
 }
 
 impl<'a> Step<'a> {
     pub fn new(client: &'a OAuthClientRecord, request: &'a AuthorizationRequest) -> Self {
-        Step { client, request, error: None, notice: None, cookies: Vec::new() }
+        Step { client, request, error: None, notice: None, cookies: Vec::new(), second_factor: None }
     }
 }
 
@@ -389,6 +425,29 @@ pub async fn show(
             let nonce = nonce();
             let reply = match next {
                 Next::Consent { user, .. } => consent_page(app, tenant, &step, &user, &csrf, &nonce).await?,
+                // `acr_values=aal2` and a one-factor sign-in: the second factor, if the user has one.
+                Next::SecondFactor { user, authn } => {
+                    match shared::oauth::browser::step_up(app, tenant, &user, &authn).await? {
+                        Some(pending) => {
+                            step.second_factor = Some(SecondFactorView::from(&pending));
+                            second_factor_page(app, tenant, &step, &csrf, &nonce).await?
+                        }
+                        None => {
+                            let r = step.request;
+                            let url = authorize::error_redirect(
+                                tenant,
+                                &r.redirect_uri,
+                                r.state.as_deref(),
+                                "unmet_authentication_requirements",
+                                "the user has no second factor",
+                            );
+                            return Ok(cookies.into_iter().fold(Reply::redirect(url), Reply::cookie));
+                        }
+                    }
+                }
+                _ if step.second_factor.is_some() => {
+                    second_factor_page(app, tenant, &step, &csrf, &nonce).await?
+                }
                 _ => login_page(app, tenant, &step, &csrf, &nonce).await?,
             };
             cookies.push(csrf_cookie);
@@ -424,6 +483,70 @@ async fn login_page(app: &App, tenant: &Tenant, step: &Step<'_>, csrf: &str, non
     }
     .render();
     page(if step.error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK }, body, nonce, &targets)
+}
+
+/// After a first factor at the login page (or the second): the authorization goes on with the
+/// browser session, or the page asks for the second factor.
+pub async fn signed_in(
+    app: &App,
+    req: &Request,
+    cx: &Cx,
+    client: &OAuthClientRecord,
+    request: &AuthorizationRequest,
+    signed: shared::oauth::browser::BrowserSignIn,
+    mut cookies: Vec<String>,
+) -> PageResult {
+    use shared::oauth::browser::BrowserSignIn;
+    let tenant = &cx.tenant;
+    match signed {
+        BrowserSignIn::Session { user, cookie, authn } => {
+            let next =
+                authorize::next(app, tenant, client, request, Some((user, authn)), true, &cx.client).await;
+            cookies.push(session_cookie(app, tenant, cookie));
+            show(app, req, tenant, Step { cookies, ..Step::new(client, request) }, next).await
+        }
+        BrowserSignIn::SecondFactor { pending } => {
+            let second_factor = Some(SecondFactorView::from(&pending));
+            show(
+                app,
+                req,
+                tenant,
+                Step { cookies, second_factor, ..Step::new(client, request) },
+                Ok(Next::Login),
+            )
+            .await
+        }
+    }
+}
+
+async fn second_factor_page(
+    app: &App,
+    tenant: &Tenant,
+    step: &Step<'_>,
+    csrf: &str,
+    nonce: &str,
+) -> Result<Reply> {
+    let Some(second) = &step.second_factor else {
+        return Err(Error::Internal("a second factor page without its step".into()));
+    };
+    let sealed = authorize::seal(app, tenant, step.request, csrf, None).await?;
+    let app_name = tenant.settings.name.as_str();
+    let body = SecondFactorPage {
+        nonce,
+        app_name,
+        app_initial: initial(app_name),
+        client_name: &step.client.settings.name,
+        login_action: format!("{}/oauth/authorize/login", tenant.issuer),
+        request: &sealed,
+        csrf_token: csrf,
+        mfa_token: &second.mfa_token,
+        has_totp: second.has_totp,
+        has_codes: second.has_codes,
+        error: step.error,
+    }
+    .render();
+    let status = if step.error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    page(status, body, nonce, std::slice::from_ref(&step.request.redirect_uri))
 }
 
 async fn consent_page(

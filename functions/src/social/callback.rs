@@ -12,7 +12,7 @@ use shared::social::{self, Finished, ProviderAnswer, ProviderId};
 
 use crate::edge::cookies;
 use crate::edge::http::{self, Cx, Reply};
-use crate::edge::signed_in::token_reply;
+use crate::edge::signed_in::sign_in_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let query = req.query_string_parameters();
@@ -61,7 +61,7 @@ pub async fn finish(app: Arc<App>, req: &Request, cx: Cx, answer: Answer) -> Res
     )
     .await?;
     let reply = match finished {
-        Finished::Tokens(logged_in) => token_reply(&app, &cx.tenant, "Logged in.", &logged_in)?,
+        Finished::SignedIn(signed_in) => sign_in_reply(&app, &cx.tenant, "Logged in.", &signed_in)?,
         Finished::Redirect(location) => Reply::redirect(location),
         Finished::Linked(provider) => {
             Reply::ok("Identity linked.", serde_json::json!({ "provider": provider.as_str() }))?.no_store()

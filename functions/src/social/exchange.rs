@@ -9,7 +9,7 @@ use shared::error::Result;
 use shared::social;
 
 use crate::edge::http::{Cx, Fields, Reply};
-use crate::edge::signed_in::token_reply;
+use crate::edge::signed_in::sign_in_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     // A sign-in: with the refresh token in a cookie, only from the app's own sites (login CSRF).
@@ -18,7 +18,7 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let code = f.required("code");
     let verifier = f.optional("code_verifier");
     f.finish()?;
-    let logged_in = social::exchange(
+    let signed_in = social::exchange(
         &app,
         &cx.tenant,
         code.as_deref().unwrap_or_default(),
@@ -26,5 +26,5 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         &cx.client,
     )
     .await?;
-    token_reply(&app, &cx.tenant, "Logged in.", &logged_in)
+    sign_in_reply(&app, &cx.tenant, "Logged in.", &signed_in)
 }

@@ -10,7 +10,7 @@ use shared::error::Result;
 use shared::social::{self, NativeGrant};
 
 use crate::edge::http::{self, Cx, Fields, Reply};
-use crate::edge::signed_in::token_reply;
+use crate::edge::signed_in::sign_in_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
     let provider = http::provider_param(&req)?;
@@ -33,5 +33,5 @@ pub async fn handle(app: Arc<App>, req: Request, cx: Cx) -> Result<Reply> {
         }
     };
     let logged_in = social::native(&app, &cx.tenant, provider, grant, &cx.client).await?;
-    token_reply(&app, &cx.tenant, "Logged in.", &logged_in)
+    sign_in_reply(&app, &cx.tenant, "Logged in.", &logged_in)
 }

@@ -16,8 +16,7 @@ use crate::crypto;
 use crate::error::{Error, Result};
 use crate::ids::{ClientId, UserId};
 use crate::model::{
-    AuthorizationCodeRecord, BrowserSessionRecord, ClientType, ConsentRecord, GrantType, OAuthClientRecord,
-    UserRecord, UserStatus,
+    Acr, Authn, AuthorizationCodeRecord, ClientType, ConsentRecord, GrantType, OAuthClientRecord, UserRecord,
 };
 use crate::tenant::Tenant;
 
@@ -50,6 +49,10 @@ pub struct AuthorizationRequest {
     /// The user an `id_token_hint` names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hinted_user: Option<UserId>,
+    /// `acr_values` names `aal2`: the sign-in must have had a second factor (a voluntary claim,
+    /// OIDC Core 5.5.1.1: other values are ignored).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wants_aal2: bool,
 }
 
 /// Why an authorization request goes no further.
@@ -242,6 +245,7 @@ pub async fn parse(
             _ => return Err(refuse("invalid_request", "max_age must be a non-negative integer")),
         },
     };
+    let wants_aal2 = get("acr_values").is_some_and(|v| v.split(' ').any(|a| a == Acr::Aal2.as_str()));
     let login_hint = get("login_hint").map(|h| h.chars().take(MAX_HINT_CHARS).collect::<String>());
     let hinted_user = match get("id_token_hint") {
         None => None,
@@ -269,115 +273,9 @@ pub async fn parse(
         max_age,
         login_hint,
         hinted_user,
+        wants_aal2,
     };
     Ok((request, client))
-}
-
-/// The browser's signed-in user at the provider, if its session cookie names a live session of an
-/// active user at the credential the session was made with (a password reset ends it).
-pub async fn browser_user(
-    app: &App,
-    tenant: &Tenant,
-    cookie: Option<&str>,
-) -> Result<Option<(BrowserSessionRecord, UserRecord)>> {
-    let Some(cookie) = cookie else { return Ok(None) };
-    let Some(session) = app.store.browser_session(&tenant.id, &crypto::token_hash(cookie)).await? else {
-        return Ok(None);
-    };
-    if session.expires_at <= Utc::now().timestamp() {
-        return Ok(None);
-    }
-    let user = app.store.user(&tenant.id, &session.user_id).await?;
-    Ok(user
-        .filter(|u| u.status == UserStatus::Active && u.credential_version == session.credential_version)
-        .map(|u| (session, u)))
-}
-
-/// Starts the provider's browser session for a user who just signed in: the cookie's value (256
-/// random bits, stored only as its SHA-256).
-pub async fn start_browser_session(app: &App, tenant: &Tenant, user: &UserRecord) -> Result<(String, i64)> {
-    let (cookie, hash) = crypto::new_token();
-    let now = Utc::now().timestamp();
-    let expires_at = now + app.config.social.browser_session_lifetime.as_secs() as i64;
-    let session = BrowserSessionRecord {
-        tenant_id: tenant.id.clone(),
-        user_id: user.user_id.clone(),
-        auth_time: now,
-        credential_version: user.credential_version,
-        expires_at,
-        ttl: expires_at,
-    };
-    app.store.put_browser_session(&hash, &session).await?;
-    Ok((cookie, now))
-}
-
-/// Signs a browser in at the provider's login page: the same checks, limits and lock as the
-/// service's login, then a browser session instead of a token pair. Returns the user, the session
-/// cookie's value and the sign-in time.
-pub async fn sign_in(
-    app: &App,
-    tenant: &Tenant,
-    email: &crate::domain::Email,
-    password: &str,
-    client_id: &ClientId,
-    client_info: &ClientInfo,
-) -> Result<(UserRecord, String, i64)> {
-    let checked = crate::accounts::check_password(app, tenant, email, password, client_info).await?;
-    app.store.take_quotas(checked.forgiven.quotas()).await?;
-    let (cookie, auth_time) = start_browser_session(app, tenant, &checked.user).await?;
-    let details = audit::details([
-        ("via", serde_json::json!("oauth_authorize")),
-        ("client_id", serde_json::json!(client_id)),
-    ]);
-    let record = audit::record(
-        &app.config,
-        &tenant.id,
-        &checked.user.user_id,
-        EventType::LoginSucceeded,
-        client_info,
-        details,
-        Utc::now(),
-    );
-    app.store.put_audit_or_log(&record).await;
-    Ok((checked.user, cookie, auth_time))
-}
-
-/// The provider's page where a sign-in by a social provider or a magic link comes back to the
-/// authorization in progress.
-pub fn continue_page(tenant: &Tenant) -> String {
-    tenant.provider_continue_page()
-}
-
-/// Starts the provider's browser session for a user who signed in another way than the password
-/// (a social provider, a magic link): the cookie's value and the sign-in time.
-pub async fn signed_in_otherwise(
-    app: &App,
-    tenant: &Tenant,
-    user: &UserRecord,
-    via: &str,
-    client_info: &ClientInfo,
-) -> Result<(String, i64)> {
-    if user.status != UserStatus::Active {
-        return Err(Error::AccountDisabled);
-    }
-    let (cookie, auth_time) = start_browser_session(app, tenant, user).await?;
-    let details = audit::details([("via", serde_json::json!(via))]);
-    let record = audit::record(
-        &app.config,
-        &tenant.id,
-        &user.user_id,
-        EventType::LoginSucceeded,
-        client_info,
-        details,
-        Utc::now(),
-    );
-    app.store.put_audit_or_log(&record).await;
-    Ok((cookie, auth_time))
-}
-
-/// Ends the browser session a cookie names (logout).
-pub async fn end_browser_session(app: &App, tenant: &Tenant, cookie: &str) -> Result<()> {
-    app.store.delete_browser_session(&tenant.id, &crypto::token_hash(cookie)).await
 }
 
 /// What the browser goes through next.
@@ -386,7 +284,13 @@ pub enum Next {
     Login,
     Consent {
         user: Box<UserRecord>,
-        auth_time: i64,
+        authn: Authn,
+    },
+    /// The authorization asks for `aal2` (`acr_values`) and the browser's sign-in had one factor:
+    /// the user's second factor first.
+    SecondFactor {
+        user: Box<UserRecord>,
+        authn: Authn,
     },
     /// Back to the client with a code (the full URL).
     Done(String),
@@ -400,7 +304,7 @@ pub async fn next(
     tenant: &Tenant,
     client: &OAuthClientRecord,
     request: &AuthorizationRequest,
-    signed_in: Option<(UserRecord, i64)>,
+    signed_in: Option<(UserRecord, Authn)>,
     fresh: bool,
     client_info: &ClientInfo,
 ) -> std::result::Result<Next, Refusal> {
@@ -414,19 +318,26 @@ pub async fn next(
             description,
         ))
     };
-    let signed_in = signed_in.filter(|(user, auth_time)| {
+    let signed_in = signed_in.filter(|(user, authn)| {
+        let auth_time = authn.auth_time;
         fresh
             || (!request.prompt.login
                 // max_age=0 asks for a sign-in now, like prompt=login (OIDC Core 3.1.2.1).
                 && request.max_age.is_none_or(|max| max > 0 && now - auth_time <= max)
                 && request.hinted_user.as_ref().is_none_or(|hinted| *hinted == user.user_id))
     });
-    let Some((user, auth_time)) = signed_in else {
+    let Some((user, authn)) = signed_in else {
         if request.prompt.none {
             return Err(refuse("login_required", "the user is not signed in"));
         }
         return Ok(Next::Login);
     };
+    if request.wants_aal2 && authn.acr < Acr::Aal2 {
+        if request.prompt.none {
+            return Err(refuse("interaction_required", "the authorization asks for a second factor"));
+        }
+        return Ok(Next::SecondFactor { user: Box::new(user), authn });
+    }
     let consent = app.store.consent(&tenant.id, &user.user_id, &client.client_id).await?;
     let covered = consent.is_some_and(|c| request.scopes.iter().all(|s| c.scopes.contains(s)));
     // A first-party client asks no consent (unless prompt=consent asks for the page); its
@@ -435,15 +346,15 @@ pub async fn next(
         if !covered {
             remember_consent(app, tenant, client, request, &user, client_info).await?;
         }
-        return Ok(Next::Done(issue_code(app, tenant, client, request, &user, auth_time).await?));
+        return Ok(Next::Done(issue_code(app, tenant, client, request, &user, &authn).await?));
     }
     if !covered || request.prompt.consent {
         if request.prompt.none {
             return Err(refuse("consent_required", "the user has not consented to these scopes"));
         }
-        return Ok(Next::Consent { user: Box::new(user), auth_time });
+        return Ok(Next::Consent { user: Box::new(user), authn });
     }
-    Ok(Next::Done(issue_code(app, tenant, client, request, &user, auth_time).await?))
+    Ok(Next::Done(issue_code(app, tenant, client, request, &user, &authn).await?))
 }
 
 /// The user allowed the client on the consent page: remember it (the scopes added to any given
@@ -454,11 +365,11 @@ pub async fn consent_given(
     client: &OAuthClientRecord,
     request: &AuthorizationRequest,
     user: &UserRecord,
-    auth_time: i64,
+    authn: &Authn,
     client_info: &ClientInfo,
 ) -> std::result::Result<String, Refusal> {
     remember_consent(app, tenant, client, request, user, client_info).await?;
-    issue_code(app, tenant, client, request, user, auth_time).await
+    issue_code(app, tenant, client, request, user, authn).await
 }
 
 /// Remembers the user's consent to the request's scopes (added to any given before), with its
@@ -533,7 +444,7 @@ async fn issue_code(
     client: &OAuthClientRecord,
     request: &AuthorizationRequest,
     user: &UserRecord,
-    auth_time: i64,
+    authn: &Authn,
 ) -> std::result::Result<String, Refusal> {
     let now = Utc::now();
     let (code, hash) = crypto::new_token();
@@ -546,7 +457,9 @@ async fn issue_code(
         scopes: request.scopes.clone(),
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
-        auth_time,
+        auth_time: authn.auth_time,
+        amr: authn.amr.clone(),
+        acr: authn.acr,
         grant_id: crypto::new_id(),
         credential_version: user.credential_version,
         expires_at,

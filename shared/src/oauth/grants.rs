@@ -111,6 +111,8 @@ pub async fn exchange_code(
         && client.settings.grant_types.contains(&GrantType::RefreshToken);
     let mut grant =
         new_grant(tenant, client, &record.user_id, &record.grant_id, &record.scopes, record.auth_time, now);
+    grant.amr = record.amr.clone();
+    grant.acr = record.acr;
     grant.credential_version = user.credential_version;
     let ends_at = grant_end(app, &grant);
     grant.expires_at = grant.expires_at.min(ends_at);
@@ -203,6 +205,8 @@ fn new_grant(
         client_id: client.client_id.clone(),
         scopes: scopes.to_vec(),
         auth_time,
+        amr: Vec::new(),
+        acr: Default::default(),
         credential_version: 0,
         created_at: now,
         refresh_hash: None,
@@ -286,6 +290,11 @@ fn issue(
         claims.insert("iat".into(), json!(now_s));
         claims.insert("exp".into(), json!(now_s + ttl as i64));
         claims.insert("auth_time".into(), json!(grant.auth_time));
+        // How the user signed in and to which level (RFC 8176, NIST SP 800-63B's AAL).
+        claims.insert("acr".into(), json!(grant.acr.as_str()));
+        if !grant.amr.is_empty() {
+            claims.insert("amr".into(), json!(grant.amr));
+        }
         claims.insert("at_hash".into(), json!(at_hash(&access_token)?));
         if let Some(nonce) = nonce {
             claims.insert("nonce".into(), json!(nonce));

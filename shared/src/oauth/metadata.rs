@@ -33,10 +33,12 @@ pub fn document(tenant: &Tenant, algorithms: &[&str]) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": scopes,
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "acr", "amr",
             "email", "email_verified", "name", "given_name", "family_name", "preferred_username"
         ],
         "prompt_values_supported": ["none", "login", "consent"],
+        // `acr_values=aal2` asks for a sign-in with a second factor.
+        "acr_values_supported": ["aal1", "aal2"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

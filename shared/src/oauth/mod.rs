@@ -4,6 +4,7 @@
 //! app's developer registers.
 
 pub mod authorize;
+pub mod browser;
 pub mod clients;
 pub mod grants;
 pub mod metadata;

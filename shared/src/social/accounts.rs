@@ -4,7 +4,6 @@
 use super::ProviderProfile;
 use crate::App;
 use crate::accounts;
-use crate::accounts::LoggedIn;
 use crate::audit;
 use crate::audit::ClientInfo;
 use crate::audit::EventType;
@@ -13,6 +12,7 @@ use crate::error::Result;
 use crate::ids::AppId;
 use crate::ids::UserId;
 use crate::limits::Route;
+use crate::mfa::{FirstFactor, SignIn};
 use crate::model::ProviderId;
 use crate::model::UserRecord;
 use crate::model::UserStatus;
@@ -160,28 +160,30 @@ pub(super) async fn link_to(
     Ok(())
 }
 
-/// A new session for a user a provider (or a one-time code) vouched for.
+/// A new session for a user a provider (or a one-time code) vouched for, or (a second factor to
+/// use) the second step.
 pub(super) async fn start_session(
     app: &App,
     tenant: &Tenant,
     user: &UserRecord,
     client: &ClientInfo,
-) -> Result<LoggedIn> {
-    let existing = app.store.sessions(&tenant.id, &user.user_id).await?;
-    let (pair, session_id) = crate::sessions::start(
+) -> Result<SignIn> {
+    let account = app.store.account(&tenant.id, &user.user_id).await?.ok_or(Error::Conflict)?;
+    crate::mfa::sign_in(
         app,
         tenant,
-        user,
-        &existing,
-        client,
-        Utc::now(),
-        EventType::SocialLogin,
-        // The provider proved the person: failed password sign-ins are forgiven, as by a magic link.
-        &Limits::forgiving(&tenant.id, &user.email_normalized, Route::Login),
-        Error::Conflict,
+        FirstFactor {
+            account: &account,
+            client,
+            event: EventType::SocialLogin,
+            method: crate::model::amr::FED,
+            // The provider proved the person: failed password sign-ins are forgiven, as by a magic link.
+            limits: &Limits::forgiving(&tenant.id, &user.email_normalized, Route::Login),
+            superseded: Error::Conflict,
+            bind_browser: false,
+        },
     )
-    .await?;
-    Ok(LoggedIn { pair, user: user.clone(), session_id })
+    .await
 }
 
 pub(super) async fn trail(

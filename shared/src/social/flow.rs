@@ -12,13 +12,13 @@ use super::setup::client;
 use super::setup::client_secret;
 use super::setup::setup;
 use crate::App;
-use crate::accounts::LoggedIn;
 use crate::audit::ClientInfo;
 use crate::crypto;
 use crate::error::Error;
 use crate::error::Result;
 use crate::ids::UserId;
 use crate::limits::Route;
+use crate::mfa::SignIn;
 use crate::model::CodeRecord;
 use crate::model::ProviderId;
 use crate::model::StateRecord;
@@ -123,7 +123,8 @@ pub(super) async fn begin(
 /// one-time code for it, or (a link) the provider now linked.
 pub enum Finished {
     Linked(ProviderId),
-    Tokens(Box<LoggedIn>),
+    /// Our token pair, or the second step of a user with a second factor.
+    SignedIn(SignIn),
     Redirect(String),
 }
 
@@ -211,7 +212,7 @@ pub(super) async fn complete(
     }
     let user = account(app, tenant, provider, &profile, client_info).await?;
     match &record.redirect_to {
-        None => Ok(Finished::Tokens(Box::new(start_session(app, tenant, &user, client_info).await?))),
+        None => Ok(Finished::SignedIn(start_session(app, tenant, &user, client_info).await?)),
         Some(to) => {
             // No token in a URL: a one-time code, exchanged for the pair by the app's front end.
             let (code, hash) = crypto::new_token();
@@ -299,7 +300,7 @@ pub async fn native(
     provider: ProviderId,
     grant: NativeGrant,
     client_info: &ClientInfo,
-) -> Result<LoggedIn> {
+) -> Result<SignIn> {
     crate::ratelimit::hit(app, &tenant.id, Route::Social, client_info, None).await?;
     let profile = match grant {
         NativeGrant::IdToken { id_token, nonce } => {
@@ -354,7 +355,7 @@ pub async fn exchange(
     code: &str,
     code_verifier: Option<&str>,
     client: &ClientInfo,
-) -> Result<LoggedIn> {
+) -> Result<SignIn> {
     let user = redeem(app, tenant, code, code_verifier, client).await?;
     start_session(app, tenant, &user, client).await
 }

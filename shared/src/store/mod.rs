@@ -21,7 +21,7 @@ use crate::aws::LazyClient;
 use crate::error::{Error, Result};
 use crate::ids::{AppId, SessionId, UserId};
 use crate::metrics::CallLog;
-use crate::model::{SessionRecord, UserRecord};
+use crate::model::SessionRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
@@ -35,6 +35,7 @@ pub use admin::Page;
 pub use api_keys::KeyCreated;
 pub use apps::AppCreated;
 use items::{decode, internal, quota_item, s};
+pub use mfa::{Account, Proof, SecondStep};
 pub use oauth_grants::{Redeemed, TokenState};
 pub use secret_keys::SecretKeyLookup;
 pub use social::{IdentityOutcome, IdentityRecord};
@@ -49,6 +50,7 @@ mod admin;
 mod api_keys;
 mod apps;
 mod audit;
+mod mfa;
 mod oauth_clients;
 mod oauth_grants;
 mod outbox;
@@ -117,7 +119,7 @@ pub enum Rotated {
 
 /// What login reads before it checks the password.
 pub struct LoginView {
-    pub found: Option<(UserRecord, Vec<SessionRecord>)>,
+    pub found: Option<Account>,
     /// The account's consecutive failed password checks.
     pub failures: u64,
 }

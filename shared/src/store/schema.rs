@@ -178,3 +178,21 @@ pub const BROWSER_SESSION_REF_PREFIX: &str = "OPSESSION#";
 pub fn browser_session_ref(cookie_hash: &str) -> String {
     format!("{BROWSER_SESSION_REF_PREFIX}{cookie_hash}")
 }
+
+/// A user's second factor, in the user's partition (`user`).
+pub const FACTOR_PREFIX: &str = "FACTOR#";
+pub fn factor(factor_id: &crate::ids::FactorId) -> String {
+    format!("{FACTOR_PREFIX}{factor_id}")
+}
+/// A user's recovery codes, in the user's partition.
+pub const RECOVERY_CODES: &str = "RECOVERY_CODES";
+/// A sign-in waiting for its second factor, by the SHA-256 of its `mfa_token`, in the user's
+/// partition: the sign-in's one read of the partition finds it with the factors it needs.
+pub const MFA_TOKEN_PREFIX: &str = "MFATOKEN#";
+pub fn mfa_token(token_hash: &str) -> String {
+    format!("{MFA_TOKEN_PREFIX}{token_hash}")
+}
+/// Wrong second-factor codes, per user or per `mfa_token`, one item per five-minute window.
+pub fn mfa_failures(tenant: &AppId, kind: &str, subject: &str) -> String {
+    format!("T#{tenant}#MFAFAILS#{kind}#{subject}")
+}

@@ -21,12 +21,15 @@ impl Store {
     /// already gone is harmless, so only the quotas have conditions).
     /// The user must still be active and at the session's credential version (the one the caller
     /// read with the credential it checked): otherwise `ConditionFailed` and nothing is written.
+    /// With a `second` step, the sign-in's `mfa_token` and its proof are spent in the same
+    /// transaction: of racing requests with one code, one signs in.
     pub async fn start_session(
         &self,
         session: &SessionRecord,
         evict: &[SessionId],
         audit: &AuditRecord,
         quotas: &[Quota],
+        second: Option<&super::SecondStep>,
     ) -> Result<Committed> {
         let user_pk = keys::user(&session.tenant_id, &session.user_id);
         let mut items = vec![
@@ -39,6 +42,9 @@ impl Store {
                 Some(session.credential_version),
             )?,
         ];
+        if let Some(second) = second {
+            items.extend(self.second_step_items(second)?);
+        }
         // A transaction holds at most 100 items; sessions left over go at a later login.
         for sid in evict.iter().take(MAX_TRANSACTION_ITEMS - items.len() - quotas.len()) {
             items.push(delete_item(&self.table, user_pk.clone(), &keys::session(sid), None)?);

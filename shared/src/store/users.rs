@@ -11,7 +11,7 @@ use super::update::UserUpdate;
 use super::{Committed, Guard, LoginView, Quota, Store, Written};
 use crate::error::Result;
 use crate::ids::{AppId, UserId};
-use crate::model::{AuditRecord, SessionRecord, TokenRecord, UserRecord};
+use crate::model::{AuditRecord, TokenRecord, UserRecord};
 use crate::outbox::OutboxRecord;
 use chrono::{DateTime, Utc};
 
@@ -250,26 +250,6 @@ impl Store {
         .map(|_| ())
     }
 
-    /// The user and its sessions, in one strongly consistent query of the user's partition.
-    pub async fn user_with_sessions(
-        &self,
-        tenant: &AppId,
-        user_id: &UserId,
-    ) -> Result<Option<(UserRecord, Vec<SessionRecord>)>> {
-        let items = self.query_partition(keys::user(tenant, user_id), None).await?;
-        let mut user = None;
-        let mut sessions = Vec::new();
-        for item in items {
-            let sk = item.get("sk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            if sk == keys::PROFILE {
-                user = Some(decode::<UserRecord>(item)?);
-            } else if sk.starts_with(keys::SESSION_PREFIX) {
-                sessions.push(decode::<SessionRecord>(item)?);
-            }
-        }
-        Ok(user.map(|u| (u, sessions)))
-    }
-
     /// What login needs, in two reads: the email lock with the account's consecutive-failure
     /// count (one strongly consistent batch), then the user's partition (profile and sessions). An
     /// unknown address costs the same two reads (the second of an empty partition), so that the
@@ -291,7 +271,7 @@ impl Store {
         };
         let failures = count_of(find(&failures.pk));
         let found = match find(&lock_pk).cloned().map(decode::<EmailLock>).transpose()? {
-            Some(lock) => self.user_with_sessions(tenant, &lock.user_id).await?,
+            Some(lock) => self.account(tenant, &lock.user_id).await?,
             None => {
                 self.query_partition(keys::decoy_user(tenant), None).await?;
                 None

@@ -10,5 +10,6 @@ mod dashboard;
 mod discovery;
 mod edge;
 mod events;
-mod provider;
+pub(crate) mod mfa;
+pub(crate) mod provider;
 mod social;

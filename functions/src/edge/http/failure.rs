@@ -13,13 +13,19 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
         }
         Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        Error::InvalidCredentials | Error::EmailNotVerified | Error::Unauthorized => StatusCode::UNAUTHORIZED,
+        Error::InvalidCredentials
+        | Error::EmailNotVerified
+        | Error::Unauthorized
+        | Error::ReauthenticationRequired
+        | Error::InvalidMfaCode => StatusCode::UNAUTHORIZED,
         Error::Forbidden
         | Error::InsufficientScope { .. }
         | Error::AccountPendingDeletion
         | Error::AccountDisabled => StatusCode::FORBIDDEN,
         Error::NotFound => StatusCode::NOT_FOUND,
-        Error::EmailTaken | Error::Conflict | Error::IdentityConflict => StatusCode::CONFLICT,
+        Error::EmailTaken | Error::Conflict | Error::IdentityConflict | Error::FactorRequired => {
+            StatusCode::CONFLICT
+        }
         Error::RateLimited { .. } | Error::LoginLocked => StatusCode::TOO_MANY_REQUESTS,
         Error::Dependency { .. } => StatusCode::SERVICE_UNAVAILABLE,
         // Only the mailer meets it; no route answers with it.
@@ -57,8 +63,15 @@ pub fn failure(err: &Error, request_id: &str) -> Response<Body> {
                 headers.insert(header::WWW_AUTHENTICATE, v);
             }
         }
-        Error::InvalidCredentials | Error::EmailNotVerified => {
+        Error::InvalidCredentials | Error::EmailNotVerified | Error::InvalidMfaCode => {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"auth\""));
+        }
+        // RFC 9470's step-up challenge: the credential is valid but its authentication too old.
+        Error::ReauthenticationRequired => {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"insufficient_user_authentication\", max_age=600"),
+            );
         }
         Error::RateLimited { retry_after_seconds } => {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));

@@ -73,16 +73,21 @@ async fn start(
     app: &TestApp,
     user: &shared::model::UserRecord,
 ) -> shared::Result<(shared::tokens::IssuedPair, shared::SessionId)> {
+    let now = Utc::now();
     shared::sessions::start(
         &app.app,
         &app.app.default_tenant(),
-        user,
-        &[],
-        &ClientInfo::default(),
-        Utc::now(),
-        EventType::LoginSucceeded,
-        &Limits::none(&shared::AppId::default_app()),
-        Error::InvalidCredentials,
+        shared::sessions::Begin {
+            user,
+            existing: &[],
+            client: &ClientInfo::default(),
+            now,
+            event: EventType::LoginSucceeded,
+            authn: shared::model::Authn::first(shared::model::amr::PWD, now),
+            limits: &Limits::none(&shared::AppId::default_app()),
+            superseded: Error::InvalidCredentials,
+            second: None,
+        },
     )
     .await
 }

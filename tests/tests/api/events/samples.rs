@@ -67,7 +67,15 @@ fn expected(function: &str) -> u16 {
         | "api_key_rotate"
         | "identities_list"
         | "oauth_link"
-        | "identity_unlink" => 401,
+        | "identity_unlink"
+        | "mfa_factors_list"
+        | "mfa_totp_create"
+        | "mfa_totp_confirm"
+        | "mfa_recovery_codes"
+        | "mfa_factor_delete"
+        | "admin_user_mfa_reset" => 401,
+        // A second step whose `mfa_token` names no pending sign-in.
+        "mfa_challenge" | "mfa_verify" => 400,
         // An OAuth client the sample's deployment does not know: RFC 6749's invalid_client.
         "op_token" | "op_introspect" | "op_revoke" => 401,
         // A bearer that is no token of the provider; no session for the user's connected apps.

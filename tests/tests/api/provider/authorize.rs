@@ -15,13 +15,13 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A relying party registered at an app, and a verified user of that app.
-struct Rp {
-    app: TestApp,
-    dev: String,
-    base: String,
-    client_id: String,
-    secret: Option<String>,
-    email: String,
+pub(crate) struct Rp {
+    pub(crate) app: TestApp,
+    pub(crate) dev: String,
+    pub(crate) base: String,
+    pub(crate) client_id: String,
+    pub(crate) secret: Option<String>,
+    pub(crate) email: String,
 }
 
 async fn rp_at(app: TestApp, client: Value) -> Rp {
@@ -57,12 +57,12 @@ async fn rp_of(app: TestApp, dev: String, id: String, client: Value) -> Rp {
     }
 }
 
-async fn rp(client: Value) -> Rp {
+pub(crate) async fn rp(client: Value) -> Rp {
     rp_at(TestApp::spawn().await, client).await
 }
 
 /// A hidden field of a page's form.
-fn field(page: &TestResponse, name: &str) -> String {
+pub(crate) fn field(page: &TestResponse, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start =
         page.text.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", page.text)) + marker.len();
@@ -74,7 +74,7 @@ fn query(pairs: &[(&str, &str)]) -> String {
 }
 
 /// The query parameters of a redirect's `Location`.
-fn location(r: &TestResponse) -> BTreeMap<String, String> {
+pub(crate) fn location(r: &TestResponse) -> BTreeMap<String, String> {
     assert_eq!(r.status, 302, "{}", r.text);
     let url = url::Url::parse(r.header("location").unwrap()).unwrap();
     url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
@@ -105,11 +105,16 @@ impl Rp {
         query(&pairs)
     }
 
-    async fn authorize(&self, browser: &mut Jar, extra: &[(&str, &str)]) -> TestResponse {
+    pub(crate) async fn authorize(&self, browser: &mut Jar, extra: &[(&str, &str)]) -> TestResponse {
         browser.get(&self.app, &format!("{}/oauth/authorize", self.base), &self.request(extra)).await
     }
 
-    async fn sign_in(&self, browser: &mut Jar, page: &TestResponse, password: &str) -> TestResponse {
+    pub(crate) async fn sign_in(
+        &self,
+        browser: &mut Jar,
+        page: &TestResponse,
+        password: &str,
+    ) -> TestResponse {
         self.sign_in_as(browser, page, &self.email, password).await
     }
 
@@ -142,7 +147,12 @@ impl Rp {
         browser.post(&self.app, &format!("{}/oauth/authorize/login", self.base), &form).await
     }
 
-    async fn decide(&self, browser: &mut Jar, page: &TestResponse, decision: &str) -> TestResponse {
+    pub(crate) async fn decide(
+        &self,
+        browser: &mut Jar,
+        page: &TestResponse,
+        decision: &str,
+    ) -> TestResponse {
         let (request, csrf) = (field(page, "request"), field(page, "csrf_token"));
         let form = [("request", request.as_str()), ("csrf_token", csrf.as_str()), ("decision", decision)];
         browser.post(&self.app, &format!("{}/oauth/authorize/consent", self.base), &form).await
@@ -174,7 +184,7 @@ impl Rp {
         call.send().await
     }
 
-    async fn exchange(&self, code: &str) -> TestResponse {
+    pub(crate) async fn exchange(&self, code: &str) -> TestResponse {
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),

@@ -1,6 +1,6 @@
 //! The app's OAuth2/OpenID Connect provider: authorization and its pages, the token side, a
 //! certified relying party.
 
-mod authorize;
+pub(crate) mod authorize;
 mod relying_party;
 mod token;

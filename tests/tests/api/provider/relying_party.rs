@@ -40,7 +40,8 @@ async fn relying_party(app: &TestApp, base: &str) {
     // The relying party's server (in rp.mjs) on a loopback port of its own.
     let rp_base = format!("http://127.0.0.1:{}", authctl::moto::free_port().expect("a free port"));
     let (callback, signed_out) = (format!("{rp_base}/callback"), format!("{rp_base}/signed-out"));
-    let id = app.create_app(&dev, json!({"name": "Acme Photos"})).await;
+    // The app asks its users for a second factor; this one has a TOTP app.
+    let id = app.create_app(&dev, json!({"name": "Acme Photos", "mfa": "optional"})).await;
     let r = app
         .post(
             &format!("/api/v1/console/apps/{id}/oauth-clients"),
@@ -66,6 +67,7 @@ async fn relying_party(app: &TestApp, base: &str) {
     let secret = r.body["data"]["client_secret"].as_str().unwrap().to_owned();
     let email = unique_email("rp-user");
     let user_id = app.verified_user_at(&format!("/apps/{id}"), &email).await;
+    let totp_secret = crate::mfa::enrolled_totp(app, &format!("/apps/{id}"), &email).await;
     let issuer = format!("{base}/apps/{id}");
 
     let rp = repo_root().join("tests/rp");
@@ -78,7 +80,8 @@ async fn relying_party(app: &TestApp, base: &str) {
         .env("RP_REDIRECT_URI", &callback)
         .env("RP_POST_LOGOUT_URI", &signed_out)
         .env("RP_EMAIL", &email)
-        .env("RP_PASSWORD", PASSWORD);
+        .env("RP_PASSWORD", PASSWORD)
+        .env("RP_TOTP_SECRET", &totp_secret);
     let out = tokio::time::timeout(std::time::Duration::from_secs(300), node.output())
         .await
         .expect("the relying party finishes within five minutes")
@@ -99,6 +102,10 @@ async fn relying_party(app: &TestApp, base: &str) {
     assert_eq!(seen["sub"], user_id.as_str());
     assert_eq!(seen["id_token_aud"], client_id.as_str());
     assert!(seen["id_token_nonce"].is_string());
+    let second = seen["second_factor_text"].as_str().unwrap();
+    assert!(second.contains("Two-step verification") && second.contains("Recovery code"), "{second}");
+    assert_eq!(seen["id_token_acr"], "aal2", "{seen}");
+    assert_eq!(seen["id_token_amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(seen["callback_iss"], issuer.as_str());
     assert_eq!(seen["scope"], "openid profile email offline_access");
     assert_eq!(seen["userinfo_email"], email.as_str());

@@ -10,6 +10,9 @@ use crate::domain::Profile;
 use crate::ids::{AppId, KeyId, SessionId, UserId};
 use crate::settings::AppSettings;
 
+mod mfa;
+pub use mfa::{Acr, Authn, FactorKind, FactorRecord, FactorStatus, MfaTokenRecord, RecoveryCodesRecord, amr};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {
@@ -75,6 +78,11 @@ pub struct UserRecord {
     /// transaction, conditioned on this version, so no key created meanwhile escapes it.
     #[serde(default)]
     pub api_keys_version: u64,
+    /// How many second factors the user has confirmed: kept by the same writes that confirm and
+    /// remove them, so that removing the last one of an app that requires one is refused
+    /// atomically.
+    #[serde(default)]
+    pub mfa_factors: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -219,11 +227,21 @@ pub struct SessionRecord {
     /// The user's `credential_version` when the session started (see `UserRecord`).
     #[serde(default)]
     pub credential_version: u64,
+    /// How and when the user last proved who they are in this session (a step-up raises it).
+    #[serde(default)]
+    pub authn: Authn,
     pub ttl: i64,
 }
 
 fn yes() -> bool {
     true
+}
+
+impl BrowserSessionRecord {
+    /// How and when its user signed in.
+    pub fn authn(&self) -> Authn {
+        Authn { amr: self.amr.clone(), acr: self.acr, auth_time: self.auth_time }
+    }
 }
 
 impl SessionRecord {
@@ -511,8 +529,13 @@ pub struct OAuthGrantRecord {
     pub user_id: UserId,
     pub client_id: crate::ids::ClientId,
     pub scopes: Vec<String>,
-    /// When the user last proved who they are at the provider (the ID token's `auth_time`).
+    /// When the user last proved who they are at the provider (the ID token's `auth_time`), how
+    /// (`amr`) and to which level (`acr`).
     pub auth_time: i64,
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub acr: Acr,
     /// The user's credential version when granted: a password reset or change ends the grant.
     #[serde(default)]
     pub credential_version: u64,
@@ -557,6 +580,10 @@ pub struct AuthorizationCodeRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
     pub auth_time: i64,
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub acr: Acr,
     /// The grant the exchange creates: named in advance, so a second presentation can end it.
     pub grant_id: String,
     /// The user's credential version at the sign-in: a password change meanwhile voids the code.
@@ -575,6 +602,11 @@ pub struct BrowserSessionRecord {
     pub tenant_id: AppId,
     pub user_id: UserId,
     pub auth_time: i64,
+    /// How the user signed in (RFC 8176) and the level it reached.
+    #[serde(default)]
+    pub amr: Vec<String>,
+    #[serde(default)]
+    pub acr: Acr,
     pub credential_version: u64,
     pub expires_at: i64,
     pub ttl: i64,
