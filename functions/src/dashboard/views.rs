@@ -166,6 +166,15 @@ pub fn rule_text(rule: &str) -> String {
         }
         "each_needs_name_and_description" => "Write each scope as name: description, one per line.",
         "invalid_scope" => "A scope is one word without spaces or quotes.",
+        "no_ip_address" => "Use a domain name: browsers take no IP address as a relying party id.",
+        "must_be_domain" => {
+            "Use a domain name such as example.com (localhost locally), without https:// or a path."
+        }
+        "must_be_on_webauthn_rp_id" => {
+            "Each origin must be on the relying party id (the domain or a subdomain of it)."
+        }
+        "needs_webauthn_rp_id" => "Set the relying party id first.",
+        "each_must_be_totp_webauthn_or_recovery_code" => "Use totp, webauthn or recovery_code.",
         _ => "",
     };
     if !known.is_empty() {

@@ -6,7 +6,7 @@ mod admin;
 mod auth;
 mod console;
 mod cross;
-mod dashboard;
+pub(crate) mod dashboard;
 mod discovery;
 mod edge;
 mod events;

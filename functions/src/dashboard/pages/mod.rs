@@ -109,6 +109,9 @@ pub(super) fn notice(p: &Page<'_>) -> Option<String> {
         "user_disabled" => "User disabled: their sessions and API keys stopped.",
         "user_enabled" => "User enabled.",
         "sessions_revoked" => "Every session of the user is ended.",
+        "factors_removed" => {
+            "Every second factor and recovery code of the user is removed; the user was told by mail."
+        }
         "reset_sent" => "A password reset mail is on its way to the user.",
         "user_deleted" => "User deleted.",
         _ => return None,

@@ -3,7 +3,7 @@
 use lambda_http::http::StatusCode;
 use serde_json::{Map, Value, json};
 use shared::console::{self, AppView};
-use shared::settings::{AppSettings, LinkByEmail, PasswordPolicyKind};
+use shared::settings::{AppSettings, LinkByEmail, PasswordPolicyKind, Switch};
 use shared::tokens::Identity;
 
 use crate::dashboard::views::{self, Field, Form};
@@ -14,6 +14,12 @@ use super::*;
 
 pub(super) const POLICIES: [(&str, &str); 2] =
     [("default", "8+ characters, mixed case and a digit"), ("nist", "NIST SP 800-63B: 15+ characters")];
+pub(super) const MFA: [(&str, &str); 3] = [
+    ("off", "Off: no second factor"),
+    ("optional", "Optional: users may add one, and are then asked for it"),
+    ("required", "Required: every sign-in needs one"),
+];
+pub(super) const SWITCH: [(&str, &str); 2] = [("off", "Off"), ("on", "On")];
 pub(super) const LINKING: [(&str, &str); 2] =
     [("verified", "Join an account with the same verified email"), ("off", "Never join accounts by email")];
 
@@ -78,6 +84,22 @@ pub(super) fn settings_fields(s: &AppSettings) -> Vec<Field> {
             .hint("One per line, e.g. https://api.example.com: a client may ask a token for one (RFC 8707)."),
         Field::new("native_nonce_required", "Native social sign-in must carry a nonce", "checkbox")
             .checked(s.native_nonce_required),
+        Field::new("mfa", "Second factor", "select").value(<&str>::from(s.mfa)).options(&MFA),
+        Field::new("mfa_methods", "Second factors users may use", "text")
+            .value(s.mfa_methods.iter().map(|m| <&str>::from(*m)).collect::<Vec<_>>().join(" "))
+            .hint("Separated by spaces: totp, webauthn, recovery_code."),
+        Field::new("passkeys", "Passwordless sign-in with a passkey", "select")
+            .value(match s.passkeys {
+                Switch::Off => "off",
+                Switch::On => "on",
+            })
+            .options(&SWITCH),
+        Field::new("webauthn_rp_id", "WebAuthn relying party id", "text")
+            .value(s.webauthn_rp_id.clone().unwrap_or_default())
+            .hint("The domain security keys and passkeys belong to, e.g. example.com (localhost locally)."),
+        Field::new("webauthn_origins", "WebAuthn origins", "textarea")
+            .value(lines(&s.webauthn_origins))
+            .hint("One per line, each on the relying party id, e.g. https://login.example.com."),
     ]
 }
 
@@ -85,13 +107,32 @@ pub(super) fn settings_fields(s: &AppSettings) -> Vec<Field> {
 pub(super) fn settings_json(form: &FormData) -> Map<String, Value> {
     let mut map = json_of(
         form,
-        &["name", "frontend_url", "mail_from_name", "password_policy", "link_social_by_email"],
-        &["redirect_urls", "cors_origins", "session_scopes", "api_key_scopes", "oauth_resources"],
+        &[
+            "name",
+            "frontend_url",
+            "mail_from_name",
+            "password_policy",
+            "link_social_by_email",
+            "mfa",
+            "passkeys",
+            "webauthn_rp_id",
+        ],
+        &[
+            "redirect_urls",
+            "cors_origins",
+            "session_scopes",
+            "api_key_scopes",
+            "oauth_resources",
+            "mfa_methods",
+            "webauthn_origins",
+        ],
         &["signup_enabled", "prevent_user_existence_errors", "native_nonce_required"],
         &["access_token_ttl_seconds", "refresh_token_ttl_seconds", "max_sessions_per_user"],
     );
-    if map.get("mail_from_name").and_then(Value::as_str).is_none_or(str::is_empty) {
-        map.insert("mail_from_name".into(), Value::Null);
+    for optional in ["mail_from_name", "webauthn_rp_id"] {
+        if map.get(optional).and_then(Value::as_str).is_none_or(str::is_empty) {
+            map.insert(optional.into(), Value::Null);
+        }
     }
     let scopes: Vec<Value> = value(Some(form), "oauth_scopes")
         .lines()

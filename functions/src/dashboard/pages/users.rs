@@ -100,6 +100,9 @@ pub(super) async fn user_page(
             ["revoke-sessions"] => {
                 admin::revoke_sessions(p.app, &tenant, user_id, client).await.map(|_| "sessions_revoked")
             }
+            ["remove-factors"] => shared::mfa::remove_all(p.app, &tenant, user_id, &owner.actor(), client)
+                .await
+                .map(|_| "factors_removed"),
             ["password-reset"] => {
                 admin::send_password_reset(p.app, &tenant, user_id, client).await.map(|_| "reset_sent")
             }
@@ -123,9 +126,10 @@ pub(super) async fn user_page(
             Ok(done) => to(format!("{base}?done={done}")),
             Err(e) => {
                 let user = admin::user(p.app, &tenant, user_id).await?;
+                let factors = shared::mfa::factors(p.app, &tenant.id, user_id).await?;
                 let mut layout = app_layout(p, view, "users", &user.email);
                 let status = refused(e, &mut [], &mut layout)?;
-                user_view(&layout, view, &user, status)
+                user_view(&layout, view, &user, &factors, status)
             }
         };
     }
@@ -133,14 +137,16 @@ pub(super) async fn user_page(
         return Err(Error::NotFound.into());
     }
     let user = admin::user(p.app, &tenant, user_id).await?;
+    let factors = shared::mfa::factors(p.app, &tenant.id, user_id).await?;
     let layout = app_layout(p, view, "users", &user.email);
-    user_view(&layout, view, &user, StatusCode::OK)
+    user_view(&layout, view, &user, &factors, StatusCode::OK)
 }
 
 pub(super) fn user_view(
     layout: &Layout,
     view: &AppView,
     user: &shared::model::UserRecord,
+    factors: &[shared::mfa::FactorView],
     status: StatusCode,
 ) -> PageResult {
     let shown = admin::AdminUserView::from(user);
@@ -158,6 +164,7 @@ pub(super) fn user_view(
         ("Email verified", if user.email_verified { "Yes".into() } else { "No".into() }),
         ("Sign-in methods", shown.user.providers.join(", ")),
         ("Created", user.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        ("Second factors", factor_list(factors)),
     ];
     let button = |id: &'static str, path: &str, submit: &'static str, danger: bool| Form {
         id,
@@ -177,6 +184,12 @@ pub(super) fn user_view(
         UserStatus::PendingDeletion => {}
     }
     page.forms.push(("Sessions".into(), button("sessions", "revoke-sessions", "Sign out everywhere", false)));
+    if !factors.is_empty() {
+        page.forms.push((
+            "Second factors".into(),
+            button("factors", "remove-factors", "Remove every second factor (a lost device)", true),
+        ));
+    }
     if user.status == UserStatus::Active {
         page.forms.push((
             "Password".into(),
@@ -191,4 +204,25 @@ pub(super) fn user_view(
     ];
     page.forms.push(("Delete".into(), delete));
     views::page(status, &page)
+}
+
+/// A user's factors as one line: each one's name, kind and last use.
+fn factor_list(factors: &[shared::mfa::FactorView]) -> String {
+    if factors.is_empty() {
+        return "None".into();
+    }
+    factors
+        .iter()
+        .map(|f| {
+            let kind = match f.kind {
+                shared::model::FactorKind::Totp => "authenticator app",
+                shared::model::FactorKind::Webauthn => "security key",
+            };
+            let used = f
+                .last_used_at
+                .map_or("never used".to_owned(), |t| format!("last used {}", t.format("%Y-%m-%d")));
+            format!("{} ({kind}, {used})", f.name)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }

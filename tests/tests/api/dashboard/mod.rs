@@ -1,4 +1,4 @@
 //! The developer dashboard over HTTP and in Chromium.
 
 mod browser;
-mod pages;
+pub(crate) mod pages;

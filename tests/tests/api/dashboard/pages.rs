@@ -7,7 +7,7 @@ use auth_tests::{Jar, PASSWORD, TestApp, TestResponse, set_cookies, unique_email
 use serde_json::json;
 
 /// A hidden field of the page's first form that has it.
-fn field(page: &TestResponse, name: &str) -> String {
+pub(crate) fn field(page: &TestResponse, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start =
         page.text.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", page.text)) + marker.len();
@@ -35,7 +35,7 @@ async fn csrf(app: &TestApp, jar: &mut Jar) -> String {
 
 /// A verified developer signed in to the dashboard through its sign-in form: the browser and the
 /// developer's email.
-async fn signed_in(app: &TestApp) -> (Jar, String) {
+pub(crate) async fn signed_in(app: &TestApp) -> (Jar, String) {
     let email = unique_email("dev");
     app.verified_user_at("/apps/console", &email).await;
     let mut jar = Jar::default();
@@ -49,7 +49,7 @@ async fn signed_in(app: &TestApp) -> (Jar, String) {
 }
 
 /// An app made through the dashboard's form: its id.
-async fn new_app(app: &TestApp, jar: &mut Jar, name: &str) -> String {
+pub(crate) async fn new_app(app: &TestApp, jar: &mut Jar, name: &str) -> String {
     let token = csrf(app, jar).await;
     let r = jar.post(app, "/dashboard/apps/new", &[("csrf_token", &token), ("name", name)]).await;
     assert_eq!(r.status, 302, "{}", r.text);

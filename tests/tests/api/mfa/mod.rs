@@ -3,6 +3,7 @@
 //! by an RFC 6238 implementation of the test's own (HMAC-SHA-1 of aws-lc-rs, checked against the
 //! RFC's vectors below), not by the product's.
 
+mod dashboard;
 mod enrol;
 mod provider;
 mod required;
