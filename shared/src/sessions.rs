@@ -107,7 +107,7 @@ pub async fn start(app: &App, tenant: &Tenant, begin: Begin<'_>) -> Result<(Issu
 }
 
 /// When a session unused from `now` on ends, with an idle timeout configured.
-fn idle_deadline(config: &crate::config::Config, now: DateTime<Utc>) -> Option<i64> {
+pub(crate) fn idle_deadline(config: &crate::config::Config, now: DateTime<Utc>) -> Option<i64> {
     config.session_idle_timeout.map(|idle| now.timestamp().saturating_add(idle.as_secs() as i64))
 }
 

@@ -17,6 +17,8 @@ use crate::edge::http::{Cx, Reply};
 use crate::edge::signed_in::token_reply;
 
 pub async fn handle(app: Arc<App>, req: Request, cx: Cx, caller: Option<Caller>) -> Result<Reply> {
+    // A sign-in: with the refresh token in a cookie, only from the app's own sites (login CSRF).
+    crate::edge::cookies::guard_sign_in(&req, &app.config, &cx.tenant)?;
     let mut f = body(&req, &caller)?;
     let mfa_token = f.optional("mfa_token");
     let factor_id = f.optional("factor_id");

@@ -55,8 +55,9 @@ impl Enroller<'_> {
                 let (user_id, hash) = parse_token(mfa_token)?;
                 let account = app.store.account(&tenant.id, &user_id).await?.ok_or(Error::InvalidToken)?;
                 let token = live_token(&account, &hash, *browser, now)?;
-                // Only a sign-in that must enrol may; any other waits for its factor.
-                if !token.enrolment_required {
+                // Only a sign-in that must enrol may, and only while the user still has no factor:
+                // once one is enrolled, the password alone no longer adds another.
+                if !token.enrolment_required || super::need(tenant, &account) != super::Need::Enrolment {
                     return Err(Error::InvalidToken);
                 }
                 Ok(account)

@@ -139,9 +139,11 @@ pub async fn verify(
     let now = Utc::now();
     let (user_id, hash) = parse_token(mfa_token)?;
     let quotas = failure_quotas(&tenant.id, &user_id, Some(&hash), now);
-    take_attempt(app, &quotas, &tenant.id, client, now).await?;
+    // The token proven live before any attempt is counted: the user's count is not anyone's to
+    // spend who merely knows the user's id. Then the attempt, before the code is checked.
     let account = app.store.account(&tenant.id, &user_id).await?.ok_or(Error::InvalidToken)?;
     let token = live_token(&account, &hash, browser, now)?.clone();
+    take_attempt(app, &quotas, &tenant.id, client, now).await?;
     let (proof, method) = check(app, tenant, &account, &answer, client, now).await?;
     let second = SecondStep {
         tenant: tenant.id.clone(),
@@ -184,9 +186,11 @@ pub async fn verify_for_browser(
     let now = Utc::now();
     let (user_id, hash) = parse_token(mfa_token)?;
     let quotas = failure_quotas(&tenant.id, &user_id, Some(&hash), now);
-    take_attempt(app, &quotas, &tenant.id, client, now).await?;
+    // The token proven live before any attempt is counted: the user's count is not anyone's to
+    // spend who merely knows the user's id. Then the attempt, before the code is checked.
     let account = app.store.account(&tenant.id, &user_id).await?.ok_or(Error::InvalidToken)?;
     let token = live_token(&account, &hash, None, now)?.clone();
+    take_attempt(app, &quotas, &tenant.id, client, now).await?;
     let (proof, method) = check(app, tenant, &account, &answer, client, now).await?;
     let authn = token.authn.with_second(method, now);
     let details = audit::details([("via", json!("oauth_authorize")), ("amr", json!(authn.amr))]);
@@ -272,6 +276,7 @@ pub async fn step_up(
             session,
             &pair.refresh_hash,
             pair.refresh_expires_at.timestamp(),
+            sessions::idle_deadline(&app.config, now),
             &authn,
             &record,
             &second,

@@ -180,7 +180,8 @@ pub(super) async fn start_session(
             // The provider proved the person: failed password sign-ins are forgiven, as by a magic link.
             limits: &Limits::forgiving(&tenant.id, &user.email_normalized, Route::Login),
             superseded: Error::Conflict,
-            bind_browser: false,
+            // In cookie mode the second step belongs to the browser the answer goes to.
+            bind_browser: app.config.refresh_token_cookie,
         },
     )
     .await

@@ -234,6 +234,7 @@ impl Store {
         session: &SessionRecord,
         new_hash: &str,
         expires_at: i64,
+        idle_expires_at: Option<i64>,
         authn: &crate::model::Authn,
         audit: &AuditRecord,
         second: &SecondStep,
@@ -241,15 +242,25 @@ impl Store {
     ) -> Result<Written> {
         let authn: aws_sdk_dynamodb::types::AttributeValue =
             serde_dynamo::to_attribute_value(authn).map_err(internal)?;
-        let raise = Update::builder()
+        // Like a rotation: the idle clock restarts (or stays off), and only a session still
+        // within its lifetimes is raised.
+        let idle = match idle_expires_at {
+            Some(_) => ", idle_expires_at = :idle",
+            None => "",
+        };
+        let mut raise = Update::builder()
             .table_name(&self.table)
             .key("pk", s(keys::user(&session.tenant_id, &session.user_id)))
             .key("sk", s(keys::session(&session.session_id)))
-            .update_expression(
+            .update_expression(format!(
                 "SET authn = :authn, refresh_hash = :new, generation = :next, prev_hash = :old, \
-                 rotated_at = :now, last_used_at = :now, expires_at = :exp, #ttl = :exp",
+                 rotated_at = :now, last_used_at = :now, expires_at = :exp, #ttl = :exp{idle}"
+            ))
+            .condition_expression(
+                "attribute_exists(pk) AND refresh_hash = :old AND generation = :gen AND expires_at > :epoch \
+                 AND (attribute_not_exists(idle_expires_at) OR idle_expires_at > :epoch)",
             )
-            .condition_expression("attribute_exists(pk) AND refresh_hash = :old AND generation = :gen")
+            .expression_attribute_values(":epoch", n(second.now.timestamp()))
             .expression_attribute_names("#ttl", "ttl")
             .expression_attribute_values(":authn", authn)
             .expression_attribute_values(":new", s(new_hash))
@@ -257,11 +268,12 @@ impl Store {
             .expression_attribute_values(":gen", n(session.generation as i64))
             .expression_attribute_values(":next", n(session.generation as i64 + 1))
             .expression_attribute_values(":now", s(second.now.to_rfc3339()))
-            .expression_attribute_values(":exp", n(expires_at))
-            .build()
-            .map_err(internal)?;
+            .expression_attribute_values(":exp", n(expires_at));
+        if let Some(idle) = idle_expires_at {
+            raise = raise.expression_attribute_values(":idle", n(idle));
+        }
         let mut items = vec![
-            TransactWriteItem::builder().update(raise).build(),
+            TransactWriteItem::builder().update(raise.build().map_err(internal)?).build(),
             put(&self.table, audit_item(audit)?, None)?,
             user_state_check(
                 &self.table,

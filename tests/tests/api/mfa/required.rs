@@ -43,6 +43,12 @@ async fn an_app_that_requires_a_factor_has_its_users_enrol_before_the_first_toke
         .await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.text);
     assert_eq!(confirmed.body["data"]["recovery_codes"].as_array().unwrap().len(), 10);
+    // Enrolled now: the same password-only token adds no second factor of its own.
+    let another = t
+        .post(&format!("{base}/api/v1/auth/mfa/totp"), json!({"name": "Other", "mfa_token": token}))
+        .send()
+        .await;
+    another.assert_error(400, "invalid_token");
     let done =
         verify(&t, &base, json!({"mfa_token": token, "factor_id": factor, "code": code(&secret, 1)})).await;
     assert_eq!(done.status, 200, "{}", done.text);

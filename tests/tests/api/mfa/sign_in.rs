@@ -197,3 +197,23 @@ async fn a_magic_link_sign_in_asks_for_the_factor_too() {
         json!(["email", "otp", "mfa"])
     );
 }
+
+#[tokio::test]
+async fn guesses_with_a_made_up_token_count_for_nothing() {
+    let t = TestApp::spawn().await;
+    let (_, base) = app_with(&t, json!({"mfa": "optional"})).await;
+    let (email, access, _) = user(&t, &base).await;
+    let (factor, secret, _) = totp_factor(&t, &base, &access).await;
+    let user_id = jwt_payload(&access)["sub"].as_str().unwrap().to_owned();
+    // Whoever knows the user's id (an ID token's `sub`) but not the password makes up tokens.
+    for _ in 0..8 {
+        let forged = format!("{user_id}.{}", shared::crypto::new_token().0);
+        verify(&t, &base, json!({"mfa_token": forged, "recovery_code": "2222-2222-2222"}))
+            .await
+            .assert_error(400, "invalid_token");
+    }
+    let token = login(&t, &base, &email).await.body["data"]["mfa_token"].as_str().unwrap().to_owned();
+    let r =
+        verify(&t, &base, json!({"mfa_token": token, "factor_id": factor, "code": code(&secret, 1)})).await;
+    assert_eq!(r.status, 200, "the user is not locked out: {}", r.text);
+}
